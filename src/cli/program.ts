@@ -1,0 +1,80 @@
+/**
+ * Builds the commander program. Each command lives in `commands/<name>.ts` and registers itself;
+ * a `UserError` thrown anywhere becomes one paragraph on stderr and a non-zero exit, no stack.
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../config/errors.js';
+import { registerCreds } from './commands/creds.js';
+import { registerMigrate } from './commands/migrate.js';
+import { type CommandContext, createContext } from './context.js';
+
+export interface ProgramIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  readStdin: () => Promise<string>;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Program {
+  context(): CommandContext;
+  out(line: string): void;
+  err(line: string): void;
+  readStdin(): Promise<string>;
+  env: NodeJS.ProcessEnv;
+}
+
+type Registrar = (program: Command, app: Program) => void;
+
+/** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
+const COMMANDS: Registrar[] = [registerMigrate, registerCreds];
+
+export function buildProgram(io: ProgramIo): {
+  program: Command;
+  app: Program;
+  cleanup: () => Promise<void>;
+} {
+  const program = new Command('ml-connector');
+  let ctx: CommandContext | undefined;
+  const app: Program = {
+    context() {
+      ctx ??= createContext(program.opts<{ config?: string }>(), io.env);
+      return ctx;
+    },
+    out: io.stdout,
+    err: io.stderr,
+    readStdin: io.readStdin,
+    env: io.env,
+  };
+  program
+    .description('Keeps SYSPRO sales orders and ShipStation orders and shipments in sync.')
+    .option(
+      '-c, --config <file>',
+      'configuration file (default: $ML_CONNECTOR_CONFIG or ./ml-connector.yaml)',
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) });
+  for (const register of COMMANDS) register(program, app);
+  return { program, app, cleanup: async () => ctx?.close() };
+}
+
+export async function runProgram(argv: string[], io: ProgramIo): Promise<number> {
+  const { program, cleanup } = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof UserError) {
+      io.stderr(`Error: ${err.message}`);
+      return err.exitCode;
+    }
+    io.stderr(
+      `Unexpected error: ${(err as Error).message ?? String(err)}. Run again with LOG_LEVEL=debug for details and report it.`,
+    );
+    if (io.env.LOG_LEVEL === 'debug' || io.env.LOG_LEVEL === 'trace') io.stderr(String((err as Error).stack));
+    return 1;
+  } finally {
+    await cleanup().catch(() => {});
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The one configuration schema: the YAML file (default `./ml-connector.yaml`) after environment
+ * overrides (`ML_CONNECTOR_*`, see `env.ts`) is validated here. Every field has a default where a
+ * sensible one exists, so a minimal file only names the connection endpoints and secret references.
+ *
+ * Secrets are never values in the file: fields that hold a credential take a reference
+ * `secret:<name>` that is resolved at run time from the encrypted store (`ml-connector creds set`)
+ * or from the environment (`ML_CONNECTOR_SECRET_<CONNECTION>_<NAME>`), see `secrets.ts`.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A duration such as `30s`, `5m`, `1h`; becomes milliseconds. */
+export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 30s, 5m or 1h, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A reference to a stored secret, written `secret:<name>` (for example `secret:shipstation.apiSecret`). */
+export const secretRef = z
+  .string()
+  .regex(/^secret:[A-Za-z0-9_.-]+$/, {
+    message:
+      'expected a secret reference like "secret:shipstation.apiSecret" (store the value with `ml-connector creds set`), never the secret itself',
+  })
+  .transform((ref) => ({ secret: ref.slice('secret:'.length) }));
+export type SecretRef = z.output<typeof secretRef>;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+export const sysproSchema = z.strictObject({
+  /** e.net REST service root, e.g. `http://erp:20161/SYSPROWCFService/Rest`. */
+  enetUrl: httpUrl,
+  /** OData service root, e.g. `http://erp:40000/SYSPRO8/OData` (the path is configurable per site). */
+  odataUrl: httpUrl,
+  operator: z.string().min(1),
+  operatorPassword: secretRef.optional(),
+  company: z.string().min(1),
+  companyPassword: secretRef.optional(),
+  /** OData uses Basic auth as an OData-enabled operator; defaults to the e.net operator. */
+  odataUser: z.string().min(1).optional(),
+  odataPassword: secretRef.optional(),
+  /** IANA zone SYSPRO's date-only fields are read in (SYSPRO stores local dates without offsets). */
+  timezone: z.string().default('UTC'),
+  /** Sales order statuses (`SorMaster.OrderStatus`) that are pushed to ShipStation. */
+  orderStatuses: z.array(z.string()).default(['1', '2', '3', '4', '8']),
+  /** A change column some sites expose on SorMaster (SYSPRO has none by default). */
+  changeColumn: z.string().optional(),
+  /** Seconds before an e.net call is abandoned. */
+  requestTimeout: duration.default(60_000),
+  /** How a shipment is written back: one dispatch note per shipment, or an order update + status. */
+  writeback: z.enum(['dispatch-note', 'order-update']).default('dispatch-note'),
+  /** Run every SYSPRO write with ValidateOnly=Y (a dry run). */
+  validateOnly: z.boolean().default(false),
+});
+
+export const shipstationSchema = z.strictObject({
+  v1Url: httpUrl.default('https://ssapi.shipstation.com'),
+  apiKey: secretRef,
+  apiSecret: secretRef,
+  v2Url: httpUrl.default('https://api.shipstation.com'),
+  v2ApiKey: secretRef.optional(),
+  /** The ShipStation store orders are created in (`advancedOptions.storeId`). */
+  storeId: z.number().int().positive().optional(),
+  /**
+   * Hosts a webhook's `resource_url` may point at besides ShipStation's own API hosts
+   * (`ssapi.shipstation.com` and its numbered shards). Only for the sandbox or a proxy.
+   */
+  allowedResourceHosts: z.array(z.string()).default([]),
+  rateLimit: z
+    .object({ limit: z.number().int().positive().default(40), window: duration.default(60_000) })
+    .prefault({}),
+});
+
+export const pollSchema = z
+  .object({
+    orders: duration.default(600_000),
+    shipments: duration.default(600_000),
+    customers: duration.default(1_800_000),
+    /** `0` turns a poll off. */
+    inventory: duration.default(0),
+  })
+  .prefault({});
+
+export const connectionSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, {
+    message: 'expected lower-case letters, digits and dashes, e.g. "main"',
+  }),
+  syspro: sysproSchema,
+  shipstation: shipstationSchema,
+  polls: pollSchema,
+  mappings: z
+    .object({
+      /** SYSPRO warehouse → ShipStation warehouse id. */
+      warehouses: z.record(z.string(), z.number().int()).default({}),
+      /** ShipStation carrier code → SYSPRO shipping instruction / carrier text. */
+      carriers: z.record(z.string(), z.string()).default({}),
+      /** Order lines whose SYSPRO line type is one of these are not sent as items. */
+      skipLineTypes: z.array(z.string()).default(['4', '5', '6']),
+    })
+    .prefault({}),
+  freight: z
+    .object({
+      enabled: z.boolean().default(false),
+      method: z.enum(['journal', 'order-line']).default('journal'),
+      glAccount: z.string().optional(),
+      offsetGlAccount: z.string().optional(),
+    })
+    .prefault({}),
+  inventory: z
+    .object({ enabled: z.boolean().default(false), warehouses: z.array(z.string()).default([]) })
+    .prefault({}),
+});
+export type ConnectionConfig = z.output<typeof connectionSchema>;
+
+export const configSchema = z
+  .object({
+    store: z
+      .object({
+        /** `sqlite:<path>` (default), `sqlite::memory:`, or `postgres://user@host:port/db`. */
+        url: z
+          .string()
+          .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+            message: 'expected "sqlite:<path>" or "postgres://user:pass@host:port/db"',
+          })
+          .default('sqlite:./data/ml-connector.db'),
+      })
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** The URL ShipStation reaches this service at (for webhook subscriptions). */
+        publicUrl: httpUrl.optional(),
+      })
+      .prefault({}),
+    /** Key file used when `ML_CONNECTOR_MASTER_KEY` is not set; created with mode 0600 on first use. */
+    masterKeyFile: z.string().default('./data/master.key'),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    retry: z
+      .object({
+        /** Delay before each retry; a job that fails after the last one becomes dead. */
+        cadence: z.array(duration).min(1).default([60_000, 300_000, 900_000, 3_600_000, 21_600_000]),
+        /** Per job kind, e.g. `{ "shipment.writeback": ["30s", "2m", "10m"] }`. */
+        perKind: z.record(z.string(), z.array(duration).min(1)).default({}),
+        /** ±fraction of each delay added at random so retries of many jobs spread out. */
+        jitter: z.number().min(0).max(1).default(0.2),
+      })
+      .prefault({}),
+    connections: z.array(connectionSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.connections.forEach((c, i) => {
+      if (seen.has(c.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'name'],
+          message: `connection name "${c.name}" is used twice`,
+        });
+      }
+      seen.add(c.name);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,99 @@
+/**
+ * Row types of every table, as Kysely sees them. Times are epoch milliseconds (UTC) in integer
+ * columns on both dialects (BIGINT on PostgreSQL, parsed back to numbers), so the same code reads
+ * the same values from SQLite and PostgreSQL. JSON is stored as text.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+export interface ConnectionsTable {
+  name: string;
+  created_at: number;
+  updated_at: number;
+  /** Hash of the connection's configuration when last seen (to notice edits). */
+  config_hash: string | null;
+}
+
+export interface SecretsTable {
+  connection: string;
+  name: string;
+  /** base64: 12-byte nonce, ciphertext, 16-byte GCM tag. */
+  nonce: string;
+  ciphertext: string;
+  tag: string;
+  /** First 8 hex characters of SHA-256 of the master key, to tell a wrong key from a tampered record. */
+  key_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'dead' | 'cancelled';
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  connection: string;
+  /** JSON text. */
+  payload: string;
+  state: JobState;
+  /** When the job may run next (epoch ms). */
+  run_at: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** Active jobs with the same key are one job: a second enqueue is a no-op. */
+  idempotency_key: string | null;
+  /** Jobs with the same group key run one at a time (e.g. the SYSPRO writes of a connection). */
+  group_key: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_heartbeat_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  connection: string;
+  /** The flow, e.g. `orders.push`, `shipments.writeback`, `creds`. */
+  flow: string;
+  /** What the row is about, e.g. `order`, `shipment`, `secret`. */
+  entity_type: string;
+  /** SYSPRO or ShipStation key of the entity, e.g. `EDU1:000123` or a shipmentId. */
+  entity_key: string;
+  /** What was done: `push`, `skip`, `write`, `fail`, `dead`, `replay`, … */
+  action: string;
+  outcome: 'ok' | 'error' | 'skipped' | 'info';
+  job_id: number | null;
+  /** JSON text with request/response summaries; never secrets. */
+  detail: string | null;
+  error: string | null;
+}
+
+export interface LinksTable {
+  connection: string;
+  /** `order`, `customer`, `shipment`, `inventory`, … */
+  entity_type: string;
+  syspro_key: string;
+  shipstation_id: string | null;
+  /** Content hash of what was last pushed, to skip unchanged records. */
+  last_hash: string | null;
+  last_pushed_at: number | null;
+  updated_at: number;
+}
+
+export interface CheckpointsTable {
+  connection: string;
+  name: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface Database {
+  connections: ConnectionsTable;
+  secrets: SecretsTable;
+  jobs: JobsTable;
+  audit: AuditTable;
+  links: LinksTable;
+  checkpoints: CheckpointsTable;
+}

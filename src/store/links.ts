@@ -1,0 +1,106 @@
+/** Links between a SYSPRO key and a ShipStation id, with the hash of what was last pushed. */
+import type { Kysely } from 'kysely';
+import type { Database } from './database.js';
+
+export interface Link {
+  connection: string;
+  entityType: string;
+  sysproKey: string;
+  shipstationId: string | null;
+  lastHash: string | null;
+  lastPushedAt: number | null;
+}
+
+export interface SaveLink {
+  connection: string;
+  entityType: string;
+  sysproKey: string;
+  shipstationId?: string | null;
+  lastHash?: string | null;
+  pushedAt?: number;
+}
+
+export async function saveLink(db: Kysely<Database>, link: SaveLink, now = Date.now()): Promise<void> {
+  const values = {
+    shipstation_id: link.shipstationId ?? null,
+    last_hash: link.lastHash ?? null,
+    last_pushed_at: link.pushedAt ?? now,
+    updated_at: now,
+  };
+  await db
+    .insertInto('links')
+    .values({
+      connection: link.connection,
+      entity_type: link.entityType,
+      syspro_key: link.sysproKey,
+      ...values,
+    })
+    .onConflict((oc) => oc.columns(['connection', 'entity_type', 'syspro_key']).doUpdateSet(values))
+    .execute();
+}
+
+function toLink(row: Database['links']): Link {
+  return {
+    connection: row.connection,
+    entityType: row.entity_type,
+    sysproKey: row.syspro_key,
+    shipstationId: row.shipstation_id,
+    lastHash: row.last_hash,
+    lastPushedAt: row.last_pushed_at,
+  };
+}
+
+export async function findLink(
+  db: Kysely<Database>,
+  connection: string,
+  entityType: string,
+  sysproKey: string,
+): Promise<Link | undefined> {
+  const row = await db
+    .selectFrom('links')
+    .selectAll()
+    .where('connection', '=', connection)
+    .where('entity_type', '=', entityType)
+    .where('syspro_key', '=', sysproKey)
+    .executeTakeFirst();
+  return row ? toLink(row) : undefined;
+}
+
+/** The links for many keys at once (for diffing a page of orders against what was pushed). */
+export async function findLinks(
+  db: Kysely<Database>,
+  connection: string,
+  entityType: string,
+  sysproKeys: string[],
+): Promise<Map<string, Link>> {
+  const out = new Map<string, Link>();
+  for (let i = 0; i < sysproKeys.length; i += 500) {
+    const chunk = sysproKeys.slice(i, i + 500);
+    if (chunk.length === 0) continue;
+    const rows = await db
+      .selectFrom('links')
+      .selectAll()
+      .where('connection', '=', connection)
+      .where('entity_type', '=', entityType)
+      .where('syspro_key', 'in', chunk)
+      .execute();
+    for (const row of rows) out.set(row.syspro_key, toLink(row));
+  }
+  return out;
+}
+
+export async function findLinkByShipStationId(
+  db: Kysely<Database>,
+  connection: string,
+  entityType: string,
+  shipstationId: string,
+): Promise<Link | undefined> {
+  const row = await db
+    .selectFrom('links')
+    .selectAll()
+    .where('connection', '=', connection)
+    .where('entity_type', '=', entityType)
+    .where('shipstation_id', '=', shipstationId)
+    .executeTakeFirst();
+  return row ? toLink(row) : undefined;
+}

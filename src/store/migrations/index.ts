@@ -1,0 +1,17 @@
+/**
+ * The numbered migrations, in order. Append new ones at the end with the next number;
+ * never change or remove one that has shipped.
+ */
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../open.js';
+import * as m0001 from './0001-initial.js';
+
+export interface MigrationContext {
+  dialect: Dialect;
+}
+
+export interface MigrationModule {
+  up(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+}
+
+export const migrations: Array<[name: string, module: MigrationModule]> = [['0001-initial', m0001]];
