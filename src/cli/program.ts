@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../config/errors.js';
+import { registerConfig } from './commands/config.js';
 import { registerCreds } from './commands/creds.js';
 import { registerMigrate } from './commands/migrate.js';
 import { type CommandContext, createContext } from './context.js';
@@ -26,7 +27,7 @@ export interface Program {
 type Registrar = (program: Command, app: Program) => void;
 
 /** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
-const COMMANDS: Registrar[] = [registerMigrate, registerCreds];
+const COMMANDS: Registrar[] = [registerMigrate, registerCreds, registerConfig];
 
 export function buildProgram(io: ProgramIo): {
   program: Command;

@@ -86,9 +86,14 @@ export function forEachDialect(
       });
       continue;
     }
-    describe(`${dialect}: ${title}`, {
-      skip: missingPg ? 'TEST_DATABASE_URL not set (no PostgreSQL)' : false,
-    }, () => {
+    if (missingPg) {
+      // Reported as a skipped test (visible in the summary), never as a pass.
+      describe(`${dialect}: ${title}`, () => {
+        it('runs on PostgreSQL', { skip: 'TEST_DATABASE_URL not set (no PostgreSQL)' }, () => {});
+      });
+      continue;
+    }
+    describe(`${dialect}: ${title}`, () => {
       const ctx = { dialect } as { store: Store; dialect: DialectName; url: string };
       let cleanup: (() => Promise<void>) | undefined;
       before(async () => {

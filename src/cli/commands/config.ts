@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { UserError } from '../../config/errors.js';
+import { maskUrl } from '../../store/open.js';
+import { secretReferences } from '../../store/secret-refs.js';
+import { resolveSecret, secretEnvName } from '../../store/secrets.js';
+import type { Program } from '../program.js';
+
+export function registerConfig(program: Command, app: Program): void {
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate the configuration and check that every referenced secret can be read')
+    .action(async () => {
+      const ctx = app.context();
+      app.out(`Configuration: ${ctx.configFile ?? '(no file; defaults and environment only)'}`);
+      app.out(`Store: ${maskUrl(ctx.config.store.url)}`);
+      if (ctx.config.connections.length === 0) {
+        app.out('No connections configured. Add one under "connections:" (see README.md, "Configuration").');
+        return;
+      }
+      const store = await ctx.store();
+      const problems: string[] = [];
+      for (const connection of ctx.config.connections) {
+        app.out(`Connection ${connection.name}:`);
+        for (const use of secretReferences(connection)) {
+          try {
+            await resolveSecret(store.db, () => ctx.masterKey(false), connection.name, use.name, app.env);
+            const source = app.env[secretEnvName(connection.name, use.name)]
+              ? 'environment'
+              : 'encrypted store';
+            app.out(`  ${use.field}: secret "${use.name}" is set (${source})`);
+          } catch (err) {
+            if (!(err instanceof UserError)) throw err;
+            app.out(`  ${use.field}: secret "${use.name}" cannot be read`);
+            problems.push(err.message);
+          }
+        }
+      }
+      if (problems.length > 0) throw new UserError(problems.join(' '));
+      app.out('Configuration is valid and every secret can be read.');
+    });
+}

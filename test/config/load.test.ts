@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig, UserError } from '../../src/config/index.js';
+
+function writeConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mlc-config-'));
+  const file = join(dir, 'ml-connector.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+const VALID = `
+store:
+  url: sqlite:./data/test.db
+connections:
+  - name: main
+    syspro:
+      enetUrl: http://erp.example:20161/SYSPROWCFService/Rest
+      odataUrl: http://erp.example:40000/SYSPRO8/OData
+      operator: ADMIN
+      operatorPassword: secret:syspro.operatorPassword
+      company: EDU1
+    shipstation:
+      apiKey: secret:shipstation.apiKey
+      apiSecret: secret:shipstation.apiSecret
+    polls:
+      orders: 5m
+`;
+
+function errorOf(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected an error');
+}
+
+describe('loadConfig', () => {
+  it('reads a valid file and fills defaults', () => {
+    const { config } = loadConfig({ file: writeConfig(VALID), env: {} });
+    const main = config.connections[0]!;
+    assert.equal(main.polls.orders, 300_000);
+    assert.equal(main.polls.shipments, 600_000);
+    assert.deepEqual(main.shipstation.apiSecret, { secret: 'shipstation.apiSecret' });
+    assert.equal(main.shipstation.v1Url, 'https://ssapi.shipstation.com');
+    assert.equal(main.shipstation.rateLimit.limit, 40);
+    assert.equal(main.syspro.writeback, 'dispatch-note');
+    assert.deepEqual(config.retry.cadence, [60_000, 300_000, 900_000, 3_600_000, 21_600_000]);
+    assert.equal(config.http.port, 8080);
+  });
+
+  it('uses defaults when the implicit file does not exist, but not for an explicit one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlc-config-'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      assert.equal(loadConfig({ env: {} }).config.store.url, 'sqlite:./data/ml-connector.db');
+    } finally {
+      process.chdir(cwd);
+    }
+    const err = errorOf(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} }));
+    assert.match(err.message, /does not exist/);
+  });
+
+  it('applies ML_CONNECTOR_* environment overrides before validating', () => {
+    const { config } = loadConfig({
+      file: writeConfig(VALID),
+      env: {
+        ML_CONNECTOR_STORE__URL: 'postgres://u@db:5432/mlc',
+        ML_CONNECTOR_CONNECTIONS__MAIN__POLLS__ORDERS: '15m',
+      },
+    });
+    assert.equal(config.store.url, 'postgres://u@db:5432/mlc');
+    assert.equal(config.connections[0]!.polls.orders, 900_000);
+  });
+
+  it('names each invalid field and what was expected', () => {
+    const bad = VALID.replace('orders: 5m', 'orders: often')
+      .replace('http://erp.example:40000/SYSPRO8/OData', 'not a url')
+      .replace('operator: ADMIN', 'operator: ADMIN\n      colour: blue');
+    const err = errorOf(() => loadConfig({ file: writeConfig(bad), env: {} }));
+    assert.match(
+      err.message,
+      /connections\[0 "main"\]\.polls\.orders: expected a duration like 30s, 5m or 1h, got "often"/,
+    );
+    assert.match(
+      err.message,
+      /connections\[0 "main"\]\.syspro\.odataUrl: expected an http:\/\/ or https:\/\/ URL/,
+    );
+    assert.match(err.message, /connections\[0 "main"\]\.syspro has unknown field\(s\) "colour"/);
+    assert.doesNotMatch(err.message, /\n/, 'one paragraph');
+  });
+
+  it('refuses a secret written in clear where a reference is expected', () => {
+    const err = errorOf(() =>
+      loadConfig({ file: writeConfig(VALID.replace('secret:shipstation.apiKey', 'abc123')), env: {} }),
+    );
+    assert.match(
+      err.message,
+      /shipstation\.apiKey: expected a secret reference like "secret:shipstation\.apiSecret"/,
+    );
+    assert.doesNotMatch(err.message, /abc123/, 'the value itself is not repeated');
+  });
+
+  it('reports a missing required field', () => {
+    const err = errorOf(() =>
+      loadConfig({ file: writeConfig(VALID.replace('      company: EDU1\n', '')), env: {} }),
+    );
+    assert.match(err.message, /connections\[0 "main"\]\.syspro\.company/);
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const file = writeConfig('connections:\n  - name: main\n   bad: [\n');
+    const err = errorOf(() => loadConfig({ file, env: {} }));
+    assert.match(err.message, /is not valid YAML/);
+    assert.ok(err.message.includes(file));
+  });
+
+  it('refuses two connections with the same name', () => {
+    const twice = `${VALID}\n${VALID.split('connections:\n')[1]}`;
+    const err = errorOf(() => loadConfig({ file: writeConfig(twice), env: {} }));
+    assert.match(err.message, /connection name "main" is used twice/);
+  });
+});
