@@ -6,7 +6,9 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../config/errors.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreds } from './commands/creds.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerReplay } from './commands/replay.js';
 import { type CommandContext, createContext } from './context.js';
 
 export interface ProgramIo {
@@ -27,7 +29,7 @@ export interface Program {
 type Registrar = (program: Command, app: Program) => void;
 
 /** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
-const COMMANDS: Registrar[] = [registerMigrate, registerCreds, registerConfig];
+const COMMANDS: Registrar[] = [registerMigrate, registerCreds, registerConfig, registerJobs, registerReplay];
 
 export function buildProgram(io: ProgramIo): {
   program: Command;

@@ -49,6 +49,10 @@ export interface JobsTable {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** (0002) When the current or last attempt started. */
+  started_at: number | null;
+  /** (0002) How many times the job was replayed after dying. */
+  replays: ColumnType<number, number | undefined, number>;
 }
 
 export interface AuditTable {
@@ -96,4 +100,52 @@ export interface Database {
   audit: AuditTable;
   links: LinksTable;
   checkpoints: CheckpointsTable;
+  job_attempts: JobAttemptsTable;
+  schedules: SchedulesTable;
+  rate_limits: RateLimitsTable;
+}
+
+/** (0002) How an attempt ended. `released`: given back at shutdown; `lease_expired`: its process vanished. */
+export type JobAttemptOutcome = 'succeeded' | 'failed' | 'dead' | 'released' | 'lease_expired';
+
+/** (0002) One row per attempt of a job; kept when the job is replayed. */
+export interface JobAttemptsTable {
+  id: Generated<number>;
+  job_id: number;
+  /** The job's attempt number (1-based) within its current run; restarts at 1 after a replay. */
+  attempt: number;
+  /** The lease owner (worker id) that ran it. */
+  worker: string | null;
+  started_at: number | null;
+  finished_at: number;
+  outcome: JobAttemptOutcome;
+  error: string | null;
+  /** JSON text the handler returned, if any. */
+  result: string | null;
+}
+
+/** (0002) A recurring poll: one row per connection and job kind; the next due time survives restarts. */
+export interface SchedulesTable {
+  connection: string;
+  kind: string;
+  interval_ms: number;
+  next_run_at: number;
+  last_enqueued_at: number | null;
+  last_job_id: number | null;
+  updated_at: number;
+}
+
+/** (0002) The request budget of one key (e.g. a ShipStation API key), shared by every process. */
+export interface RateLimitsTable {
+  key: string;
+  window_ms: number;
+  window_limit: number;
+  /** JSON array of the epoch-ms send times within the last window (at most `window_limit`). */
+  sent_at: string;
+  /** What the server last said remains in its window ending at `server_window_end`. */
+  server_remaining: number | null;
+  server_window_end: number | null;
+  /** Nothing may be sent before this (after a 429). */
+  blocked_until: number | null;
+  updated_at: number;
 }

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../open.js';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-engine.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -14,4 +15,7 @@ export interface MigrationModule {
   up(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
 }
 
-export const migrations: Array<[name: string, module: MigrationModule]> = [['0001-initial', m0001]];
+export const migrations: Array<[name: string, module: MigrationModule]> = [
+  ['0001-initial', m0001],
+  ['0002-engine', m0002],
+];

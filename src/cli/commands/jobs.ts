@@ -1,0 +1,114 @@
+/**
+ * `ml-connector jobs`: counts by kind and state. `jobs list` shows jobs (e.g. the dead ones with
+ * their last error); `jobs show <id>` shows one job and its attempt history.
+ */
+import type { Command } from 'commander';
+import { UserError } from '../../config/errors.js';
+import type { JobState } from '../../store/database.js';
+import { countJobsByKindAndState, getJob, listAttempts, listJobs } from '../../store/jobs/queries.js';
+import type { Program } from '../program.js';
+
+const STATES: JobState[] = ['queued', 'running', 'succeeded', 'dead', 'cancelled'];
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString();
+}
+
+function positiveInt(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UserError(`${what} must be a whole number above 0, got "${text}".`);
+  return n;
+}
+
+export function registerJobs(program: Command, app: Program): void {
+  const jobs = program
+    .command('jobs')
+    .description('job counts by kind and state (subcommands: list, show)')
+    .option('--connection <name>', 'only this connection')
+    .action(async (options: { connection?: string }) => {
+      const store = await app.context().store();
+      const counts = await countJobsByKindAndState(store, { connection: options.connection });
+      if (counts.length === 0) {
+        app.out('No jobs.');
+        return;
+      }
+      const byKind = new Map<string, Record<string, number>>();
+      for (const c of counts) {
+        const row = byKind.get(c.kind) ?? {};
+        row[c.state] = c.count;
+        byKind.set(c.kind, row);
+      }
+      app.out(['KIND', ...STATES.map((s) => s.toUpperCase())].join('\t'));
+      for (const [kind, row] of byKind) app.out([kind, ...STATES.map((s) => String(row[s] ?? 0))].join('\t'));
+    });
+
+  jobs
+    .command('list')
+    .description('list jobs, newest first (e.g. --state dead to see what failed and why)')
+    .option('--state <state>', `one of ${STATES.join(', ')}`)
+    .option('--kind <kind>', 'only this job kind')
+    .option('--connection <name>', 'only this connection')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (options: { state?: string; kind?: string; connection?: string; limit: string }) => {
+      if (options.state && !STATES.includes(options.state as JobState)) {
+        throw new UserError(`Unknown state "${options.state}": use one of ${STATES.join(', ')}.`);
+      }
+      const store = await app.context().store();
+      const rows = await listJobs(store, {
+        state: options.state as JobState | undefined,
+        kind: options.kind,
+        connection: options.connection,
+        limit: positiveInt(options.limit, '--limit'),
+      });
+      if (rows.length === 0) {
+        app.out('No jobs match.');
+        return;
+      }
+      app.out(['ID', 'KIND', 'CONNECTION', 'STATE', 'ATTEMPTS', 'RUN_AT', 'LAST_ERROR'].join('\t'));
+      for (const j of rows) {
+        app.out(
+          [
+            j.id,
+            j.kind,
+            j.connection,
+            j.state,
+            j.attempts,
+            iso(j.runAt),
+            (j.lastError ?? '').replace(/\s+/g, ' '),
+          ].join('\t'),
+        );
+      }
+    });
+
+  jobs
+    .command('show')
+    .description('one job with its payload and every attempt (earlier runs included after a replay)')
+    .argument('<id>', 'job id')
+    .action(async (id: string) => {
+      const store = await app.context().store();
+      const job = await getJob(store, positiveInt(id, 'The job id'));
+      if (!job) throw new UserError(`No job ${id}. List jobs with \`ml-connector jobs list\`.`);
+      app.out(`Job ${job.id}: ${job.kind} for ${job.connection}, ${job.state}`);
+      app.out(
+        `  attempts ${job.attempts}, replays ${job.replays}, run at ${iso(job.runAt)}, created ${iso(job.createdAt)}`,
+      );
+      if (job.idempotencyKey) app.out(`  key ${job.idempotencyKey}`);
+      if (job.groupKey) app.out(`  group ${job.groupKey}`);
+      if (job.lastError) app.out(`  last error: ${job.lastError}`);
+      app.out(`  payload: ${JSON.stringify(job.payload)}`);
+      const attempts = await listAttempts(store, job.id);
+      if (attempts.length === 0) {
+        app.out('No attempts yet.');
+        return;
+      }
+      app.out(['ATTEMPT', 'OUTCOME', 'WORKER', 'STARTED', 'FINISHED', 'ERROR'].join('\t'));
+      for (const a of attempts) {
+        app.out(
+          [a.attempt, a.outcome, a.worker ?? '-', iso(a.startedAt), iso(a.finishedAt), a.error ?? ''].join(
+            '\t',
+          ),
+        );
+      }
+    });
+}

@@ -1,0 +1,90 @@
+/**
+ * `ml-connector replay`: put dead jobs back in the queue (a fresh retry cadence; their attempt
+ * history stays). One job by id, or all dead jobs matching --kind / --connection / --error /
+ * --since; `--all` is needed to replay every dead job. `--dry-run` only lists what would be replayed.
+ */
+import type { Command } from 'commander';
+import { parseDuration } from '../../config/duration.js';
+import { UserError } from '../../config/errors.js';
+import { appendAudit } from '../../store/audit.js';
+import { findReplayCandidates, type ReplayFilter, replayJobs } from '../../store/jobs/replay.js';
+import type { Program } from '../program.js';
+
+interface ReplayOptions {
+  kind?: string;
+  connection?: string;
+  error?: string;
+  since?: string;
+  all?: boolean;
+  dryRun?: boolean;
+}
+
+export function registerReplay(program: Command, app: Program): void {
+  program
+    .command('replay')
+    .description('queue dead jobs again: by id, or by --kind/--connection/--error/--since, or --all')
+    .argument('[ids...]', 'job ids')
+    .option('--kind <kind>', 'dead jobs of this kind, e.g. orders.push')
+    .option('--connection <name>', 'dead jobs of this connection')
+    .option('--error <text>', 'dead jobs whose last error contains this text')
+    .option('--since <duration>', 'dead jobs that died within this long, e.g. 2h')
+    .option('--all', 'every dead job (needed when no other filter is given)')
+    .option('--dry-run', 'only show what would be replayed')
+    .action(async (ids: string[], options: ReplayOptions) => {
+      const filter: ReplayFilter = {};
+      if (ids.length > 0) {
+        filter.ids = ids.map((id) => {
+          const n = Number(id);
+          if (!Number.isInteger(n) || n < 1) throw new UserError(`"${id}" is not a job id (a whole number).`);
+          return n;
+        });
+      }
+      if (options.kind) filter.kind = options.kind;
+      if (options.connection) filter.connection = options.connection;
+      if (options.error) filter.errorContains = options.error;
+      if (options.since) {
+        const ms = parseDuration(options.since);
+        if (ms === undefined)
+          throw new UserError(`--since takes a duration like 30m, 2h or 1d, got "${options.since}".`);
+        filter.finishedSince = Date.now() - ms;
+      }
+      if (Object.keys(filter).length === 0 && !options.all) {
+        throw new UserError(
+          'Say which dead jobs to replay: job ids, --kind, --connection, --error or --since (or --all for every dead job). See the dead jobs with `ml-connector jobs list --state dead`.',
+        );
+      }
+      const store = await app.context().store();
+      if (options.dryRun) {
+        const candidates = await findReplayCandidates(store, filter);
+        app.out(
+          candidates.length === 0
+            ? 'No dead jobs match.'
+            : `Would replay ${candidates.length} dead job(s): ${candidates.map((c) => c.id).join(', ')}`,
+        );
+        return;
+      }
+      const { replayed, skipped } = await replayJobs(store, filter, Date.now());
+      if (filter.ids) {
+        const found = new Set([...replayed, ...skipped.map((s) => s.id)]);
+        const missing = filter.ids.filter((id) => !found.has(id));
+        if (missing.length > 0) app.err(`Not dead (or no such job), left as they are: ${missing.join(', ')}`);
+      }
+      for (const s of skipped) app.err(`Skipped job ${s.id}: ${s.reason}`);
+      if (replayed.length > 0) {
+        await appendAudit(store.db, {
+          connection: filter.connection ?? '*',
+          flow: 'jobs',
+          entityType: 'jobs',
+          entityKey: replayed.length === 1 ? String(replayed[0]) : `${replayed.length} jobs`,
+          action: 'replay',
+          outcome: 'ok',
+          detail: { filter, ids: replayed.slice(0, 1000) },
+        });
+      }
+      app.out(
+        replayed.length === 0
+          ? 'No dead jobs match; nothing replayed.'
+          : `Replayed ${replayed.length} job(s): ${replayed.slice(0, 50).join(', ')}${replayed.length > 50 ? ', …' : ''}`,
+      );
+    });
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyBlock, applyObservation, type BudgetState, trySend } from './rate-budget.js';
+
+const empty: BudgetState = {
+  windowMs: 60_000,
+  limit: 3,
+  sentAt: [],
+  serverRemaining: null,
+  serverWindowEnd: null,
+  blockedUntil: null,
+};
+
+function sendAll(state: BudgetState, times: number[], margin = 0): Array<number | 'ok'> {
+  const out: Array<number | 'ok'> = [];
+  let s = state;
+  for (const t of times) {
+    const d = trySend(s, t, margin);
+    if (d.granted) {
+      s = d.state;
+      out.push('ok');
+    } else out.push(d.waitMs);
+  }
+  return out;
+}
+
+describe('trySend', () => {
+  it('allows `limit` sends in any window (sliding), then says how long to wait', () => {
+    assert.deepEqual(sendAll(empty, [0, 10, 20, 30, 60_000, 60_009, 60_010]), [
+      'ok',
+      'ok',
+      'ok',
+      59_970,
+      'ok',
+      1,
+      'ok',
+    ]);
+  });
+
+  it('adds the margin to the window', () => {
+    assert.deepEqual(sendAll(empty, [0, 0, 0, 60_000, 60_500], 500), ['ok', 'ok', 'ok', 500, 'ok']);
+  });
+
+  it('honours the server saying nothing remains, and a block', () => {
+    const s = applyObservation(empty, { limit: 40, remaining: 0, resetSeconds: 20, at: 1000 }, 40);
+    assert.deepEqual(sendAll(s, [5000, 21_000]), [16_000, 'ok']);
+    const blocked = applyBlock(empty, 9000);
+    assert.deepEqual(sendAll(blocked, [1000, 9000]), [8000, 'ok']);
+  });
+});
+
+describe('applyObservation', () => {
+  it('keeps the lower remaining within one server window; a newer window replaces it; older ones are ignored', () => {
+    let s = applyObservation(empty, { remaining: 5, resetSeconds: 30, at: 0 }, 40);
+    s = applyObservation(s, { remaining: 9, resetSeconds: 30, at: 200 }, 40);
+    assert.equal(s.serverRemaining, 5);
+    s = applyObservation(s, { remaining: 39, resetSeconds: 60, at: 31_000 }, 40);
+    assert.deepEqual([s.serverRemaining, s.serverWindowEnd], [39, 91_000]);
+    s = applyObservation(s, { remaining: 0, resetSeconds: 1, at: 29_000 }, 40);
+    assert.equal(s.serverRemaining, 39);
+  });
+
+  it('lowers the limit to what the server says, never above the configuration', () => {
+    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 20, at: 0 }, 40).limit, 20);
+    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 60, at: 0 }, 40).limit, 40);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Polls as schedules. Each connection's `polls` (orders, shipments, customers, inventory; ms, 0 =
+ * off) become rows in `schedules`; every tick, due rows enqueue a singleton job (`orders.poll`, …)
+ * and move their next due time by the interval ± jitter. The due time lives in the database, so a
+ * restart neither skips nor repeats a poll, and many processes may tick: each due row is taken by
+ * one of them (see `store/jobs/schedules.ts`).
+ */
+import pino, { type Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import type { ConnectionConfig } from '../config/schema.js';
+import {
+  type EnqueuedPoll,
+  enqueueDueSchedules,
+  type ScheduleSpec,
+  syncScheduleRows,
+} from '../store/jobs/schedules.js';
+import type { Store } from '../store/open.js';
+import { describeError } from './errors.js';
+
+/** The job kind each poll enqueues; the sync flows register handlers for these kinds. */
+export const POLL_KINDS = {
+  orders: 'orders.poll',
+  shipments: 'shipments.poll',
+  customers: 'customers.poll',
+  inventory: 'inventory.poll',
+} as const;
+
+export type PollName = keyof typeof POLL_KINDS;
+
+/** The schedules the configuration asks for (polls set to 0 are left out). */
+export function pollSchedules(connections: Pick<ConnectionConfig, 'name' | 'polls'>[]): ScheduleSpec[] {
+  const specs: ScheduleSpec[] = [];
+  for (const connection of connections) {
+    for (const name of Object.keys(POLL_KINDS) as PollName[]) {
+      const intervalMs = connection.polls[name];
+      if (intervalMs > 0) specs.push({ connection: connection.name, kind: POLL_KINDS[name], intervalMs });
+    }
+  }
+  return specs;
+}
+
+export interface SchedulerOptions {
+  store: Store;
+  clock?: Clock;
+  /** ±fraction of the interval added to each next due time (default 0.1). */
+  jitter?: number;
+  random?: () => number;
+  /** How often due schedules are looked for (default 5 s). */
+  tickMs?: number;
+  logger?: Logger;
+  /** Called after a tick enqueued new jobs (e.g. `worker.notify`). */
+  onEnqueued?: (polls: EnqueuedPoll[]) => void;
+}
+
+export class Scheduler {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #jitter: number;
+  readonly #random: () => number;
+  readonly #tickMs: number;
+  readonly #log: Logger;
+  readonly #onEnqueued: ((polls: EnqueuedPoll[]) => void) | undefined;
+  #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#jitter = options.jitter ?? 0.1;
+    this.#random = options.random ?? Math.random;
+    this.#tickMs = options.tickMs ?? 5000;
+    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#onEnqueued = options.onEnqueued;
+  }
+
+  /** Writes the configured polls to `schedules`; a new poll is first due within jitter × interval. */
+  async syncFromConfig(connections: Pick<ConnectionConfig, 'name' | 'polls'>[]) {
+    const now = this.#clock.now();
+    return syncScheduleRows(this.#store, pollSchedules(connections), now, (spec) =>
+      Math.round(now + this.#random() * this.#jitter * spec.intervalMs),
+    );
+  }
+
+  /** Enqueues every due poll once; returns what it did. */
+  async tick(): Promise<EnqueuedPoll[]> {
+    const now = this.#clock.now();
+    const polls = await enqueueDueSchedules(this.#store, now, (row) => {
+      const interval = Number(row.interval_ms);
+      const spread = interval * this.#jitter * (this.#random() * 2 - 1);
+      // From now, not from the missed due time: after downtime a poll runs once, not once per interval missed.
+      return Math.round(now + interval + spread);
+    });
+    const created = polls.filter((p) => p.created);
+    if (created.length > 0) this.#onEnqueued?.(created);
+    return polls;
+  }
+
+  start(): void {
+    this.#loop ??= (async () => {
+      while (!this.#stop.signal.aborted) {
+        try {
+          await this.tick();
+        } catch (err) {
+          this.#log.error({ err: describeError(err) }, 'scheduler tick failed');
+        }
+        try {
+          await this.#clock.sleep(this.#tickMs, this.#stop.signal);
+        } catch {
+          break;
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The worker: claims due jobs of the kinds it has handlers for, runs them, and records the outcome
+ * (complete, retry later, or dead) with an attempt row each time. Per kind, up to `concurrency`
+ * batches run at once. While jobs run, a heartbeat extends their leases; a sweep puts back the
+ * jobs of processes that died (their leases expired). `stop()` stops claiming, lets running jobs
+ * finish within a timeout, then gives back (releases) what is still running.
+ *
+ * Tests drive it with `runUntilIdle()` and a fake clock: it runs every due job and returns, no
+ * waiting. Production calls `start()` (and `stopOnSignals` for SIGTERM/SIGINT).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import { claimJobs } from '../store/jobs/claim.js';
+import { completeJobs } from '../store/jobs/complete.js';
+import { requeueExpiredLeases } from '../store/jobs/expire.js';
+import { failJob } from '../store/jobs/fail.js';
+import { extendLeases } from '../store/jobs/heartbeat.js';
+import type { Job } from '../store/jobs/job.js';
+import { releaseJobs } from '../store/jobs/release.js';
+import type { Store } from '../store/open.js';
+import { classifyError, describeError } from './errors.js';
+import type { JobHandler, JobOutcome } from './handler.js';
+import { type RetryPolicy, retryDelay } from './retry.js';
+
+export interface WorkerOptions {
+  store: Store;
+  handlers: JobHandler[];
+  /** `config.retry`. */
+  retry: RetryPolicy;
+  clock?: Clock;
+  /** Lease owner name; default `<host>:<pid>:<random>`. */
+  workerId?: string;
+  /** How long a claimed job is ours without a heartbeat (default 60 s). */
+  leaseMs?: number;
+  /** Default a third of the lease. */
+  heartbeatMs?: number;
+  /** How often an idle kind looks for due jobs (default 1 s). */
+  pollMs?: number;
+  /** How often expired leases are looked for (default half the lease). */
+  sweepMs?: number;
+  random?: () => number;
+  logger?: Logger;
+}
+
+interface RunningBatch {
+  kind: string;
+  jobs: Job[];
+  controller: AbortController;
+  /** Given back at shutdown or lost to lease expiry: its outcome must not be recorded. */
+  abandoned: boolean;
+  done: Promise<void>;
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export class Worker {
+  readonly id: string;
+  readonly #store: Store;
+  readonly #handlers: Map<string, JobHandler>;
+  readonly #retry: RetryPolicy;
+  readonly #clock: Clock;
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #pollMs: number;
+  readonly #sweepMs: number;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  readonly #running = new Set<RunningBatch>();
+  /** Stops the claim loops. */
+  #claimStop = new AbortController();
+  /** Stops heartbeat and sweep (after the running jobs are settled). */
+  #backgroundStop = new AbortController();
+  #wake = new Map<string, AbortController>();
+  #loops: Promise<void>[] = [];
+  #started = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#store = options.store;
+    this.#handlers = new Map(options.handlers.map((h) => [h.kind, h]));
+    this.#retry = options.retry;
+    this.#clock = options.clock ?? systemClock;
+    this.id = options.workerId ?? defaultWorkerId();
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
+    this.#pollMs = options.pollMs ?? 1000;
+    this.#sweepMs = options.sweepMs ?? Math.max(1, Math.floor(this.#leaseMs / 2));
+    this.#random = options.random ?? Math.random;
+    this.#log = options.logger ?? pino({ level: 'silent' });
+  }
+
+  /** Jobs this worker is running now. */
+  get runningJobIds(): number[] {
+    return [...this.#running].flatMap((b) => b.jobs.map((j) => j.id));
+  }
+
+  /**
+   * Runs due jobs until none is due at the clock's current time (expired leases first), one batch
+   * at a time. Returns how many jobs it ran. For tests and one-shot commands.
+   */
+  async runUntilIdle(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      await requeueExpiredLeases(this.#store, this.#clock.now());
+      let ran = 0;
+      for (const handler of this.#handlers.values()) {
+        const jobs = await this.#claim(handler);
+        if (jobs.length === 0) continue;
+        await this.#startBatch(handler, jobs).done;
+        ran += jobs.length;
+      }
+      if (ran === 0) return total;
+      total += ran;
+    }
+  }
+
+  /** Starts the claim loops (one per kind), the heartbeat and the lease sweep. */
+  start(): void {
+    if (this.#started) throw new Error(`worker ${this.id} was already started`);
+    this.#started = true;
+    for (const handler of this.#handlers.values()) this.#loops.push(this.#claimLoop(handler));
+    this.#loops.push(this.#heartbeatLoop(), this.#sweepLoop());
+    this.#log.info({ worker: this.id, kinds: [...this.#handlers.keys()] }, 'worker started');
+  }
+
+  /** Looks for due jobs of `kind` now instead of at the next poll (e.g. right after an enqueue). */
+  notify(kind?: string): void {
+    for (const [k, controller] of this.#wake) if (kind === undefined || k === kind) controller.abort();
+  }
+
+  /**
+   * Graceful stop: no new claims; running jobs get `timeoutMs` to finish, then they are aborted and
+   * released (queued again, the attempt not counted). Resolves when nothing is held any more.
+   */
+  stop(timeoutMs = 30_000): Promise<void> {
+    this.#stopping ??= this.#stop(timeoutMs);
+    return this.#stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    this.#log.info({ worker: this.id, running: this.runningJobIds.length }, 'worker stopping');
+    this.#claimStop.abort();
+    const running = [...this.#running];
+    const settled = Promise.allSettled(running.map((b) => b.done)).then(() => true);
+    const timer = new AbortController();
+    const finished = await Promise.race([
+      settled,
+      this.#clock.sleep(timeoutMs, timer.signal).then(
+        () => false,
+        () => false,
+      ),
+    ]);
+    timer.abort();
+    if (!finished) {
+      const left = [...this.#running];
+      for (const batch of left) {
+        batch.abandoned = true;
+        batch.controller.abort(new Error('worker shutting down'));
+        this.#running.delete(batch);
+      }
+      const ids = left.flatMap((b) => b.jobs.map((j) => j.id));
+      try {
+        const released = await releaseJobs(this.#store, this.id, ids, this.#clock.now());
+        this.#log.warn({ worker: this.id, released }, 'released jobs still running at shutdown');
+      } catch (err) {
+        this.#log.error(
+          { worker: this.id, err: describeError(err), ids },
+          'could not release jobs at shutdown; they run again after their lease expires',
+        );
+      }
+    }
+    this.#backgroundStop.abort();
+    await Promise.allSettled(this.#loops);
+    this.#log.info({ worker: this.id }, 'worker stopped');
+  }
+
+  async #claim(handler: JobHandler): Promise<Job[]> {
+    return claimJobs(this.#store, {
+      kind: handler.kind,
+      limit: Math.max(1, handler.batchSize ?? 1),
+      owner: this.id,
+      leaseMs: this.#leaseMs,
+      now: this.#clock.now(),
+    });
+  }
+
+  async #claimLoop(handler: JobHandler): Promise<void> {
+    const concurrency = Math.max(1, handler.concurrency ?? 1);
+    let active = 0;
+    while (!this.#claimStop.signal.aborted) {
+      if (active < concurrency) {
+        let jobs: Job[] = [];
+        try {
+          jobs = await this.#claim(handler);
+        } catch (err) {
+          this.#log.error({ worker: this.id, kind: handler.kind, err: describeError(err) }, 'claim failed');
+        }
+        if (this.#claimStop.signal.aborted) {
+          // Claimed while stopping: give them straight back.
+          if (jobs.length > 0) await this.#releaseQuietly(jobs.map((j) => j.id));
+          break;
+        }
+        if (jobs.length > 0) {
+          active++;
+          const batch = this.#startBatch(handler, jobs);
+          void batch.done.finally(() => {
+            active--;
+            this.#wake.get(handler.kind)?.abort();
+          });
+          continue;
+        }
+      }
+      await this.#idle(handler.kind);
+    }
+  }
+
+  /** Waits a poll interval, or less if woken (a slot freed, `notify`, stop). */
+  async #idle(kind: string): Promise<void> {
+    const wake = new AbortController();
+    this.#wake.set(kind, wake);
+    try {
+      await this.#clock.sleep(this.#pollMs, AbortSignal.any([wake.signal, this.#claimStop.signal]));
+    } catch {
+      // woken up
+    } finally {
+      if (this.#wake.get(kind) === wake) this.#wake.delete(kind);
+    }
+  }
+
+  async #releaseQuietly(ids: number[]): Promise<void> {
+    try {
+      await releaseJobs(this.#store, this.id, ids, this.#clock.now());
+    } catch (err) {
+      this.#log.error({ worker: this.id, ids, err: describeError(err) }, 'release failed');
+    }
+  }
+
+  #startBatch(handler: JobHandler, jobs: Job[]): RunningBatch {
+    const batch: RunningBatch = {
+      kind: handler.kind,
+      jobs,
+      controller: new AbortController(),
+      abandoned: false,
+      done: Promise.resolve(),
+    };
+    this.#running.add(batch);
+    batch.done = this.#runBatch(handler, batch).finally(() => this.#running.delete(batch));
+    return batch;
+  }
+
+  async #runBatch(handler: JobHandler, batch: RunningBatch): Promise<void> {
+    const { jobs } = batch;
+    let outcomes: JobOutcome[];
+    try {
+      const returned = await handler.run(jobs, {
+        signal: batch.controller.signal,
+        workerId: this.id,
+        clock: this.#clock,
+      });
+      outcomes =
+        returned ??
+        jobs.map(() => ({
+          ok: true,
+        }));
+      if (outcomes.length !== jobs.length) {
+        const error = new Error(
+          `handler ${handler.kind} returned ${outcomes.length} outcomes for ${jobs.length} jobs (a bug in the handler)`,
+        );
+        outcomes = jobs.map(() => ({ ok: false, error }));
+      }
+    } catch (error) {
+      outcomes = jobs.map(() => ({ ok: false, error }));
+    }
+    if (batch.abandoned) return;
+    try {
+      await this.#record(handler.kind, jobs, outcomes);
+    } catch (err) {
+      this.#log.error(
+        { worker: this.id, kind: handler.kind, ids: jobs.map((j) => j.id), err: describeError(err) },
+        'could not record job outcomes; the jobs run again after their lease expires',
+      );
+    }
+  }
+
+  async #record(kind: string, jobs: Job[], outcomes: JobOutcome[]): Promise<void> {
+    const now = this.#clock.now();
+    const completions: Array<{ id: number; result?: unknown }> = [];
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i] as Job;
+      const outcome = outcomes[i] as JobOutcome;
+      if (outcome.ok) {
+        completions.push({ id: job.id, result: outcome.result });
+        continue;
+      }
+      const verdict = classifyError(outcome.error);
+      const delay = verdict.retryable
+        ? retryDelay(this.#retry, kind, job.attempts, this.#random, verdict.retryAfterMs)
+        : null;
+      const error = describeError(outcome.error);
+      await failJob(this.#store, this.id, job.id, error, delay === null ? null : now + delay, now);
+      this.#log[delay === null ? 'error' : 'warn'](
+        {
+          worker: this.id,
+          job: job.id,
+          kind,
+          connection: job.connection,
+          attempt: job.attempts,
+          reason: verdict.reason,
+          err: error,
+          retryInMs: delay,
+        },
+        delay === null ? 'job failed for good (dead)' : 'job failed; will retry',
+      );
+    }
+    await completeJobs(this.#store, this.id, completions, now);
+  }
+
+  async #heartbeatLoop(): Promise<void> {
+    const signal = this.#backgroundStop.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#clock.sleep(this.#heartbeatMs, signal);
+      } catch {
+        break;
+      }
+      const batches = [...this.#running];
+      const ids = batches.flatMap((b) => b.jobs.map((j) => j.id));
+      if (ids.length === 0) continue;
+      try {
+        const held = new Set(await extendLeases(this.#store, this.id, ids, this.#leaseMs, this.#clock.now()));
+        for (const batch of batches) {
+          if (batch.abandoned || batch.jobs.every((j) => held.has(j.id))) continue;
+          // Another process may be running these now: stop ours and record nothing.
+          batch.abandoned = true;
+          batch.controller.abort(new Error('lease lost'));
+          this.#log.warn(
+            { worker: this.id, ids: batch.jobs.map((j) => j.id) },
+            'lease lost; abandoning batch',
+          );
+        }
+      } catch (err) {
+        this.#log.error({ worker: this.id, err: describeError(err) }, 'heartbeat failed');
+      }
+    }
+  }
+
+  async #sweepLoop(): Promise<void> {
+    const signal = this.#backgroundStop.signal;
+    while (!signal.aborted) {
+      try {
+        const requeued = await requeueExpiredLeases(this.#store, this.#clock.now());
+        if (requeued.length > 0) {
+          this.#log.warn({ worker: this.id, jobs: requeued.length }, 'requeued jobs whose lease expired');
+          this.notify();
+        }
+      } catch (err) {
+        this.#log.error({ worker: this.id, err: describeError(err) }, 'lease sweep failed');
+      }
+      try {
+        await this.#clock.sleep(this.#sweepMs, signal);
+      } catch {
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Our model of a job, apart from the row (`JobsTable`): camelCase, parsed payload.
+ */
+import type { Selectable } from 'kysely';
+import type { JobAttemptOutcome, JobAttemptsTable, JobState, JobsTable } from '../database.js';
+
+export type JobRow = Selectable<JobsTable>;
+
+export interface Job<P = unknown> {
+  id: number;
+  kind: string;
+  connection: string;
+  payload: P;
+  state: JobState;
+  runAt: number;
+  /** Attempts made in the current run, including the one in progress once claimed. */
+  attempts: number;
+  idempotencyKey: string | null;
+  groupKey: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  lastError: string | null;
+  startedAt: number | null;
+  createdAt: number;
+  finishedAt: number | null;
+  replays: number;
+}
+
+export function toJob(row: JobRow): Job {
+  return {
+    id: Number(row.id),
+    kind: row.kind,
+    connection: row.connection,
+    payload: parsePayload(row.payload),
+    state: row.state,
+    runAt: Number(row.run_at),
+    attempts: Number(row.attempts),
+    idempotencyKey: row.idempotency_key,
+    groupKey: row.group_key,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
+    lastError: row.last_error,
+    startedAt: row.started_at === null ? null : Number(row.started_at),
+    createdAt: Number(row.created_at),
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    replays: Number(row.replays),
+  };
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export interface JobAttempt {
+  id: number;
+  jobId: number;
+  attempt: number;
+  worker: string | null;
+  startedAt: number | null;
+  finishedAt: number;
+  outcome: JobAttemptOutcome;
+  error: string | null;
+  result: unknown;
+}
+
+export function toJobAttempt(row: Selectable<JobAttemptsTable>): JobAttempt {
+  return {
+    id: Number(row.id),
+    jobId: Number(row.job_id),
+    attempt: Number(row.attempt),
+    worker: row.worker,
+    startedAt: row.started_at === null ? null : Number(row.started_at),
+    finishedAt: Number(row.finished_at),
+    outcome: row.outcome,
+    error: row.error,
+    result: row.result === null ? null : parsePayload(row.result),
+  };
+}
+
+/** Longest error text kept on a job or an attempt row. */
+export const MAX_ERROR_LENGTH = 4000;
+
+export function clipError(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}

@@ -1,0 +1,308 @@
+/** The job store on SQLite and PostgreSQL: enqueue, claim, heartbeat, complete, fail, expiry, replay. */
+import assert from 'node:assert/strict';
+import { beforeEach, it } from 'node:test';
+import { claimJobs } from '../../src/store/jobs/claim.js';
+import { completeJobs } from '../../src/store/jobs/complete.js';
+import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
+import { requeueExpiredLeases } from '../../src/store/jobs/expire.js';
+import { failJob } from '../../src/store/jobs/fail.js';
+import { extendLeases } from '../../src/store/jobs/heartbeat.js';
+import { countJobsByKindAndState, getJob, listAttempts } from '../../src/store/jobs/queries.js';
+import { releaseJobs } from '../../src/store/jobs/release.js';
+import { replayJobs } from '../../src/store/jobs/replay.js';
+import { forEachDialect } from '../helpers/dialects.js';
+
+const T0 = Date.parse('2026-01-15T12:00:00Z');
+const LEASE = 30_000;
+
+forEachDialect('job store', (ctx) => {
+  beforeEach(async () => {
+    await ctx.store.db.deleteFrom('job_attempts').execute();
+    await ctx.store.db.deleteFrom('jobs').execute();
+  });
+
+  it('a second enqueue of an active key is a no-op and says so; a finished key can be used again', async () => {
+    const first = await enqueueJob(
+      ctx.store,
+      { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' },
+      T0,
+    );
+    const second = await enqueueJob(
+      ctx.store,
+      { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' },
+      T0,
+    );
+    assert.deepEqual(second, { id: first.id, created: false });
+    assert.equal(first.created, true);
+    const [job] = await claimJobs(ctx.store, {
+      kind: 'orders.push',
+      limit: 5,
+      owner: 'w1',
+      leaseMs: LEASE,
+      now: T0,
+    });
+    // Still active while running.
+    assert.equal(
+      (await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' }, T0))
+        .created,
+      false,
+    );
+    await completeJobs(ctx.store, 'w1', [{ id: job!.id }], T0 + 1);
+    const third = await enqueueJob(
+      ctx.store,
+      { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' },
+      T0 + 2,
+    );
+    assert.equal(third.created, true);
+    assert.notEqual(third.id, first.id);
+  });
+
+  it('batch enqueue reports duplicates within the call and against active jobs', async () => {
+    await enqueueJob(ctx.store, { kind: 'x', connection: 'a', idempotencyKey: 'dup-active' }, T0);
+    const results = await enqueueJobs(
+      ctx.store,
+      [
+        { kind: 'x', connection: 'a', idempotencyKey: 'n1' },
+        { kind: 'x', connection: 'a' },
+        { kind: 'x', connection: 'a', idempotencyKey: 'n1' },
+        { kind: 'x', connection: 'a', idempotencyKey: 'dup-active' },
+      ],
+      T0,
+    );
+    assert.deepEqual(
+      results.map((r) => r.created),
+      [true, true, false, false],
+    );
+    assert.equal(results[2]!.id, results[0]!.id);
+    const counts = await countJobsByKindAndState(ctx.store);
+    assert.deepEqual(counts, [{ kind: 'x', state: 'queued', count: 3 }]);
+  });
+
+  it('claims a batch of one kind for one connection, oldest first, only due jobs, none twice', async () => {
+    const jobs = [];
+    for (let i = 0; i < 150; i++)
+      jobs.push({ kind: 'orders.push', connection: 'a', payload: { n: i }, runAt: T0 + i });
+    jobs.push({ kind: 'orders.push', connection: 'b', runAt: T0 + 500 });
+    jobs.push({ kind: 'other', connection: 'a', runAt: T0 });
+    jobs.push({ kind: 'orders.push', connection: 'a', runAt: T0 + 60_000 });
+    await enqueueJobs(ctx.store, jobs, T0);
+    const now = T0 + 10_000;
+    const first = await claimJobs(ctx.store, {
+      kind: 'orders.push',
+      limit: 100,
+      owner: 'w1',
+      leaseMs: LEASE,
+      now,
+    });
+    assert.equal(first.length, 100);
+    assert.ok(first.every((j) => j.connection === 'a' && j.kind === 'orders.push' && j.state === 'running'));
+    assert.deepEqual(
+      first.map((j) => (j.payload as { n: number }).n),
+      [...Array(100).keys()],
+    );
+    assert.equal(first[0]!.attempts, 1);
+    assert.equal(first[0]!.leaseOwner, 'w1');
+    assert.equal(first[0]!.leaseExpiresAt, now + LEASE);
+    const second = await claimJobs(ctx.store, {
+      kind: 'orders.push',
+      connection: 'a',
+      limit: 100,
+      owner: 'w2',
+      leaseMs: LEASE,
+      now,
+    });
+    assert.equal(second.length, 50, 'the rest of a, not the future job');
+    const third = await claimJobs(ctx.store, {
+      kind: 'orders.push',
+      limit: 100,
+      owner: 'w2',
+      leaseMs: LEASE,
+      now,
+    });
+    assert.deepEqual(
+      third.map((j) => j.connection),
+      ['b'],
+    );
+    assert.equal(
+      (await claimJobs(ctx.store, { kind: 'orders.push', limit: 100, owner: 'w3', leaseMs: LEASE, now }))
+        .length,
+      0,
+    );
+  });
+
+  it('runs one job per group key at a time, other groups in parallel', async () => {
+    await enqueueJobs(
+      ctx.store,
+      [
+        { kind: 'shipments.writeback', connection: 'a', groupKey: 'syspro:a', payload: { n: 1 } },
+        { kind: 'shipments.writeback', connection: 'a', groupKey: 'syspro:a', payload: { n: 2 } },
+        { kind: 'freight.post', connection: 'a', groupKey: 'syspro:a', payload: { n: 3 } },
+        { kind: 'shipments.writeback', connection: 'b', groupKey: 'syspro:b', payload: { n: 4 } },
+      ],
+      T0,
+    );
+    const a = await claimJobs(ctx.store, {
+      kind: 'shipments.writeback',
+      connection: 'a',
+      limit: 10,
+      owner: 'w1',
+      leaseMs: LEASE,
+      now: T0,
+    });
+    assert.deepEqual(
+      a.map((j) => (j.payload as { n: number }).n),
+      [1],
+    );
+    // Same group, other kind: waits for the running write.
+    assert.equal(
+      (await claimJobs(ctx.store, { kind: 'freight.post', limit: 10, owner: 'w2', leaseMs: LEASE, now: T0 }))
+        .length,
+      0,
+    );
+    assert.equal(
+      (
+        await claimJobs(ctx.store, {
+          kind: 'shipments.writeback',
+          connection: 'a',
+          limit: 10,
+          owner: 'w2',
+          leaseMs: LEASE,
+          now: T0,
+        })
+      ).length,
+      0,
+    );
+    const b = await claimJobs(ctx.store, {
+      kind: 'shipments.writeback',
+      connection: 'b',
+      limit: 10,
+      owner: 'w2',
+      leaseMs: LEASE,
+      now: T0,
+    });
+    assert.equal(b.length, 1);
+    await completeJobs(ctx.store, 'w1', [{ id: a[0]!.id }], T0 + 5);
+    const next = await claimJobs(ctx.store, {
+      kind: 'shipments.writeback',
+      connection: 'a',
+      limit: 10,
+      owner: 'w2',
+      leaseMs: LEASE,
+      now: T0 + 5,
+    });
+    assert.deepEqual(
+      next.map((j) => (j.payload as { n: number }).n),
+      [2],
+    );
+  });
+
+  it('a lost lease cannot complete or fail; heartbeats keep a lease; expiry requeues and records the attempt', async () => {
+    const { id } = await enqueueJob(ctx.store, { kind: 'k', connection: 'a' }, T0);
+    const [job] = await claimJobs(ctx.store, {
+      kind: 'k',
+      limit: 1,
+      owner: 'dead-worker',
+      leaseMs: LEASE,
+      now: T0,
+    });
+    assert.equal(job!.id, id);
+    assert.deepEqual(await extendLeases(ctx.store, 'dead-worker', [id], LEASE, T0 + 20_000), [id]);
+    assert.deepEqual(await requeueExpiredLeases(ctx.store, T0 + 40_000), [], 'the heartbeat moved the lease');
+    assert.deepEqual(await requeueExpiredLeases(ctx.store, T0 + 50_001), [id]);
+    let row = await getJob(ctx.store, id);
+    assert.equal(row!.state, 'queued');
+    assert.equal(row!.leaseOwner, null);
+    // The old owner comes back too late: nothing it says counts.
+    assert.deepEqual(await completeJobs(ctx.store, 'dead-worker', [{ id }], T0 + 50_002), []);
+    assert.equal(await failJob(ctx.store, 'dead-worker', id, 'boom', null, T0 + 50_002), false);
+    assert.deepEqual(await extendLeases(ctx.store, 'dead-worker', [id], LEASE, T0 + 50_002), []);
+    const [again] = await claimJobs(ctx.store, {
+      kind: 'k',
+      limit: 1,
+      owner: 'w2',
+      leaseMs: LEASE,
+      now: T0 + 50_003,
+    });
+    assert.equal(again!.attempts, 2);
+    assert.deepEqual(await completeJobs(ctx.store, 'w2', [{ id, result: { pushed: 3 } }], T0 + 50_010), [id]);
+    row = await getJob(ctx.store, id);
+    assert.equal(row!.state, 'succeeded');
+    const history = await listAttempts(ctx.store, id);
+    assert.deepEqual(
+      history.map((h) => [h.attempt, h.worker, h.outcome]),
+      [
+        [1, 'dead-worker', 'lease_expired'],
+        [2, 'w2', 'succeeded'],
+      ],
+    );
+    assert.deepEqual(history[1]!.result, { pushed: 3 });
+  });
+
+  it('fail with a retry time requeues; without one the job is dead with its error', async () => {
+    const { id } = await enqueueJob(ctx.store, { kind: 'k', connection: 'a' }, T0);
+    await claimJobs(ctx.store, { kind: 'k', limit: 1, owner: 'w', leaseMs: LEASE, now: T0 });
+    assert.equal(await failJob(ctx.store, 'w', id, 'SYSPRO unavailable', T0 + 60_000, T0 + 1), true);
+    let job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'queued');
+    assert.equal(job!.runAt, T0 + 60_000);
+    assert.equal(
+      (await claimJobs(ctx.store, { kind: 'k', limit: 1, owner: 'w', leaseMs: LEASE, now: T0 + 59_999 }))
+        .length,
+      0,
+    );
+    await claimJobs(ctx.store, { kind: 'k', limit: 1, owner: 'w', leaseMs: LEASE, now: T0 + 60_000 });
+    await failJob(ctx.store, 'w', id, 'order 123: customer missing', null, T0 + 60_001);
+    job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'dead');
+    assert.equal(job!.lastError, 'order 123: customer missing');
+    assert.equal(job!.finishedAt, T0 + 60_001);
+  });
+
+  it('release gives jobs back without using up an attempt', async () => {
+    const { id } = await enqueueJob(ctx.store, { kind: 'k', connection: 'a' }, T0);
+    await claimJobs(ctx.store, { kind: 'k', limit: 1, owner: 'w', leaseMs: LEASE, now: T0 });
+    assert.deepEqual(await releaseJobs(ctx.store, 'w', [id], T0 + 5), [id]);
+    const job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'queued');
+    assert.equal(job!.attempts, 0);
+    assert.deepEqual(
+      (await listAttempts(ctx.store, id)).map((a) => a.outcome),
+      ['released'],
+    );
+  });
+
+  it('replay by id, by kind, by connection and by error text; a key held by an active job is skipped', async () => {
+    const make = async (kind: string, connection: string, error: string, key?: string) => {
+      const { id } = await enqueueJob(ctx.store, { kind, connection, idempotencyKey: key ?? null }, T0);
+      await claimJobs(ctx.store, { kind, connection, limit: 1, owner: 'w', leaseMs: LEASE, now: T0 });
+      await failJob(ctx.store, 'w', id, error, null, T0 + 1);
+      return id;
+    };
+    const a1 = await make('orders.push', 'a', 'HTTP 400 bad address');
+    const a2 = await make('orders.push', 'b', 'HTTP 400 bad sku');
+    const a3 = await make('shipments.writeback', 'a', 'SYSPRO: dispatch note locked');
+    const a4 = await make('shipments.writeback', 'b', 'SYSPRO: dispatch note locked', 'ship:9');
+    // A newer active job for the same shipment.
+    await enqueueJob(
+      ctx.store,
+      { kind: 'shipments.writeback', connection: 'b', idempotencyKey: 'ship:9' },
+      T0 + 2,
+    );
+
+    assert.deepEqual((await replayJobs(ctx.store, { ids: [a1] }, T0 + 10)).replayed, [a1]);
+    assert.deepEqual(
+      (await replayJobs(ctx.store, { connection: 'b', kind: 'orders.push' }, T0 + 10)).replayed,
+      [a2],
+    );
+    const byError = await replayJobs(ctx.store, { errorContains: 'dispatch note' }, T0 + 10);
+    assert.deepEqual(byError.replayed, [a3]);
+    assert.equal(byError.skipped.length, 1);
+    assert.equal(byError.skipped[0]!.id, a4);
+    const job = await getJob(ctx.store, a3);
+    assert.equal(job!.state, 'queued');
+    assert.equal(job!.attempts, 0);
+    assert.equal(job!.replays, 1);
+    assert.equal(job!.runAt, T0 + 10);
+    assert.equal((await listAttempts(ctx.store, a3)).length, 1, 'the dead attempt is still in the history');
+  });
+});

@@ -1,0 +1,114 @@
+/** Poll schedules on SQLite and PostgreSQL: due times in the database, singleton polls, restarts. */
+import assert from 'node:assert/strict';
+import { beforeEach, it } from 'node:test';
+import { POLL_KINDS, Scheduler } from '../../src/engine/scheduler.js';
+import { claimJobs } from '../../src/store/jobs/claim.js';
+import { completeJobs } from '../../src/store/jobs/complete.js';
+import { listSchedules } from '../../src/store/jobs/schedules.js';
+import { FakeClock } from '../helpers/clock.js';
+import { forEachDialect } from '../helpers/dialects.js';
+
+const MIN = 60_000;
+const connections = [
+  { name: 'east', polls: { orders: 10 * MIN, shipments: 5 * MIN, customers: 30 * MIN, inventory: 0 } },
+  { name: 'west', polls: { orders: 15 * MIN, shipments: 0, customers: 0, inventory: 0 } },
+];
+
+forEachDialect('schedules', (ctx) => {
+  beforeEach(async () => {
+    await ctx.store.db.deleteFrom('schedules').execute();
+    await ctx.store.db.deleteFrom('jobs').execute();
+  });
+
+  const activeJobs = async () =>
+    ctx.store.db
+      .selectFrom('jobs')
+      .select(['id', 'kind', 'connection'])
+      .where('state', 'in', ['queued', 'running'])
+      .orderBy('id')
+      .execute();
+
+  it('enqueues each configured poll once when due, then at its interval, never twice while one is active', async () => {
+    const clock = new FakeClock();
+    const scheduler = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0.5 });
+    assert.deepEqual(await scheduler.syncFromConfig(connections), { added: 4, changed: 0, removed: 0 });
+    const first = await scheduler.tick();
+    assert.equal(first.length, 4);
+    assert.ok(first.every((p) => p.created));
+    assert.deepEqual((await activeJobs()).map((j) => `${j.connection}/${j.kind}`).sort(), [
+      'east/customers.poll',
+      'east/orders.poll',
+      'east/shipments.poll',
+      'west/orders.poll',
+    ]);
+    assert.deepEqual(await scheduler.tick(), [], 'nothing due a second time');
+
+    // 5 minutes later the shipments poll is due again, but the last one is still queued: no second job.
+    clock.advance(5 * MIN);
+    const again = await scheduler.tick();
+    assert.deepEqual(
+      again.map((p) => [p.kind, p.created]),
+      [[POLL_KINDS.shipments, false]],
+    );
+    assert.equal((await activeJobs()).length, 4);
+
+    // Once that poll ran, the next one is a new job.
+    const [poll] = await claimJobs(ctx.store, {
+      kind: POLL_KINDS.shipments,
+      limit: 1,
+      owner: 'w',
+      leaseMs: MIN,
+      now: clock.now(),
+    });
+    await completeJobs(ctx.store, 'w', [{ id: poll!.id }], clock.now());
+    clock.advance(5 * MIN);
+    const third = await scheduler.tick();
+    assert.deepEqual(
+      third.map((p) => [p.connection, p.kind, p.created]).sort(),
+      [
+        ['east', POLL_KINDS.orders, false],
+        ['east', POLL_KINDS.shipments, true],
+      ],
+      '10 minutes in, the orders poll is due too, but its last job is still queued',
+    );
+  });
+
+  it('a restart neither skips nor repeats a poll; two schedulers ticking together enqueue it once', async () => {
+    const clock = new FakeClock();
+    const one = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0 });
+    await one.syncFromConfig(connections.slice(1));
+    assert.equal((await one.tick()).length, 1);
+    const nextDue = (await listSchedules(ctx.store))[0]!.next_run_at;
+    assert.equal(Number(nextDue), clock.now() + 15 * MIN);
+    await ctx.store.db.deleteFrom('jobs').execute();
+
+    // "Restart": new scheduler objects, same database.
+    clock.advance(10 * MIN);
+    const a = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0 });
+    const b = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0 });
+    assert.deepEqual(await a.syncFromConfig(connections.slice(1)), { added: 0, changed: 0, removed: 0 });
+    assert.deepEqual(await a.tick(), [], 'not due yet: the restart did not reset the schedule');
+    clock.advance(5 * MIN);
+    const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
+    assert.equal(ra.length + rb.length, 1, 'one of the two took the due poll');
+    assert.equal((await activeJobs()).length, 1);
+  });
+
+  it('jitter spreads the next due time; config changes update and remove schedules', async () => {
+    const clock = new FakeClock();
+    const scheduler = new Scheduler({ store: ctx.store, clock, jitter: 0.2, random: () => 1 - 1e-9 });
+    await scheduler.syncFromConfig(connections.slice(1));
+    const [row] = await listSchedules(ctx.store);
+    assert.ok(Number(row!.next_run_at) <= clock.now() + 0.2 * 15 * MIN);
+    clock.set(Number(row!.next_run_at));
+    const [poll] = await scheduler.tick();
+    assert.ok(Math.abs(poll!.nextRunAt - (clock.now() + 1.2 * 15 * MIN)) <= 1, 'interval plus 20%');
+
+    const changed = [{ name: 'west', polls: { orders: 5 * MIN, shipments: 0, customers: 0, inventory: 0 } }];
+    assert.deepEqual(await scheduler.syncFromConfig(changed), { added: 0, changed: 1, removed: 0 });
+    assert.equal(Number((await listSchedules(ctx.store))[0]!.next_run_at), clock.now() + 5 * MIN);
+    const off = [{ name: 'west', polls: { orders: 0, shipments: 0, customers: 0, inventory: 0 } }];
+    assert.deepEqual(await scheduler.syncFromConfig(off), { added: 0, changed: 0, removed: 1 });
+    assert.equal((await listSchedules(ctx.store)).length, 0);
+  });
+});

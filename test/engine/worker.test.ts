@@ -1,0 +1,278 @@
+/** The worker on SQLite and PostgreSQL, on a fake clock: retries, dead jobs, replay, batches, the loop. */
+import assert from 'node:assert/strict';
+import { beforeEach, it } from 'node:test';
+import { PermanentError, RetryableError } from '../../src/engine/errors.js';
+import { handleEachJob, type JobHandler } from '../../src/engine/handler.js';
+import { Worker } from '../../src/engine/worker.js';
+import { claimJobs } from '../../src/store/jobs/claim.js';
+import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
+import type { Job } from '../../src/store/jobs/job.js';
+import { getJob, listAttempts } from '../../src/store/jobs/queries.js';
+import { replayJobs } from '../../src/store/jobs/replay.js';
+import { FakeClock } from '../helpers/clock.js';
+import { forEachDialect } from '../helpers/dialects.js';
+
+const MIN = 60_000;
+const retry = { cadence: [1 * MIN, 5 * MIN, 15 * MIN], perKind: { 'quick.kind': [1000] }, jitter: 0 };
+
+async function waitFor(check: () => Promise<boolean>, what: string, capMs = 5000): Promise<void> {
+  const until = Date.now() + capMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+forEachDialect('worker', (ctx) => {
+  beforeEach(async () => {
+    await ctx.store.db.deleteFrom('job_attempts').execute();
+    await ctx.store.db.deleteFrom('jobs').execute();
+  });
+
+  it('retries on the cadence, then the job is dead with its last error; a replay succeeds and keeps the history', async () => {
+    const clock = new FakeClock();
+    let sysproUp = false;
+    const calls: number[] = [];
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      handlers: [
+        handleEachJob('shipments.writeback', async (job) => {
+          calls.push(clock.now());
+          if (!sysproUp)
+            throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:20161'), { code: 'ECONNREFUSED' });
+          return { dispatchNote: 'DN-1', shipment: (job.payload as { shipmentId: number }).shipmentId };
+        }),
+      ],
+    });
+    const t0 = clock.now();
+    const { id } = await enqueueJob(
+      ctx.store,
+      { kind: 'shipments.writeback', connection: 'a', payload: { shipmentId: 77 } },
+      t0,
+    );
+
+    assert.equal(await worker.runUntilIdle(), 1);
+    let job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'queued');
+    assert.equal(job!.runAt, t0 + 1 * MIN);
+    assert.match(job!.lastError!, /ECONNREFUSED/);
+
+    clock.advance(1 * MIN - 1);
+    assert.equal(await worker.runUntilIdle(), 0, 'not due before the cadence says');
+    for (const delay of [1, 5 * MIN, 15 * MIN]) {
+      clock.advance(delay);
+      assert.equal(await worker.runUntilIdle(), 1);
+    }
+    job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'dead');
+    assert.match(job!.lastError!, /ECONNREFUSED 10\.0\.0\.5/);
+    assert.deepEqual(
+      calls.map((c) => c - t0),
+      [0, 1 * MIN, 6 * MIN, 21 * MIN],
+    );
+
+    sysproUp = true;
+    clock.advance(60 * MIN);
+    assert.equal(await worker.runUntilIdle(), 0, 'a dead job stays dead');
+    const { replayed } = await replayJobs(
+      ctx.store,
+      { kind: 'shipments.writeback', connection: 'a' },
+      clock.now(),
+    );
+    assert.deepEqual(replayed, [id]);
+    assert.equal(await worker.runUntilIdle(), 1);
+    job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'succeeded');
+    assert.equal(job!.replays, 1);
+    const history = await listAttempts(ctx.store, id);
+    assert.deepEqual(
+      history.map((h) => [h.attempt, h.outcome]),
+      [
+        [1, 'failed'],
+        [2, 'failed'],
+        [3, 'failed'],
+        [4, 'dead'],
+        [1, 'succeeded'],
+      ],
+    );
+    assert.ok(history.slice(0, 4).every((h) => /ECONNREFUSED/.test(h.error ?? '')));
+    assert.deepEqual(history[4]!.result, { dispatchNote: 'DN-1', shipment: 77 });
+  });
+
+  it('a permanent error kills the job at once; per-kind cadence and retry-after are honoured', async () => {
+    const clock = new FakeClock();
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      handlers: [
+        handleEachJob('orders.push', async () => {
+          throw new PermanentError('order EDU1:000123: ship-to country "XX" is not an ISO code');
+        }),
+        handleEachJob('quick.kind', async () => {
+          throw new RetryableError('ShipStation 429', { retryAfterMs: 30_000 });
+        }),
+      ],
+    });
+    const t0 = clock.now();
+    const a = await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'a' }, t0);
+    const b = await enqueueJob(ctx.store, { kind: 'quick.kind', connection: 'a' }, t0);
+    await worker.runUntilIdle();
+    const dead = await getJob(ctx.store, a.id);
+    assert.equal(dead!.state, 'dead');
+    assert.equal(dead!.attempts, 1);
+    assert.match(dead!.lastError!, /EDU1:000123/);
+    const quick = await getJob(ctx.store, b.id);
+    assert.equal(quick!.state, 'queued');
+    assert.equal(quick!.runAt, t0 + 30_000, 'retry-after (30 s) beats the 1 s cadence');
+    clock.advance(30_000);
+    await worker.runUntilIdle();
+    assert.equal((await getJob(ctx.store, b.id))!.state, 'dead', 'one-step cadence used up');
+  });
+
+  it('a batch handler gets up to batchSize jobs of one connection and its outcomes are recorded per job', async () => {
+    const clock = new FakeClock();
+    const batches: Array<{ connection: string; size: number }> = [];
+    const handler: JobHandler = {
+      kind: 'orders.push',
+      batchSize: 100,
+      async run(jobs: Job[]) {
+        batches.push({ connection: jobs[0]!.connection, size: jobs.length });
+        assert.ok(jobs.every((j) => j.connection === jobs[0]!.connection));
+        return jobs.map((j) =>
+          (j.payload as { n: number }).n % 50 === 7
+            ? {
+                ok: false as const,
+                error: new PermanentError(`order ${(j.payload as { n: number }).n} rejected`),
+              }
+            : { ok: true as const, result: { orderId: (j.payload as { n: number }).n } },
+        );
+      },
+    };
+    const worker = new Worker({ store: ctx.store, clock, retry, handlers: [handler] });
+    const jobs = [];
+    for (let n = 0; n < 250; n++)
+      jobs.push({ kind: 'orders.push', connection: n < 230 ? 'a' : 'b', payload: { n } });
+    await enqueueJobs(ctx.store, jobs, clock.now());
+    assert.equal(await worker.runUntilIdle(), 250);
+    assert.deepEqual(batches, [
+      { connection: 'a', size: 100 },
+      { connection: 'a', size: 100 },
+      { connection: 'a', size: 30 },
+      { connection: 'b', size: 20 },
+    ]);
+    const rows = await ctx.store.db.selectFrom('jobs').select(['state']).execute();
+    assert.equal(rows.filter((r) => r.state === 'dead').length, 5);
+    assert.equal(rows.filter((r) => r.state === 'succeeded').length, 245);
+  });
+
+  it('the loop runs kinds in parallel, respects per-kind concurrency and keeps a group to one job at a time', async () => {
+    let inSyspro = 0;
+    let maxInSyspro = 0;
+    let inPush = 0;
+    let maxInPush = 0;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const worker = new Worker({
+      store: ctx.store,
+      retry,
+      pollMs: 20,
+      handlers: [
+        handleEachJob(
+          'shipments.writeback',
+          async () => {
+            inSyspro++;
+            maxInSyspro = Math.max(maxInSyspro, inSyspro);
+            await sleep(15);
+            inSyspro--;
+          },
+          { concurrency: 4 },
+        ),
+        handleEachJob(
+          'orders.push',
+          async () => {
+            inPush++;
+            maxInPush = Math.max(maxInPush, inPush);
+            await sleep(15);
+            inPush--;
+          },
+          { concurrency: 3 },
+        ),
+      ],
+    });
+    const now = Date.now();
+    const jobs = [];
+    for (let i = 0; i < 8; i++)
+      jobs.push({ kind: 'shipments.writeback', connection: 'a', groupKey: 'syspro:a' });
+    for (let i = 0; i < 12; i++) jobs.push({ kind: 'orders.push', connection: 'a' });
+    await enqueueJobs(ctx.store, jobs, now);
+    worker.start();
+    try {
+      await waitFor(async () => {
+        const left = await ctx.store.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('state', '!=', 'succeeded')
+          .execute();
+        return left.length === 0;
+      }, 'all jobs to succeed');
+    } finally {
+      await worker.stop(1000);
+    }
+    assert.equal(maxInSyspro, 1, 'one SYSPRO write per connection at a time, despite concurrency 4');
+    assert.equal(maxInPush, 3, 'pushes ran three at a time');
+  });
+
+  it('stop() waits for running jobs, and releases those that outlast the timeout', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let started = 0;
+    const worker = new Worker({
+      store: ctx.store,
+      retry,
+      pollMs: 10,
+      handlers: [
+        handleEachJob(
+          'fast',
+          async () => {
+            started++;
+            await sleep(50);
+          },
+          { concurrency: 1 },
+        ),
+        handleEachJob(
+          'stuck',
+          async (_job, { signal }) => {
+            started++;
+            await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          },
+          { concurrency: 1 },
+        ),
+      ],
+    });
+    const a = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, Date.now());
+    const b = await enqueueJob(ctx.store, { kind: 'stuck', connection: 'a' }, Date.now());
+    const c = await enqueueJob(
+      ctx.store,
+      { kind: 'fast', connection: 'a', runAt: Date.now() + 60_000 },
+      Date.now(),
+    );
+    worker.start();
+    await waitFor(async () => started === 2, 'both jobs to start');
+    await worker.stop(300);
+    assert.equal((await getJob(ctx.store, a.id))!.state, 'succeeded', 'finished within the timeout');
+    const stuck = await getJob(ctx.store, b.id);
+    assert.equal(stuck!.state, 'queued', 'released');
+    assert.equal(stuck!.attempts, 0);
+    assert.equal((await getJob(ctx.store, c.id))!.state, 'queued');
+    // Nothing left running under this worker, and a new worker can take the released job at once.
+    const again = await claimJobs(ctx.store, {
+      kind: 'stuck',
+      limit: 1,
+      owner: 'next',
+      leaseMs: 1000,
+      now: Date.now(),
+    });
+    assert.equal(again.length, 1);
+  });
+});
