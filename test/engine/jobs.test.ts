@@ -196,6 +196,33 @@ forEachDialect('job store', (ctx) => {
     );
   });
 
+  it('a job that keeps losing its lease becomes dead instead of looping for ever', async () => {
+    const { id } = await enqueueJob(ctx.store, { kind: 'poison', connection: 'a' }, T0);
+    let now = T0;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [job] = await claimJobs(ctx.store, {
+        kind: 'poison',
+        limit: 1,
+        owner: `w${attempt}`,
+        leaseMs: LEASE,
+        now,
+      });
+      assert.equal(job?.id, id, `attempt ${attempt} claims the job`);
+      now += LEASE + 1;
+      assert.deepEqual(await requeueExpiredLeases(ctx.store, now, 3), [id]);
+    }
+    const row = await getJob(ctx.store, id);
+    assert.equal(row!.state, 'dead');
+    assert.match(row!.lastError ?? '', /keeps losing its lease|stops or hangs every process/);
+    const attempts = await listAttempts(ctx.store, id);
+    assert.equal(attempts.filter((a) => a.outcome === 'lease_expired').length, 3);
+    assert.deepEqual(
+      await claimJobs(ctx.store, { kind: 'poison', limit: 1, owner: 'w9', leaseMs: LEASE, now }),
+      [],
+    );
+    assert.deepEqual((await replayJobs(ctx.store, { ids: [id] }, now)).replayed, [id], 'and it can be replayed');
+  });
+
   it('a lost lease cannot complete or fail; heartbeats keep a lease; expiry requeues and records the attempt', async () => {
     const { id } = await enqueueJob(ctx.store, { kind: 'k', connection: 'a' }, T0);
     const [job] = await claimJobs(ctx.store, {
