@@ -1,0 +1,143 @@
+/** What every sandbox business object shares: its context, result, errors and output helpers. */
+import type { CompanyDatabase, Row, Table } from '../tables.js';
+import type { XNode } from '../xml.js';
+import { type Element, el, errorElement, padCount, padNumber } from '../xml.js';
+
+export interface SandboxQuirks {
+  /** SORQRY `MOrderQty` as `1,234.000 EA` (S1 parser splits on a space and strips commas). */
+  sorqryQtyWithUom: boolean;
+  /** COMBRW returns at least this many rows whatever `ReturnRows` says (40 for 30 on the wire). */
+  browseMinRows: number;
+  /** SORTDN moves a fully dispatched order to status 9 (UNCONFIRMED). */
+  completeOrderWhenFullyDispatched: boolean;
+}
+
+export interface BusinessObjectContext {
+  db: CompanyDatabase;
+  now: () => number;
+  operator: string;
+  quirks: SandboxQuirks;
+  /** Whether a business object is licensed (unlicensed ones answer e.net exception 100000). */
+}
+
+export type Outcome = 'ok' | 'invalid' | 'error';
+
+export interface BusinessObjectResult {
+  body: string;
+  outcome: Outcome;
+  validateOnly: boolean;
+}
+
+export interface BusinessObjectInput {
+  xmlParameters: XNode | undefined;
+  xmlIn: XNode;
+}
+
+export type BusinessObjectMethod =
+  | 'Query/Query'
+  | 'Query/Browse'
+  | 'Query/Fetch'
+  | 'Transaction/Post'
+  | 'Setup/Add'
+  | 'Setup/Update';
+
+export interface BusinessObject {
+  name: string;
+  methods: BusinessObjectMethod[];
+  handle(
+    ctx: BusinessObjectContext,
+    input: BusinessObjectInput,
+    method: BusinessObjectMethod,
+  ): BusinessObjectResult;
+}
+
+/** A service-level failure: the whole answer is the text `ERROR: <message>`. */
+export class EnetError extends Error {}
+
+/** Error numbers seen on the wire (reference §1.3), plus invented ones marked so. */
+export const ERRORS = {
+  badDate: 100028,
+  blank: 100030,
+  stockNotFound: 240004,
+  /** Invented (UNCONFIRMED) numbers for errors no source shows. */
+  notNumeric: 100029,
+  notFound: 100031,
+  invalidValue: 100032,
+  notAllowed: 100033,
+} as const;
+
+export interface ElementError {
+  element: string;
+  value: string;
+  number: number;
+  description: string;
+}
+
+export function toErrorElements(errors: ElementError[]): Element[] {
+  return errors.map((e) => errorElement(e.element, e.value, e.number, e.description));
+}
+
+/** `<StatusOfItems>` for transaction business objects. */
+export function transactionStatus(processed: number, invalid: number): Element {
+  return {
+    name: 'StatusOfItems',
+    children: [el('ItemsProcessed', padCount(processed)), el('ItemsInvalid', padCount(invalid))],
+  };
+}
+
+/** `<StatusOfItems>` for setup business objects. */
+export function setupStatus(read: number, invalid: number): Element {
+  return {
+    name: 'StatusOfItems',
+    children: [el('RecordsRead', padCount(read)), el('RecordsInvalid', padCount(invalid))],
+  };
+}
+
+/** Company "today" as CCYY-MM-DD (UTC; SYSPRO's own zone is the site's concern). */
+export function todayOf(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/** A row's columns as XmlOut elements: numbers right-aligned, dates CCYY-MM-DD. */
+export function rowElements(table: Table, row: Row, columns?: string[], emptyDate = ''): Element[] {
+  const wanted = columns ?? table.definition.columns.map((c) => c.name);
+  const out: Element[] = [];
+  for (const name of wanted) {
+    const column = table.definition.columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (!column || column.name === 'TimeStamp') continue;
+    const value = row[column.name] ?? null;
+    if (column.type === 'decimal') out.push(el(column.name, padNumber(Number(value), 6)));
+    else if (column.type === 'date') out.push(el(column.name, value ?? emptyDate));
+    else out.push(el(column.name, value));
+  }
+  return out;
+}
+
+export const ORDER_STATUS_DESCRIPTIONS: Record<string, string> = {
+  '0': 'In process',
+  '1': 'Open order',
+  '2': 'Open back order',
+  '3': 'Released back order',
+  '4': 'In warehouse',
+  '8': 'To invoice',
+  '9': 'Complete',
+  S: 'Suspense',
+  F: 'Forward order',
+  '*': 'Cancelled during entry',
+  '\\': 'Cancelled',
+};
+
+/** Stock free to allocate in a warehouse. */
+export function availableQty(row: Row): number {
+  return (row.QtyOnHand as number) - (row.QtyAllocated as number);
+}
+
+/**
+ * A sales order by key. Numeric keys match with or without zero padding ('15562', '015562' and
+ * '000000000015562' all find order 015562), as SYSPRO shows keys padded to 15 in places (§2.2).
+ */
+export function findSalesOrder(db: CompanyDatabase, key: string): Row | undefined {
+  const exact = db.sorMaster.get(key);
+  if (exact || !/^\d+$/.test(key)) return exact;
+  return db.sorMaster.get(key.replace(/^0+(?=\d)/, '').padStart(6, '0'));
+}

@@ -1,0 +1,172 @@
+/**
+ * GENTJL, GL journal posting (reference §2.7), root `PostGlJournal`: `<Item>` per journal with
+ * JournalDate, JournalReference, Notation, PostingPeriod, PostingYear and repeating
+ * `<JournalDetails>` (LedgerCode, Reference, EntryAmount). Amounts are signed (debit positive;
+ * UNCONFIRMED) and must balance. The XmlOut layout is UNCONFIRMED.
+ */
+import { GEN_JNL_CTL_DEFAULTS, GEN_JNL_DETAIL_DEFAULTS, type Row } from '../tables.js';
+import { fitColumn } from '../text.js';
+import {
+  buildXmlOut,
+  child,
+  children,
+  type Element,
+  el,
+  flagOf,
+  group,
+  isSysproDate,
+  padCount,
+  parseSysproNumber,
+  textOf,
+} from '../xml.js';
+import {
+  type BusinessObject,
+  type ElementError,
+  ERRORS,
+  todayOf,
+  toErrorElements,
+  transactionStatus,
+} from './common.js';
+
+export const gentjl: BusinessObject = {
+  name: 'GENTJL',
+  methods: ['Transaction/Post'],
+  handle(ctx, { xmlParameters, xmlIn }) {
+    const p = child(xmlParameters, 'Parameters') ?? xmlParameters;
+    const validateOnly = flagOf(p, 'ValidateOnly', false);
+    const entireDocument = flagOf(p, 'ApplyIfEntireDocumentValid', false);
+    const today = todayOf(ctx.now());
+    const plans: Array<{ errors: ElementError[]; apply: () => Row }> = [];
+    for (const item of children(xmlIn, 'Item')) {
+      const errors: ElementError[] = [];
+      const date = textOf(item, 'JournalDate') || today;
+      if (!isSysproDate(date)) {
+        errors.push({
+          element: 'JournalDate',
+          value: date,
+          number: ERRORS.badDate,
+          description: `Date '${date}' is invalid for XML element 'JournalDate' it must be CCYY-MM-DD format`,
+        });
+      }
+      const year = Number(textOf(item, 'PostingYear') || date.slice(0, 4));
+      const period = Number(textOf(item, 'PostingPeriod') || date.slice(5, 7));
+      if (!Number.isInteger(period) || period < 1 || period > 13) {
+        errors.push({
+          element: 'PostingPeriod',
+          value: textOf(item, 'PostingPeriod'),
+          number: ERRORS.invalidValue,
+          description: `Posting period '${textOf(item, 'PostingPeriod')}' is invalid`,
+        });
+      }
+      if (!Number.isInteger(year) || year < 1900 || year > 2999) {
+        errors.push({
+          element: 'PostingYear',
+          value: textOf(item, 'PostingYear'),
+          number: ERRORS.invalidValue,
+          description: `Posting year '${textOf(item, 'PostingYear')}' is invalid`,
+        });
+      }
+      const entries: Array<{ glCode: string; amount: number; reference: string; comment: string }> = [];
+      for (const detail of children(item, 'JournalDetails')) {
+        const glCode = textOf(detail, 'LedgerCode');
+        if (!ctx.db.genMaster.get(glCode)) {
+          errors.push({
+            element: 'LedgerCode',
+            value: glCode,
+            number: glCode ? ERRORS.notFound : ERRORS.blank,
+            description: glCode
+              ? `Ledger code '${glCode}' not found`
+              : "XML element '{JournalDetails}{LedgerCode}' cannot be spaces",
+          });
+        }
+        const amountText = textOf(detail, 'EntryAmount');
+        const amount = parseSysproNumber(amountText);
+        if (amount === undefined) {
+          errors.push({
+            element: 'EntryAmount',
+            value: amountText,
+            number: ERRORS.notNumeric,
+            description: `Value '${amountText}' for XML element 'EntryAmount' is not numeric`,
+          });
+        }
+        entries.push({
+          glCode,
+          amount: amount ?? 0,
+          reference: fitColumn(textOf(detail, 'Reference'), 30),
+          comment: fitColumn(textOf(detail, 'Comment'), 50),
+        });
+      }
+      const total = Math.round(entries.reduce((sum, e) => sum + e.amount, 0) * 100) / 100;
+      if (entries.length < 2 || total !== 0) {
+        errors.push({
+          element: 'JournalDetails',
+          value: total.toFixed(2),
+          number: ERRORS.invalidValue,
+          description:
+            entries.length < 2
+              ? 'A journal needs at least two entries'
+              : `Journal does not balance (out by ${total.toFixed(2)})`,
+        });
+      }
+      plans.push({
+        errors,
+        apply: () => {
+          const journal =
+            ctx.db.genJnlCtl.rows
+              .filter((r) => r.JnlYear === year && r.JnlPeriod === period)
+              .reduce((max, r) => Math.max(max, r.Journal as number), 0) + 1;
+          const ctl: Row = {
+            ...GEN_JNL_CTL_DEFAULTS,
+            JnlYear: year,
+            JnlPeriod: period,
+            Journal: journal,
+            JournalDate: date,
+            Reference: fitColumn(textOf(item, 'JournalReference'), 30),
+            Notation: fitColumn(textOf(item, 'Notation'), 100),
+            Source: fitColumn(textOf(item, 'SourceCode') || 'GJ', 2),
+            Operator: ctx.operator,
+          };
+          ctx.db.touch(ctl);
+          ctx.db.genJnlCtl.insert(ctl);
+          entries.forEach((e, i) => {
+            const row: Row = {
+              ...GEN_JNL_DETAIL_DEFAULTS,
+              JnlYear: year,
+              JnlPeriod: period,
+              Journal: journal,
+              EntryNumber: i + 1,
+              GlCode: e.glCode,
+              Reference: e.reference,
+              EntryValue: e.amount,
+              Comment: e.comment,
+            };
+            ctx.db.touch(row);
+            ctx.db.genJnlDetail.insert(row);
+          });
+          return ctl;
+        },
+      });
+    }
+    const invalid = plans.filter((plan) => plan.errors.length).length;
+    const apply = !validateOnly && !(entireDocument && invalid > 0);
+    const out: Element[] = [];
+    for (const [index, plan] of plans.entries()) {
+      const ctl = apply && !plan.errors.length ? plan.apply() : undefined;
+      out.push(
+        group('Item', [
+          el('ItemNumber', padCount(index + 1)),
+          el('Journal', ctl ? padCount(ctl.Journal as number) : ''),
+          el('JournalYear', ctl?.JnlYear ?? ''),
+          el('JournalPeriod', ctl ? String(ctl.JnlPeriod).padStart(2, '0') : ''),
+          ...toErrorElements(plan.errors),
+        ]),
+      );
+    }
+    out.push(transactionStatus(plans.length - invalid, invalid));
+    return {
+      body: buildXmlOut({ name: 'PostGlJournal', version: '8.0.005' }, out),
+      outcome: invalid ? 'invalid' : 'ok',
+      validateOnly,
+    };
+  },
+};

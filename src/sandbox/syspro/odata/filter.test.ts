@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CompanyDatabase, SOR_MASTER_DEFAULTS } from '../tables.js';
+import { compileFilter, ODataQueryError } from './filter.js';
+
+const db = new CompanyDatabase();
+const table = db.sorMaster;
+const row = (values: Record<string, string | number | null>) => ({ ...SOR_MASTER_DEFAULTS, ...values });
+
+describe('OData $filter', () => {
+  it('treats a backslash as a plain character and doubles single quotes', () => {
+    assert.equal(compileFilter(table, "OrderStatus eq '\\'")(row({ OrderStatus: '\\' })), true);
+    assert.equal(compileFilter(table, "OrderStatus eq '\\'")(row({ OrderStatus: '1' })), false);
+    assert.equal(compileFilter(table, "CustomerName eq 'O''Brien'")(row({ CustomerName: "O'Brien" })), true);
+  });
+
+  it('compares strings ignoring case and trailing spaces (SQL Server collation)', () => {
+    assert.equal(compileFilter(table, "Customer eq 'abc'")(row({ Customer: 'ABC  ' })), true);
+  });
+
+  it('honours precedence: and before or, parentheses, not', () => {
+    const f = compileFilter(table, "OrderStatus eq '1' or OrderStatus eq '2' and Branch eq 'X'");
+    assert.equal(f(row({ OrderStatus: '1', Branch: 'Y' })), true);
+    assert.equal(f(row({ OrderStatus: '2', Branch: 'Y' })), false);
+    const g = compileFilter(
+      table,
+      "not (OrderStatus eq '1' or OrderStatus eq '2') and startswith(Customer,'00')",
+    );
+    assert.equal(g(row({ OrderStatus: '9', Customer: '0042' })), true);
+    assert.equal(g(row({ OrderStatus: '1', Customer: '0042' })), false);
+  });
+
+  it('compares date columns with date and datetime literals, and null', () => {
+    const r = row({ OrderDate: '2026-01-15', DateLastInvPrt: null });
+    assert.equal(compileFilter(table, 'OrderDate ge 2026-01-15')(r), true);
+    assert.equal(compileFilter(table, 'OrderDate gt 2026-01-14T23:00:00-02:00')(r), false);
+    assert.equal(compileFilter(table, 'OrderDate lt 2026-01-15T00:00:01Z')(r), true);
+    assert.equal(compileFilter(table, 'DateLastInvPrt eq null')(r), true);
+  });
+
+  it('rejects unknown properties, unknown functions and mismatched types', () => {
+    assert.throws(() => compileFilter(table, "Nope eq 'x'"), ODataQueryError);
+    assert.throws(() => compileFilter(table, "substringof('x',Customer)"), /unknown function/);
+    assert.throws(() => compileFilter(table, 'Customer eq 5'), /incompatible types/);
+    assert.throws(() => compileFilter(table, "OrderStatus eq 'unterminated"), /Unterminated/);
+    assert.throws(() => compileFilter(table, 'TimeStamp gt 5', new Set(['TimeStamp'])), /TimeStamp/);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * XmlIn parsing and XmlOut writing, as SYSPRO e.net does them (reference §2.0):
+ * - XmlIn element names are matched case-insensitively and namespace prefixes are dropped.
+ * - XmlOut starts with a Windows-1252 declaration, has single-quoted root attributes
+ *   (`Language='05' … Version='…'`), self-closing empty elements, right-aligned numbers with
+ *   fixed decimals plus `Edited_*` twins, zero-padded counts, and ends with "\n ".
+ * Values are escaped by fast-xml-parser's builder.
+ */
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+
+export interface XNode {
+  /** Local element name in lower case (for matching). */
+  name: string;
+  /** The element name as sent. */
+  rawName: string;
+  /** Attributes by lower-case local name. */
+  attrs: Record<string, string>;
+  /** Concatenated text content, untrimmed. */
+  text: string;
+  children: XNode[];
+}
+
+export class XmlInError extends Error {}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  removeNSPrefix: true,
+  processEntities: true,
+  htmlEntities: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+type Parsed = Record<string, unknown>;
+
+function toNode(entry: Parsed): XNode | undefined {
+  const name = Object.keys(entry).find((k) => k !== ':@' && k !== '#text');
+  if (!name) return undefined;
+  const attrsIn = (entry[':@'] ?? {}) as Record<string, unknown>;
+  const attrs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrsIn)) attrs[k.toLowerCase()] = String(v);
+  const node: XNode = { name: name.toLowerCase(), rawName: name, attrs, text: '', children: [] };
+  const content = entry[name];
+  if (Array.isArray(content)) {
+    for (const item of content as Parsed[]) {
+      if ('#text' in item) node.text += String(item['#text']);
+      else {
+        const child = toNode(item);
+        if (child) node.children.push(child);
+      }
+    }
+  }
+  return node;
+}
+
+/** Parses an XmlIn or XmlParameters document; throws XmlInError when it is not well formed. */
+export function parseXml(xml: string): XNode {
+  const check = XMLValidator.validate(xml);
+  if (check !== true) throw new XmlInError(`${check.err.msg} (line ${check.err.line})`);
+  const parsed = parser.parse(xml) as Parsed[];
+  for (const entry of parsed) {
+    const node = toNode(entry);
+    if (node) return node;
+  }
+  throw new XmlInError('the document has no root element');
+}
+
+/** The first child with this name (case-insensitive). */
+export function child(node: XNode | undefined, name: string): XNode | undefined {
+  const wanted = name.toLowerCase();
+  return node?.children.find((c) => c.name === wanted);
+}
+
+export function children(node: XNode | undefined, name: string): XNode[] {
+  const wanted = name.toLowerCase();
+  return node?.children.filter((c) => c.name === wanted) ?? [];
+}
+
+/** Trimmed text of a child element; '' when absent. */
+export function textOf(node: XNode | undefined, name: string): string {
+  return child(node, name)?.text.trim() ?? '';
+}
+
+/** A Y/N flag with a default. */
+export function flagOf(node: XNode | undefined, name: string, fallback: boolean): boolean {
+  const value = textOf(node, name).toUpperCase();
+  if (value === 'Y') return true;
+  if (value === 'N') return false;
+  return fallback;
+}
+
+// ---- XmlOut ----
+
+/** An output element: text (empty = self-closing) or child elements. */
+export interface Element {
+  name: string;
+  text?: string;
+  children?: Element[];
+}
+
+export const el = (name: string, text: string | number | null | undefined = ''): Element => ({
+  name,
+  text: text === null || text === undefined ? '' : String(text),
+});
+
+export const group = (name: string, items: Element[]): Element => ({ name, children: items });
+
+/** SYSPRO's element-level validation error: the failing element becomes a group. */
+export function errorElement(name: string, value: string, errorNumber: number, description: string): Element {
+  return group(name, [
+    el('Value', value),
+    el('ErrorNumber', String(errorNumber)),
+    el('ErrorDescription', description),
+  ]);
+}
+
+/** Right-aligned fixed-decimal number, e.g. `          747.800000`. */
+export function padNumber(value: number, decimals: number, width = 20): string {
+  return value.toFixed(decimals).padStart(width, ' ');
+}
+
+/** The `Edited_*` twin: thousands separators, DecFormat 1. */
+export function editedNumber(value: number, decimals: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+/** Zero-padded count (`000001`). */
+export function padCount(value: number, width = 6): string {
+  return String(value).padStart(width, '0');
+}
+
+type BuilderNode = Record<string, unknown>;
+
+function toBuilder(element: Element): BuilderNode {
+  if (element.children) return { [element.name]: element.children.map(toBuilder) };
+  if (!element.text) return { [element.name]: [] };
+  return { [element.name]: [{ '#text': element.text }] };
+}
+
+const builder = new XMLBuilder({
+  preserveOrder: true,
+  suppressEmptyNode: true,
+  processEntities: true,
+  format: false,
+});
+
+/** Serialises elements (values escaped). */
+export function buildElements(elements: Element[]): string {
+  return builder.build(elements.map(toBuilder)) as string;
+}
+
+export interface XmlOutRoot {
+  name: string;
+  /** The business object's own version (differs per BO). */
+  version: string;
+  /** Extra root attributes, e.g. namespace declarations. */
+  extraAttributes?: string;
+}
+
+/** A complete XmlOut document as e.net returns it. */
+export function buildXmlOut(root: XmlOutRoot, body: Element[]): string {
+  const attributes =
+    `Language='05' Language2='EN' CssStyle='' DecFormat='1' DateFormat='01' Role='01' ` +
+    `Version='${root.version}' OperatorPrimaryRole='   '${root.extraAttributes ? ` ${root.extraAttributes}` : ''}`;
+  return (
+    `<?xml version="1.0" encoding="Windows-1252"?>\n<${root.name} ${attributes}>\n` +
+    `${buildElements(body)}\n</${root.name}>\n `
+  );
+}
+
+/** Dates are CCYY-MM-DD on input; anything else is error 100028 (reference §2.0). */
+export function isSysproDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === text;
+}
+
+/**
+ * Numbers in XmlIn: plain fixed decimals with `.`, no thousands separators. A long float string
+ * such as `12.345678901234567` is rejected as "not numeric" (reference §2.3, S2).
+ */
+export function parseSysproNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^-?\d{1,12}(\.\d{1,6})?$/.test(trimmed)) return undefined;
+  return Number(trimmed);
+}
