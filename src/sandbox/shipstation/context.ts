@@ -1,0 +1,38 @@
+/**
+ * What the route modules share: the state, the clock, the time rule for filters, the URL the
+ * sandbox is reachable at (for webhook `resource_url`s) and the request-body reader.
+ */
+import type { FastifyRequest } from 'fastify';
+import { modelStateError } from './errors.js';
+import type { RenderContext } from './order-model.js';
+import type { FilterTimeRule } from './pacific-time.js';
+import type { ShipStationState } from './state.js';
+
+export interface SandboxContext {
+  state: ShipStationState;
+  now(): number;
+  filterTimeRule: FilterTimeRule;
+  render: RenderContext;
+  /** Base URL for webhook `resource_url`s (the sandbox's own URL unless overridden). */
+  resourceBaseUrl(): string;
+  /** HTTP status for an update of a shipped/cancelled order through `createorder` (default 400). */
+  lockedOrderStatusCode: number;
+}
+
+/**
+ * Reads a JSON body kept raw by the sandbox's content-type parser. Invalid JSON is the ASP.NET
+ * 400 with a Json.NET-like message under the action parameter's name.
+ */
+export function readJsonBody(request: FastifyRequest, parameter: string): unknown {
+  const raw = request.body;
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return undefined;
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw modelStateError({
+      [parameter]: [`Unexpected character encountered while parsing value. ${detail}`],
+    });
+  }
+}

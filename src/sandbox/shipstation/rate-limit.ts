@@ -1,0 +1,66 @@
+/**
+ * ShipStation's request budget: a fixed window per key (V1: key/secret pair, 40 per 60 s; V2: API
+ * key, 200 per 60 s). A window opens with the first request after the previous one ended and
+ * counts down (observed in production, reference §2). Time comes from the injected clock.
+ */
+export interface RateLimitSettings {
+  limit: number;
+  windowMs: number;
+}
+
+export interface RateLimitVerdict {
+  allowed: boolean;
+  limit: number;
+  /** Requests left in this window after this one. */
+  remaining: number;
+  /** Whole seconds until the next window begins (`X-Rate-Limit-Reset`, `Retry-After`). */
+  resetSeconds: number;
+}
+
+interface Window {
+  start: number;
+  used: number;
+}
+
+export class FixedWindowRateLimit {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(
+    public settings: RateLimitSettings,
+    private readonly now: () => number,
+  ) {}
+
+  private window(key: string): Window {
+    const now = this.now();
+    let w = this.windows.get(key);
+    if (!w || now >= w.start + this.settings.windowMs) {
+      w = { start: now, used: 0 };
+      this.windows.set(key, w);
+    }
+    return w;
+  }
+
+  /** Counts one request for `key` and says whether it fits. */
+  take(key: string): RateLimitVerdict {
+    const w = this.window(key);
+    const allowed = w.used < this.settings.limit;
+    if (allowed) w.used += 1;
+    return this.verdict(w, allowed);
+  }
+
+  /** The state of `key`'s window without counting a request. */
+  peek(key: string): RateLimitVerdict {
+    const w = this.window(key);
+    return this.verdict(w, w.used < this.settings.limit);
+  }
+
+  private verdict(w: Window, allowed: boolean): RateLimitVerdict {
+    const msLeft = Math.max(0, w.start + this.settings.windowMs - this.now());
+    return {
+      allowed,
+      limit: this.settings.limit,
+      remaining: Math.max(0, this.settings.limit - w.used),
+      resetSeconds: Math.ceil(msLeft / 1000),
+    };
+  }
+}

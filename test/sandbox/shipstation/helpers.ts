@@ -1,0 +1,161 @@
+/**
+ * Helpers for the ShipStation sandbox contract tests: a started sandbox on a fake clock, small
+ * HTTP callers for V1 (Basic auth) and V2 (API-Key), and a real webhook receiver on 127.0.0.1.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type ShipStationSandbox,
+  type ShipStationSandboxOptions,
+  startShipStationSandbox,
+} from '../../../src/sandbox/shipstation/index.js';
+import { FakeClock } from '../../helpers/clock.js';
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are inspected field by field in tests.
+  body: any;
+  text: string;
+}
+
+export async function startTestSandbox(
+  options: ShipStationSandboxOptions & { clock?: FakeClock } = {},
+): Promise<{ sandbox: ShipStationSandbox; clock: FakeClock }> {
+  const clock = options.clock ?? new FakeClock(Date.parse('2026-01-15T20:00:00Z'));
+  const sandbox = await startShipStationSandbox({
+    backgroundTimers: false,
+    webhookDelayMs: 60_000,
+    ...options,
+    clock,
+  });
+  return { sandbox, clock };
+}
+
+async function send(url: string, init: RequestInit): Promise<CallResult> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON; keep the text
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+export function basicAuth(key: string, secret: string): string {
+  return `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+}
+
+/** A V1 caller with the sandbox's credentials (or others). */
+export function v1(
+  sandbox: ShipStationSandbox,
+  credentials = { key: sandbox.apiKey, secret: sandbox.apiSecret },
+) {
+  return (method: string, path: string, body?: unknown): Promise<CallResult> =>
+    send(path.startsWith('http') ? path : `${sandbox.url}${path}`, {
+      method,
+      headers: {
+        authorization: basicAuth(credentials.key, credentials.secret),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+}
+
+export function v2(sandbox: ShipStationSandbox, key = sandbox.v2ApiKey) {
+  return (method: string, path: string, body?: unknown): Promise<CallResult> =>
+    send(`${sandbox.url}${path}`, {
+      method,
+      headers: { 'api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}
+
+/** `/_sandbox/` calls (no auth). */
+export function control(sandbox: ShipStationSandbox) {
+  return (method: string, path: string, body?: unknown): Promise<CallResult> =>
+    send(`${sandbox.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}
+
+export interface ReceivedWebhook {
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are inspected field by field in tests.
+  body: any;
+}
+
+/** A real HTTP receiver; answers each POST with the next status of `statuses` (then 200). */
+export async function startReceiver(statuses: number[] = []) {
+  const received: ReceivedWebhook[] = [];
+  const queue = [...statuses];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        raw,
+        body: raw ? JSON.parse(raw) : undefined,
+      });
+      res.statusCode = queue.shift() ?? 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls `check` until it returns true, at most `timeoutMs` of real time. */
+export async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A valid order body for createorder(s). */
+export function orderBody(
+  orderNumber: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const address = {
+    name: 'Jane Doe',
+    street1: '1 Main St',
+    city: 'Austin',
+    state: 'TX',
+    postalCode: '78701',
+    country: 'US',
+  };
+  return {
+    orderNumber,
+    orderKey: `acme:${orderNumber}`,
+    orderDate: '2026-01-10 09:30:00',
+    orderStatus: 'awaiting_shipment',
+    billTo: address,
+    shipTo: address,
+    items: [
+      { lineItemKey: '1', sku: 'WID-100', name: 'Widget', quantity: 2, unitPrice: 4.5 },
+      { lineItemKey: '2', sku: 'GAD-310', name: 'Gadget', quantity: 1, unitPrice: 24 },
+    ],
+    ...overrides,
+  };
+}
