@@ -1,0 +1,384 @@
+/**
+ * The SYSPRO e.net Solutions REST client (reference §1): every call is a GET with URL-encoded query
+ * parameters; answers are HTTP 200 with a plain-text body that is a UserId, `0`, XmlOut, or an
+ * `ERROR…` text.
+ *
+ * Sessions. SYSPRO allows one session per operator (a second logon evicts the first) and a session
+ * holds a licence seat until it logs off or times out. So a client owns at most one session at a
+ * time and runs its calls one after another through a promise queue. Calls that queue up back to
+ * back share the session; it is logged off as soon as the queue is empty, when a call fails, and on
+ * `close()`. `withSession(fn)` holds one session for a whole batch. A call that finds its session
+ * evicted or expired logs on again once and repeats.
+ */
+import { type Clock, systemClock } from '../clock.js';
+import { classifyEnetError, OPERATOR_ADVICE, redactSecrets, SysproError } from './errors.js';
+import { hostOf, httpStatusError, sendRequest } from './http.js';
+
+/** The subset of a pino logger the client uses. */
+export interface SysproLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+}
+
+export interface EnetClientOptions {
+  /** The REST root, e.g. `http://erp:31002/SYSPROWCFService/Rest`. */
+  baseUrl: string;
+  operator: string;
+  operatorPassword?: string;
+  company: string;
+  companyPassword?: string;
+  clock?: Clock;
+  /** Per request (default 60 s). */
+  timeoutMs?: number;
+  logger?: SysproLogger;
+  /**
+   * Longest URL sent (default 16,000 characters: HTTP.sys, which hosts e.net, refuses a request line
+   * plus headers over 16 KB by default). Longer requests fail with `request-too-large` before sending.
+   */
+  maxUrlLength?: number;
+  /**
+   * Charset of e.net bodies when the site knows it (e.g. `windows-1252`). Default: the Content-Type
+   * charset, else UTF-8 when the bytes are valid UTF-8, else Windows-1252.
+   */
+  responseCharset?: string;
+  /** Extra patterns of `ERROR…` texts that mean "session no longer valid" at this site. */
+  sessionErrorPatterns?: readonly RegExp[];
+  /**
+   * When every licence seat is taken, wait `delayMs` (on `clock`) and try the logon again, up to
+   * `attempts` more times before failing with the retryable `licence-exhausted` error. Default: no wait.
+   */
+  licenceWait?: { attempts: number; delayMs: number };
+}
+
+/** The calls available inside one session (see `EnetClient.withSession`). */
+export interface EnetSession {
+  /** `Query/Query`: a query business object (SORQRY, INVQRY, COMFND, …) with its XmlIn. */
+  query(businessObject: string, xmlIn: string): Promise<string>;
+  /** `Transaction/Post`: a transaction business object (SORTOI, SORTOS, SORTDN, GENTJL, …). */
+  post(businessObject: string, xmlParameters: string, xmlIn: string): Promise<string>;
+  /** `Setup/Add` (COMSFM, …). */
+  setupAdd(businessObject: string, xmlParameters: string, xmlIn: string): Promise<string>;
+  /** `Setup/Update`. */
+  setupUpdate(businessObject: string, xmlParameters: string, xmlIn: string): Promise<string>;
+  /** `Setup/Delete`. */
+  setupDelete(businessObject: string, xmlParameters: string, xmlIn: string): Promise<string>;
+  /** `Query/Browse` with a COMBRW document (no business object). */
+  browse(xmlIn: string): Promise<string>;
+  /** `Query/Fetch` with a COMFCH document (no business object). */
+  fetch(xmlIn: string): Promise<string>;
+}
+
+export interface EnetClient extends EnetSession {
+  /** Runs `fn` with one session held for all its calls; logs off afterwards, also when `fn` throws. */
+  withSession<T>(fn: (session: EnetSession) => Promise<T>): Promise<T>;
+  /** Logs on and off once, returning the e.net version when `/GetVersion` answers (for `ping`). */
+  checkLogon(): Promise<{ version?: string }>;
+  /** Waits for queued calls, logs off any open session, and refuses further calls. */
+  close(): Promise<void>;
+  /** How many logons and logoffs this client has made (for tests and metrics). */
+  readonly stats: { logons: number; logoffs: number; relogons: number };
+}
+
+type Route =
+  | 'Logon'
+  | 'Logoff'
+  | 'GetVersion'
+  | 'Query/Query'
+  | 'Query/Browse'
+  | 'Query/Fetch'
+  | 'Transaction/Post'
+  | 'Setup/Add'
+  | 'Setup/Update'
+  | 'Setup/Delete';
+
+interface CallSpec {
+  route: Route;
+  businessObject?: string;
+  params: Record<string, string>;
+  /** Safe to repeat after an unclassified `ERROR` (queries); posts repeat only for a dead session. */
+  idempotent: boolean;
+}
+
+export function createEnetClient(options: EnetClientOptions): EnetClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const host = hostOf(baseUrl);
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxUrlLength = options.maxUrlLength ?? 16_000;
+  const secrets = [options.operatorPassword, options.companyPassword];
+  const log = options.logger;
+  const stats = { logons: 0, logoffs: 0, relogons: 0 };
+
+  let userId: string | undefined;
+  let closed = false;
+  let waiting = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+
+  /** Sends one request; returns the body text, or throws for transport, HTTP and `ERROR…` answers. */
+  async function request(route: Route, params: Record<string, string>, businessObject?: string) {
+    const query = Object.entries(params)
+      .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+      .join('&');
+    const url = `${baseUrl}/${route}${query ? `?${query}` : ''}`;
+    const context = { endpoint: route, host, businessObject, secrets };
+    if (url.length > maxUrlLength) {
+      throw new SysproError(
+        'request-too-large',
+        `SYSPRO ${route}${businessObject ? ` ${businessObject}` : ''}: the request is ${url.length} characters, over the ${maxUrlLength} a URL may have — ${OPERATOR_ADVICE['request-too-large']}`,
+        { endpoint: route, businessObject },
+      );
+    }
+    const started = clock.now();
+    const response = await sendRequest({
+      url,
+      endpoint: route,
+      businessObject,
+      timeoutMs,
+      charset: options.responseCharset,
+    });
+    log?.debug(
+      {
+        system: 'syspro',
+        endpoint: route,
+        businessObject,
+        status: response.status,
+        ms: clock.now() - started,
+      },
+      'e.net call',
+    );
+    if (response.status < 200 || response.status > 299) throw httpStatusError(response, context);
+    const body = unwrapBody(response.text);
+    if (/^\s*ERROR/i.test(body)) throw enetError(body, route, businessObject);
+    return body;
+  }
+
+  function enetError(body: string, route: Route, businessObject?: string): SysproError {
+    const message = redactSecrets(body.trim(), secrets);
+    const kind = classifyEnetError(message, options.sessionErrorPatterns);
+    const subject =
+      route === 'Logon'
+        ? `SYSPRO logon of operator ${options.operator} to company ${options.company} on ${host}`
+        : `SYSPRO ${route}${businessObject ? ` ${businessObject}` : ''} on ${host}`;
+    return new SysproError(kind, `${subject} failed: ${message} — ${OPERATOR_ADVICE[kind]}`, {
+      endpoint: route,
+      businessObject,
+      sysproMessage: message,
+    });
+  }
+
+  async function logon(): Promise<string> {
+    const attempts = options.licenceWait?.attempts ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // All four parameters, even blank: SYSPRO is strict about missing ones (reference §1.2).
+        const body = await request('Logon', {
+          Operator: options.operator,
+          OperatorPassword: options.operatorPassword ?? '',
+          CompanyId: options.company,
+          CompanyPassword: options.companyPassword ?? '',
+        });
+        const id = body.trim();
+        if (!id || /\s/.test(id) || id.startsWith('<')) {
+          throw new SysproError(
+            'bad-response',
+            `SYSPRO logon on ${host} did not return a UserId — ${OPERATOR_ADVICE['bad-response']}`,
+            { endpoint: 'Logon' },
+          );
+        }
+        stats.logons++;
+        log?.info({ system: 'syspro', operator: options.operator, company: options.company }, 'e.net logon');
+        return id;
+      } catch (error) {
+        if (error instanceof SysproError && error.kind === 'licence-exhausted' && attempt < attempts) {
+          log?.warn(
+            { system: 'syspro', attempt: attempt + 1, delayMs: options.licenceWait?.delayMs },
+            'e.net licence seats exhausted; waiting to log on again',
+          );
+          await clock.sleep(options.licenceWait?.delayMs ?? 0);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async function logoff(): Promise<void> {
+    const id = userId;
+    if (id === undefined) return;
+    userId = undefined;
+    try {
+      const body = await request('Logoff', { UserId: id });
+      if (body.trim() !== '0')
+        log?.warn({ system: 'syspro', answer: body.trim().slice(0, 100) }, 'e.net logoff');
+    } catch (error) {
+      // The session may already be gone (evicted, timed out, host down); nothing else to do.
+      log?.warn({ system: 'syspro', err: (error as Error).message }, 'e.net logoff failed');
+    } finally {
+      stats.logoffs++;
+    }
+  }
+
+  /** Runs one call in the current session, logging on when needed and once more if the session died. */
+  async function call(spec: CallSpec): Promise<string> {
+    if (userId === undefined) userId = await logon();
+    try {
+      return await request(spec.route, { UserId: userId, ...spec.params }, spec.businessObject);
+    } catch (error) {
+      if (!(error instanceof SysproError)) throw error;
+      const deadSession = error.kind === 'session-invalid';
+      // The wording SYSPRO uses for a dead session is UNCONFIRMED, so an unrecognised ERROR on a call
+      // that is safe to repeat gets one more try in a new session (reference §1.3) — unless the text
+      // is a plain answer about the data (not found, invalid, cannot be …).
+      const unknownError =
+        error.kind === 'enet-error' &&
+        spec.idempotent &&
+        !/not found|does not exist|invalid|cannot|must\b/i.test(error.sysproMessage ?? '');
+      if (!deadSession && !unknownError) throw error;
+      // The session was evicted (another logon of the operator) or timed out: the call did not run,
+      // so log on again once and repeat it. The dead UserId needs no logoff.
+      log?.warn(
+        {
+          system: 'syspro',
+          endpoint: spec.route,
+          businessObject: spec.businessObject,
+          reason: error.sysproMessage,
+        },
+        'e.net session lost; logging on again',
+      );
+      userId = undefined;
+      userId = await logon();
+      stats.relogons++;
+      return await request(spec.route, { UserId: userId, ...spec.params }, spec.businessObject);
+    }
+  }
+
+  const session: EnetSession = {
+    query: (bo, xmlIn) =>
+      call({
+        route: 'Query/Query',
+        businessObject: bo,
+        params: { BusinessObject: bo, XmlIn: xmlIn },
+        idempotent: true,
+      }),
+    post: (bo, xmlParameters, xmlIn) =>
+      call({
+        route: 'Transaction/Post',
+        businessObject: bo,
+        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
+        idempotent: false,
+      }),
+    setupAdd: (bo, xmlParameters, xmlIn) =>
+      call({
+        route: 'Setup/Add',
+        businessObject: bo,
+        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
+        idempotent: false,
+      }),
+    setupUpdate: (bo, xmlParameters, xmlIn) =>
+      call({
+        route: 'Setup/Update',
+        businessObject: bo,
+        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
+        idempotent: false,
+      }),
+    setupDelete: (bo, xmlParameters, xmlIn) =>
+      call({
+        route: 'Setup/Delete',
+        businessObject: bo,
+        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
+        idempotent: false,
+      }),
+    browse: (xmlIn) =>
+      call({ route: 'Query/Browse', businessObject: 'COMBRW', params: { XmlIn: xmlIn }, idempotent: true }),
+    fetch: (xmlIn) =>
+      call({ route: 'Query/Fetch', businessObject: 'COMFCH', params: { XmlIn: xmlIn }, idempotent: true }),
+  };
+
+  /**
+   * Runs `task` after every task queued before it. The session is logged off when the task fails, and
+   * when no other task is waiting behind it.
+   */
+  function exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (closed) {
+      return Promise.reject(new SysproError('closed', `SYSPRO client: ${OPERATOR_ADVICE.closed}`));
+    }
+    waiting++;
+    const run = async () => {
+      try {
+        return await task();
+      } catch (error) {
+        await logoff();
+        throw error;
+      } finally {
+        waiting--;
+        if (waiting === 0) await logoff();
+      }
+    };
+    const result = tail.then(run, run);
+    tail = result.catch(() => undefined);
+    return result;
+  }
+
+  return {
+    stats,
+    query: (bo, xmlIn) => exclusive(() => session.query(bo, xmlIn)),
+    post: (bo, p, xmlIn) => exclusive(() => session.post(bo, p, xmlIn)),
+    setupAdd: (bo, p, xmlIn) => exclusive(() => session.setupAdd(bo, p, xmlIn)),
+    setupUpdate: (bo, p, xmlIn) => exclusive(() => session.setupUpdate(bo, p, xmlIn)),
+    setupDelete: (bo, p, xmlIn) => exclusive(() => session.setupDelete(bo, p, xmlIn)),
+    browse: (xmlIn) => exclusive(() => session.browse(xmlIn)),
+    fetch: (xmlIn) => exclusive(() => session.fetch(xmlIn)),
+    withSession: (fn) => exclusive(() => fn(session)),
+    checkLogon: () =>
+      exclusive(async () => {
+        userId = await logon();
+        let version: string | undefined;
+        try {
+          version = (await request('GetVersion', {})).trim() || undefined;
+        } catch {
+          version = undefined; // GetVersion is optional for a logon check.
+        }
+        return { version };
+      }),
+    async close() {
+      if (closed) return;
+      // Let queued calls finish (each bounded by the request timeout), then log off.
+      const drained = tail;
+      closed = true;
+      await drained;
+      await logoff();
+    },
+  };
+}
+
+/**
+ * The body as text: SYSPRO 7 sends it bare; some e.net versions send a JSON-quoted string or a WCF
+ * `<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">` wrapper (reference §1.1).
+ */
+export function unwrapBody(body: string): string {
+  const trimmed = body.trim();
+  if (trimmed.startsWith('"') && trimmed.endsWith('"')) {
+    try {
+      const value = JSON.parse(trimmed) as unknown;
+      if (typeof value === 'string') return value;
+    } catch {
+      // Not JSON after all: use as is.
+    }
+  }
+  const wrapped = /^<string\b[^>]*>([\s\S]*)<\/string>$/.exec(trimmed);
+  if (wrapped) return decodeXmlText(wrapped[1] ?? '');
+  if (/^<string\b[^>]*\/>$/.test(trimmed)) return '';
+  return body;
+}
+
+function decodeXmlText(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#x([0-9a-f]+);/gi, (_m, hex: string) => String.fromCodePoint(Number.parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_m, dec: string) => String.fromCodePoint(Number.parseInt(dec, 10)))
+    .replace(/&amp;/g, '&');
+}

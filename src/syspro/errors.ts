@@ -1,0 +1,230 @@
+/**
+ * Every failure of the SYSPRO clients is a `SysproError` with a `kind` that says what went wrong in
+ * terms an operator (and `ml-connector ping`) can act on, and `retryable` that tells the engine
+ * whether trying again later can help. Messages never contain a password or a session UserId.
+ */
+
+export type SysproErrorKind =
+  /** e.net refused the operator's password. */
+  | 'wrong-operator-password'
+  /** e.net does not know the operator, or the operator may not use business objects. */
+  | 'unknown-operator'
+  /** e.net does not know the company id. */
+  | 'unknown-company'
+  /** e.net refused the company password. */
+  | 'wrong-company-password'
+  /** Every e.net licence seat is taken; a seat frees when another session logs off or times out. */
+  | 'licence-exhausted'
+  /** The session UserId is no longer valid (evicted by another logon of the operator, or timed out). */
+  | 'session-invalid'
+  /** The business object is unknown or not licensed (`e.net exception raised: 100000`). */
+  | 'business-object-unavailable'
+  /** SYSPRO answered `ERROR…` for another reason. */
+  | 'enet-error'
+  /** The business object ran and reported errors inside its XmlOut. */
+  | 'business-object'
+  /** The host could not be reached (connection refused, name not found, network down, reset). */
+  | 'unreachable'
+  /** The TLS handshake failed (certificate not trusted, expired, wrong host name, protocol). */
+  | 'tls'
+  /** No answer within the configured timeout. */
+  | 'timeout'
+  /** OData refused the credentials (HTTP 401/403). */
+  | 'unauthorized'
+  /** The server answered an HTTP status that is not success (404 unknown table, 5xx, …). */
+  | 'http-status'
+  /** The answer could not be understood (not XML where XML was expected, bad JSON, …). */
+  | 'bad-response'
+  /** The request would be longer than the server accepts (URL length), so it was not sent. */
+  | 'request-too-large'
+  /** The client was closed. */
+  | 'closed';
+
+/** Kinds for which trying again later (unchanged) can succeed. */
+const RETRYABLE: ReadonlySet<SysproErrorKind> = new Set([
+  'licence-exhausted',
+  'session-invalid',
+  'unreachable',
+  'timeout',
+]);
+
+export interface SysproErrorDetails {
+  /** The e.net route or OData entity set, e.g. `Transaction/Post` or `SorMaster`. Never a full URL. */
+  endpoint?: string;
+  businessObject?: string;
+  /** HTTP status when one was received. */
+  status?: number;
+  /** What SYSPRO said (the `ERROR…` text or the first business-object error), passwords removed. */
+  sysproMessage?: string;
+  /** Per-item errors when `kind` is `business-object`. */
+  itemErrors?: readonly { field: string; number?: string; description: string; value?: string }[];
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class SysproError extends Error {
+  override readonly name = 'SysproError';
+  readonly kind: SysproErrorKind;
+  readonly retryable: boolean;
+  readonly endpoint?: string;
+  readonly businessObject?: string;
+  readonly status?: number;
+  readonly sysproMessage?: string;
+  readonly itemErrors?: SysproErrorDetails['itemErrors'];
+
+  constructor(kind: SysproErrorKind, message: string, details: SysproErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.kind = kind;
+    this.retryable = details.retryable ?? RETRYABLE.has(kind);
+    this.endpoint = details.endpoint;
+    this.businessObject = details.businessObject;
+    this.status = details.status;
+    this.sysproMessage = details.sysproMessage;
+    this.itemErrors = details.itemErrors;
+  }
+}
+
+export function isSysproError(error: unknown, kind?: SysproErrorKind): error is SysproError {
+  return error instanceof SysproError && (kind === undefined || error.kind === kind);
+}
+
+/** What an operator should do about each kind; appended to messages. */
+export const OPERATOR_ADVICE: Record<SysproErrorKind, string> = {
+  'wrong-operator-password':
+    'check the SYSPRO operator password stored for this connection (ml-connector creds set)',
+  'unknown-operator':
+    'check the operator code, and that the operator exists and has access to business objects',
+  'unknown-company': 'check the SYSPRO company id in the connection configuration',
+  'wrong-company-password': 'check the SYSPRO company password stored for this connection',
+  'licence-exhausted':
+    'all e.net licence seats are in use; it will be retried. If it persists, log off idle sessions or add seats in e.net License Apportionment',
+  'session-invalid':
+    'the e.net session ended (another logon with the same operator, or idle timeout); use a dedicated operator for ml-connector',
+  'business-object-unavailable':
+    'the business object is not licensed for this operator or does not exist; check e.net License Apportionment',
+  'enet-error': 'see the SYSPRO message; check the e.net service and its log',
+  'business-object': 'see the per-item errors; correct the data in SYSPRO or in the mapping',
+  unreachable: 'check the host name and port, that the SYSPRO service is running, and the firewall',
+  tls: 'check the server certificate (trusted CA, host name, expiry) or use the right http/https scheme',
+  timeout: 'the server did not answer in time; check it is running and not overloaded, or raise the timeout',
+  unauthorized: 'check the OData user and password, and that the operator is enabled for OData',
+  'http-status': 'check the URL (base path, company, table) and the service log',
+  'bad-response': 'the server did not answer like SYSPRO; check the URL points at the right service',
+  'request-too-large': 'the request is too long for a URL; send fewer items per call',
+  closed: 'the client was shut down',
+};
+
+/** Removes anything that looks like a password or session id from text that SYSPRO sent back. */
+export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text
+    .replace(/((?:Operator|Company)?Password=|UserId=)[^&\s]*/gi, (_m, name: string) => `${name}[redacted]`)
+    // A session UserId (34 hex characters) is a bearer credential while it lives.
+    .replace(/\b[0-9A-F]{32,}\b/gi, '[session]');
+  for (const secret of secrets) {
+    if (secret && secret.length >= 3) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+/**
+ * Patterns for e.net `ERROR…` texts. The invalid-password text is on the wire (S1); the rest of the
+ * wording is not published by SYSPRO (UNCONFIRMED in the reference), so these are broad and can be
+ * extended per site through the client's `sessionErrorPatterns`.
+ */
+const ENET_PATTERNS: readonly [SysproErrorKind, RegExp][] = [
+  [
+    'licence-exhausted',
+    /licen[cs]es? (?:are |is )?(?:all )?(?:in use|exhausted|exceeded|unavailable|taken)|all (?:[\w.]+ )?licen[cs]es|no (?:more |free )?(?:seats?|licen[cs]es?)|maximum number of (?:users|sessions|licen)/i,
+  ],
+  ['wrong-company-password', /company password/i],
+  ['wrong-operator-password', /password/i],
+  ['unknown-company', /company/i],
+  [
+    'session-invalid',
+    /not logged on|not logged in|session|user ?id\b.*(?:invalid|not found|expired|unknown)|invalid user ?id|logged (?:off|out)|evicted|expired/i,
+  ],
+  ['unknown-operator', /operator/i],
+  ['business-object-unavailable', /e\.net exception raised: 100000\b/i],
+];
+
+/** Classifies the text of an e.net `ERROR…` answer. */
+export function classifyEnetError(
+  text: string,
+  extraSessionPatterns: readonly RegExp[] = [],
+): SysproErrorKind {
+  for (const pattern of extraSessionPatterns) if (pattern.test(text)) return 'session-invalid';
+  for (const [kind, pattern] of ENET_PATTERNS) if (pattern.test(text)) return kind;
+  return 'enet-error';
+}
+
+/** Node's error codes for a host we cannot reach. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const nested = (current as { errors?: unknown }).errors;
+    if (Array.isArray(nested) && nested.length > 0) current = nested[0];
+    else current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isTlsCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('CERT_') ||
+    code.includes('CERT') ||
+    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+    code === 'EPROTO'
+  );
+}
+
+/** Turns what `fetch` threw into a `SysproError` (unreachable, TLS, timeout). */
+export function transportError(
+  error: unknown,
+  context: { endpoint: string; host: string; timeoutMs: number; businessObject?: string },
+): SysproError {
+  if (error instanceof SysproError) return error;
+  const name = (error as { name?: unknown } | undefined)?.name;
+  const where = `${context.endpoint} on ${context.host}`;
+  const details = { endpoint: context.endpoint, businessObject: context.businessObject, cause: error };
+  if (name === 'TimeoutError' || name === 'AbortError' || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new SysproError(
+      'timeout',
+      `SYSPRO ${where} did not answer within ${context.timeoutMs} ms: ${OPERATOR_ADVICE.timeout}`,
+      details,
+    );
+  }
+  const code = errorCode(error) ?? 'unknown';
+  if (isTlsCode(code)) {
+    return new SysproError('tls', `TLS to SYSPRO ${where} failed (${code}): ${OPERATOR_ADVICE.tls}`, details);
+  }
+  if (UNREACHABLE_CODES.has(code)) {
+    return new SysproError(
+      'unreachable',
+      `SYSPRO ${where} is unreachable (${code}): ${OPERATOR_ADVICE.unreachable}`,
+      details,
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new SysproError(
+    'unreachable',
+    `request to SYSPRO ${where} failed (${code}: ${message}): ${OPERATOR_ADVICE.unreachable}`,
+    details,
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * The one place the SYSPRO clients send HTTP: a GET (or POST) with a timeout, network failures
+ * turned into `SysproError` kinds, and the body decoded by its charset (Windows-1252 included).
+ */
+import { OPERATOR_ADVICE, redactSecrets, SysproError, transportError } from './errors.js';
+import { decodeBody } from './windows-1252.js';
+
+export interface SysproResponse {
+  status: number;
+  contentType: string | null;
+  text: string;
+}
+
+export interface SysproRequest {
+  url: string;
+  /** Route or entity set for messages, never the full URL (it may carry passwords). */
+  endpoint: string;
+  businessObject?: string;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  /** Aborts the request (e.g. on client shutdown). */
+  signal?: AbortSignal;
+  /** Decode the body with this charset whatever the Content-Type says (site setting). */
+  charset?: string;
+}
+
+export async function sendRequest(request: SysproRequest): Promise<SysproResponse> {
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+  const host = hostOf(request.url);
+  try {
+    const response = await fetch(request.url, { method: 'GET', headers: request.headers, signal });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const contentType = response.headers.get('content-type');
+    const decodeAs = request.charset ? `text/plain; charset=${request.charset}` : contentType;
+    return { status: response.status, contentType, text: decodeBody(bytes, decodeAs) };
+  } catch (error) {
+    if (request.signal?.aborted && !timeout.aborted) {
+      throw new SysproError('closed', `SYSPRO ${request.endpoint}: ${OPERATOR_ADVICE.closed}`, {
+        endpoint: request.endpoint,
+        businessObject: request.businessObject,
+        cause: error,
+      });
+    }
+    throw transportError(error, {
+      endpoint: request.endpoint,
+      host,
+      timeoutMs: request.timeoutMs,
+      businessObject: request.businessObject,
+    });
+  }
+}
+
+/** `host:port` of a URL, for messages. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** A non-success HTTP status as a `SysproError`; 5xx, 408 and 429 are retryable. */
+export function httpStatusError(
+  response: SysproResponse,
+  context: {
+    endpoint: string;
+    host: string;
+    businessObject?: string;
+    secrets?: readonly (string | undefined)[];
+  },
+): SysproError {
+  const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+  const snippet = redactSecrets(response.text.replace(/\s+/g, ' ').trim(), context.secrets).slice(0, 200);
+  const unauthorized = response.status === 401 || response.status === 403;
+  return new SysproError(
+    unauthorized ? 'unauthorized' : 'http-status',
+    `SYSPRO ${context.endpoint} on ${context.host} answered HTTP ${response.status}${
+      snippet ? `: ${snippet}` : ''
+    } — ${unauthorized ? OPERATOR_ADVICE.unauthorized : OPERATOR_ADVICE['http-status']}`,
+    {
+      endpoint: context.endpoint,
+      businessObject: context.businessObject,
+      status: response.status,
+      sysproMessage: snippet || undefined,
+      retryable,
+    },
+  );
+}
