@@ -1,0 +1,297 @@
+/**
+ * The one place that sends HTTP to ShipStation (V1 and V2). Per request it:
+ * - takes a slot from the key's `RateLimiter` before sending and reports each response's
+ *   `X-Rate-Limit-*` headers back to it;
+ * - on 429 blocks the key until `X-Rate-Limit-Reset` (V1) / `Retry-After` (V2) has passed and sends
+ *   again (a 429 request was not carried out, so this is safe for every call);
+ * - on network errors, timeouts and 5xx retries with capped exponential backoff and jitter, but only
+ *   when the caller says the request is safe to repeat (`idempotent`);
+ * - never follows redirects (a redirect could carry our credentials to another host);
+ * - turns every failure into a `ShipStationError` (see errors.ts) without credentials in it.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import {
+  describeEndpoint,
+  kindForNetworkError,
+  kindForStatus,
+  parseErrorBody,
+  ShipStationError,
+} from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+
+export interface RetryPolicy {
+  /** Attempts in all for a request that is safe to repeat (1 = no retry). Default 4. */
+  attempts: number;
+  /** First backoff delay. Default 500 ms. */
+  baseMs: number;
+  /** Longest backoff delay. Default 30 s. */
+  maxMs: number;
+  /** How many 429s in a row one call waits out before giving up. Default 5. */
+  rateLimitAttempts?: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 500, maxMs: 30_000, rateLimitAttempts: 5 };
+
+export interface TransportOptions {
+  api: 'v1' | 'v2';
+  baseUrl: string;
+  /** Sent on every request; never logged or put in an error. */
+  authHeaders: Record<string, string>;
+  limiter: RateLimiter;
+  /** The limiter key for these credentials (see `rateLimitKey`). */
+  limiterKey: string;
+  clock: Clock;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Wait after a 429 that says nothing about when to come back. Default 60 s (one window). */
+  fallbackRateLimitWaitMs?: number;
+  /** Added to a 429's reset/Retry-After (whole seconds, rounding undocumented). Default 1000 ms. */
+  rateLimitSafetyMs?: number;
+  logger?: Logger;
+  /** Jitter source, [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+export type QueryValue = string | number | boolean | undefined | null;
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path under the base URL (`/orders`), or an absolute URL already checked by the caller. */
+  path: string | URL;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  /** Safe to send again after a network error, timeout or 5xx? (GETs; upserts by key.) */
+  idempotent: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Response<T> {
+  status: number;
+  /** Parsed JSON, or `undefined` for an empty body (204, some 200s). */
+  body: T | undefined;
+  headers: Headers;
+}
+
+/**
+ * The limiter key for a set of credentials: a fingerprint, never the key itself (a database-backed
+ * limiter stores it). V1 counts per key/secret pair; V2 per API key.
+ */
+export function rateLimitKey(api: 'v1' | 'v2', ...credentials: string[]): string {
+  const digest = createHash('sha256').update(credentials.join('\u0000')).digest('hex').slice(0, 16);
+  return `shipstation-${api}:${digest}`;
+}
+
+/** Delay before retry number `retry` (1-based): capped exponential with "equal jitter". */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function numberHeader(headers: Headers, name: string): number | undefined {
+  const raw = headers.get(name);
+  if (raw === null || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** `Retry-After` in milliseconds: delta-seconds or an HTTP date. */
+export function retryAfterMs(headers: Headers, now: number): number | undefined {
+  const raw = headers.get('retry-after');
+  if (raw === null || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * How long a 429 asks us to wait: V1 documents `X-Rate-Limit-Reset` (seconds), V2 `Retry-After`;
+ * each falls back to the other's header when its own is missing.
+ */
+export function rateLimitWaitMs(api: 'v1' | 'v2', headers: Headers, now: number): number | undefined {
+  const reset = numberHeader(headers, 'x-rate-limit-reset');
+  const fromReset = reset === undefined ? undefined : Math.max(0, reset * 1000);
+  const fromRetryAfter = retryAfterMs(headers, now);
+  return api === 'v1' ? (fromReset ?? fromRetryAfter) : (fromRetryAfter ?? fromReset);
+}
+
+function buildUrl(baseUrl: string, path: string | URL, query?: Record<string, QueryValue>): URL {
+  const url =
+    path instanceof URL
+      ? new URL(path.href)
+      : new URL(baseUrl.replace(/\/+$/, '') + path.replace(/^(?!\/)/, '/'));
+  if (query) {
+    for (const [name, value] of Object.entries(query)) {
+      if (value === undefined || value === null || value === '') continue;
+      url.searchParams.set(name, String(value));
+    }
+  }
+  return url;
+}
+
+export class ShipStationTransport {
+  readonly #o: TransportOptions;
+
+  constructor(options: TransportOptions) {
+    this.#o = options;
+  }
+
+  get options(): Readonly<Omit<TransportOptions, 'authHeaders'>> {
+    const { authHeaders: _hidden, ...rest } = this.#o;
+    return rest;
+  }
+
+  async request<T>(spec: RequestSpec): Promise<Response<T>> {
+    const o = this.#o;
+    const url = buildUrl(o.baseUrl, spec.path, spec.query);
+    const endpoint = describeEndpoint(spec.method, url.href);
+    const random = o.random ?? Math.random;
+    const maxAttempts = spec.idempotent ? Math.max(1, o.retry.attempts) : 1;
+    const maxRateLimited = o.retry.rateLimitAttempts ?? DEFAULT_RETRY.rateLimitAttempts ?? 5;
+    const headers: Record<string, string> = { accept: 'application/json', ...o.authHeaders };
+    let payload: string | undefined;
+    if (spec.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(spec.body);
+    }
+
+    let attempt = 0; // attempts that failed in a retryable way (network, timeout, 5xx)
+    let rateLimited = 0;
+    for (;;) {
+      spec.signal?.throwIfAborted();
+      await o.limiter.acquire(o.limiterKey, spec.signal);
+      attempt += 1;
+      const timeout = AbortSignal.timeout(o.timeoutMs);
+      const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
+
+      let response: globalThis.Response;
+      let text: string;
+      try {
+        response = await fetch(url, {
+          method: spec.method,
+          headers,
+          body: payload,
+          redirect: 'manual',
+          signal,
+        });
+        text = await response.text();
+      } catch (error) {
+        if (spec.signal?.aborted) throw spec.signal.reason;
+        const { kind, detail } = kindForNetworkError(error);
+        const failure = new ShipStationError({
+          kind,
+          api: o.api,
+          endpoint,
+          providerMessage: kind === 'timeout' ? `no response within ${o.timeoutMs} ms` : detail,
+          retryable: true,
+          attempts: attempt,
+          cause: error,
+        });
+        if (attempt < maxAttempts) {
+          await this.#backoff(attempt, failure, random, spec.signal);
+          continue;
+        }
+        throw failure;
+      }
+
+      const now = o.clock.now();
+      const limit = numberHeader(response.headers, 'x-rate-limit-limit');
+      const remaining = numberHeader(response.headers, 'x-rate-limit-remaining');
+      const resetSeconds = numberHeader(response.headers, 'x-rate-limit-reset');
+      await o.limiter.observe(o.limiterKey, { limit, remaining, resetSeconds, at: now });
+
+      if (response.status >= 200 && response.status < 300) {
+        return {
+          status: response.status,
+          body: parseJson<T>(text, o.api, endpoint, response.status),
+          headers: response.headers,
+        };
+      }
+
+      const parsed = parseErrorBody(text);
+      if (response.status === 429) {
+        rateLimited += 1;
+        const waitMs = rateLimitWaitMs(o.api, response.headers, now) ?? o.fallbackRateLimitWaitMs ?? 60_000;
+        const until = now + waitMs + (o.rateLimitSafetyMs ?? 1000);
+        await o.limiter.block(o.limiterKey, until);
+        // A 429 was not carried out: it does not use up one of the call's attempts.
+        attempt -= 1;
+        if (rateLimited <= maxRateLimited) {
+          o.logger?.warn(
+            { endpoint, status: 429, waitMs, rateLimited },
+            'ShipStation rate limit hit, waiting',
+          );
+          continue;
+        }
+        throw new ShipStationError({
+          kind: 'rate_limited',
+          api: o.api,
+          endpoint,
+          status: 429,
+          ...parsed,
+          retryable: true,
+          attempts: rateLimited,
+          retryAfterMs: waitMs,
+        });
+      }
+
+      const kind = kindForStatus(response.status);
+      const failure = new ShipStationError({
+        kind,
+        api: o.api,
+        endpoint,
+        status: response.status,
+        ...parsed,
+        retryable: kind === 'server',
+        attempts: attempt,
+      });
+      if (kind === 'server' && attempt < maxAttempts) {
+        await this.#backoff(attempt, failure, random, spec.signal);
+        continue;
+      }
+      throw failure;
+    }
+  }
+
+  async #backoff(attempt: number, failure: ShipStationError, random: () => number, signal?: AbortSignal) {
+    const delayMs = backoffDelay(attempt, this.#o.retry, random);
+    this.#o.logger?.warn(
+      { endpoint: failure.endpoint, kind: failure.kind, status: failure.status, attempt, delayMs },
+      `ShipStation request failed (${failure.kind}), retrying`,
+    );
+    await this.#o.clock.sleep(delayMs, signal);
+  }
+}
+
+function parseJson<T>(text: string, api: 'v1' | 'v2', endpoint: string, status: number): T | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new ShipStationError({
+      kind: 'invalid_response',
+      api,
+      endpoint,
+      status,
+      providerMessage: parseErrorBody(text).providerMessage ?? 'not JSON',
+      retryable: false,
+      cause: error,
+    });
+  }
+}
+
+/** The parsed body of a call that must have one; an empty answer is an `invalid_response`. */
+export function requireBody<T>(http: ShipStationTransport, body: T | undefined, endpoint: string): T {
+  if (body === undefined || body === null) {
+    throw new ShipStationError({
+      kind: 'invalid_response',
+      api: http.options.api,
+      endpoint,
+      providerMessage: 'empty response body',
+      retryable: false,
+    });
+  }
+  return body;
+}
