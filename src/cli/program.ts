@@ -8,7 +8,9 @@ import { registerConfig } from './commands/config.js';
 import { registerCreds } from './commands/creds.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPing } from './commands/ping.js';
 import { registerReplay } from './commands/replay.js';
+import { registerSandbox } from './commands/sandbox.js';
 import { type CommandContext, createContext } from './context.js';
 
 export interface ProgramIo {
@@ -29,7 +31,15 @@ export interface Program {
 type Registrar = (program: Command, app: Program) => void;
 
 /** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
-const COMMANDS: Registrar[] = [registerMigrate, registerCreds, registerConfig, registerJobs, registerReplay];
+const COMMANDS: Registrar[] = [
+  registerSandbox,
+  registerPing,
+  registerMigrate,
+  registerCreds,
+  registerConfig,
+  registerJobs,
+  registerReplay,
+];
 
 export function buildProgram(io: ProgramIo): {
   program: Command;

@@ -220,7 +220,11 @@ forEachDialect('job store', (ctx) => {
       await claimJobs(ctx.store, { kind: 'poison', limit: 1, owner: 'w9', leaseMs: LEASE, now }),
       [],
     );
-    assert.deepEqual((await replayJobs(ctx.store, { ids: [id] }, now)).replayed, [id], 'and it can be replayed');
+    assert.deepEqual(
+      (await replayJobs(ctx.store, { ids: [id] }, now)).replayed,
+      [id],
+      'and it can be replayed',
+    );
   });
 
   it('a lost lease cannot complete or fail; heartbeats keep a lease; expiry requeues and records the attempt', async () => {

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { systemClock } from '../../clock.js';
+import { UserError } from '../../config/errors.js';
+import { type CheckResult, pingConnection } from '../../sync/ping.js';
+import type { Program } from '../program.js';
+
+const MARK: Record<CheckResult['verdict'], string> = {
+  pass: 'ok  ',
+  fail: 'FAIL',
+  warn: 'warn',
+  skip: 'skip',
+};
+
+export function formatCheck(r: CheckResult): string {
+  const line = `${MARK[r.verdict]}  ${r.connection}  ${r.check}: ${r.detail}`;
+  const showAdvice =
+    r.advice && (r.verdict === 'fail' || r.verdict === 'warn') && !r.detail.includes(r.advice);
+  return showAdvice ? `${line}\n      → ${r.advice}` : line;
+}
+
+export function registerPing(program: Command, app: Program): void {
+  program
+    .command('ping')
+    .description(
+      'check that a connection works end to end: SYSPRO e.net and OData, ShipStation V1/V2, the webhook URL',
+    )
+    .argument('[connection]', 'only this connection (default: all)')
+    .option('--json', 'one JSON object per check, for machines')
+    .option('--timeout <seconds>', 'per-request timeout in seconds', (v) => Number(v) * 1000, 15_000)
+    .action(async (name: string | undefined, flags: { json?: boolean; timeout: number }) => {
+      const ctx = app.context();
+      const connections = ctx.config.connections.filter((c) => name === undefined || c.name === name);
+      if (connections.length === 0) {
+        throw new UserError(
+          name
+            ? `No connection named "${name}" in the configuration (known: ${ctx.config.connections.map((c) => c.name).join(', ') || 'none'}).`
+            : 'No connections are configured. Add one under "connections:" (see README.md), or try `ml-connector sandbox --write-config ml-connector.yaml`.',
+        );
+      }
+      const store = await ctx.store();
+      let failed = 0;
+      for (const connection of connections) {
+        const results = await pingConnection({
+          config: ctx.config,
+          connection,
+          db: store.db,
+          masterKey: () => ctx.masterKey(false),
+          env: app.env,
+          clock: systemClock,
+          timeoutMs: flags.timeout,
+        });
+        for (const r of results) {
+          if (r.verdict === 'fail') failed++;
+          app.out(flags.json ? JSON.stringify(r) : formatCheck(r));
+        }
+      }
+      if (failed > 0) {
+        throw new UserError(`${failed} check(s) failed; see the lines marked FAIL above.`);
+      }
+      if (!flags.json) app.out('All checks passed.');
+    });
+}

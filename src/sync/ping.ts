@@ -1,0 +1,258 @@
+/**
+ * `ping`: checks everything one connection needs, one result per check, each with a verdict and,
+ * on failure, what to do. Nothing is written anywhere: business objects are probed with
+ * `probeBusinessObjects` (a query for a key that cannot exist; a ValidateOnly=Y post of an empty
+ * document), which tells a licensed object from an unlicensed one.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { UserError } from '../config/errors.js';
+import type { Config, ConnectionConfig } from '../config/schema.js';
+import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
+import type { Database } from '../store/database.js';
+import type { MasterKey } from '../store/master-key.js';
+import { OPERATOR_ADVICE as SYSPRO_ADVICE, SysproError } from '../syspro/errors.js';
+import { probeBusinessObjects } from '../syspro/probe.js';
+import { type ConnectionClients, openConnectionClients } from './connection-clients.js';
+
+export type Verdict = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface CheckResult {
+  connection: string;
+  check: string;
+  verdict: Verdict;
+  /** What was found (pass) or what went wrong (fail). */
+  detail: string;
+  /** What to do about a failure or warning. */
+  advice?: string;
+  /** The error kind, for machines (`wrong-operator-password`, `auth`, `licence-exhausted`, …). */
+  kind?: string;
+  ms: number;
+}
+
+/** The OData tables the flows read, per what the connection has turned on. */
+export function odataTablesFor(connection: ConnectionConfig): Array<{ table: string; key: string }> {
+  const tables = [
+    { table: 'SorMaster', key: 'SalesOrder' },
+    { table: 'SorDetail', key: 'SalesOrder' },
+    { table: 'ArCustomer', key: 'Customer' },
+  ];
+  if (connection.inventory.enabled) tables.push({ table: 'InvWarehouse', key: 'StockCode' });
+  return tables;
+}
+
+/** The transaction business objects the configured write-back strategy and options post to. */
+export function postingObjectsFor(connection: ConnectionConfig): string[] {
+  const objects = connection.syspro.writeback === 'dispatch-note' ? ['SORTDN'] : ['SORTOI', 'SORTOS'];
+  if (connection.freight.enabled) objects.push(connection.freight.method === 'journal' ? 'GENTJL' : 'SORTOI');
+  return [...new Set(objects)];
+}
+
+/** The route ShipStation posts webhooks of this connection to (see the HTTP receiver). */
+export function webhookUrlFor(config: Config, connection: ConnectionConfig): string | undefined {
+  if (!config.http.publicUrl) return undefined;
+  return new URL(
+    `webhooks/shipstation/${connection.name}`,
+    config.http.publicUrl.replace(/\/?$/, '/'),
+  ).toString();
+}
+
+interface Failure {
+  detail: string;
+  advice?: string;
+  kind?: string;
+}
+
+const SYSPRO_WORDS: Partial<Record<string, string>> = {
+  'wrong-operator-password': 'wrong operator password',
+  'wrong-company-password': 'wrong company password',
+  'unknown-company': 'unknown company',
+  'unknown-operator': 'unknown operator',
+  'licence-exhausted': 'licence exhausted',
+  unreachable: 'host unreachable',
+  tls: 'TLS failure',
+  timeout: 'timed out',
+  unauthorized: 'access refused (401/403)',
+  'business-object-unavailable': 'business object not licensed',
+};
+
+const SHIPSTATION_WORDS: Partial<Record<string, string>> = {
+  auth: 'access refused (401/403)',
+  rate_limited: 'rate-limited (429)',
+  unreachable: 'host unreachable',
+  tls: 'TLS failure',
+  timeout: 'timed out',
+};
+
+export function describeFailure(err: unknown): Failure {
+  if (err instanceof SysproError) {
+    const words = SYSPRO_WORDS[err.kind] ?? err.kind;
+    return { detail: `${words}: ${err.message}`, advice: SYSPRO_ADVICE[err.kind], kind: err.kind };
+  }
+  if (err instanceof ShipStationError) {
+    const words = SHIPSTATION_WORDS[err.kind] ?? err.kind;
+    return { detail: `${words}: ${err.message}`, advice: SHIPSTATION_ADVICE[err.kind], kind: err.kind };
+  }
+  if (err instanceof UserError) return { detail: err.message, kind: 'config' };
+  return { detail: err instanceof Error ? err.message : String(err), kind: 'unexpected' };
+}
+
+export interface PingOptions {
+  config: Config;
+  connection: ConnectionConfig;
+  db: Kysely<Database>;
+  masterKey: () => MasterKey;
+  env?: NodeJS.ProcessEnv;
+  clock: Clock;
+  /** Per-request timeout (default 15 s, so an unreachable host does not hold the check long). */
+  timeoutMs?: number;
+}
+
+export async function pingConnection(options: PingOptions): Promise<CheckResult[]> {
+  const { connection, clock } = options;
+  const results: CheckResult[] = [];
+  const run = async (
+    check: string,
+    fn: () => Promise<string | { verdict: Verdict; detail: string; advice?: string }>,
+  ) => {
+    const started = clock.now();
+    try {
+      const out = await fn();
+      const r = typeof out === 'string' ? { verdict: 'pass' as const, detail: out } : out;
+      results.push({ connection: connection.name, check, ...r, ms: clock.now() - started });
+      return r.verdict !== 'fail';
+    } catch (err) {
+      results.push({
+        connection: connection.name,
+        check,
+        verdict: 'fail',
+        ...describeFailure(err),
+        ms: clock.now() - started,
+      });
+      return false;
+    }
+  };
+  const skip = (check: string, why: string) =>
+    results.push({ connection: connection.name, check, verdict: 'skip', detail: why, ms: 0 });
+
+  let clients: ConnectionClients | undefined;
+  const opened = await run('credentials', async () => {
+    clients = await openConnectionClients({
+      connection,
+      db: options.db,
+      masterKey: options.masterKey,
+      env: options.env,
+      clock,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      shipstationRetry: { attempts: 1, rateLimitAttempts: 0 },
+    });
+    return 'every referenced secret can be read';
+  });
+  if (!opened || !clients) {
+    for (const check of ['syspro e.net logon', 'syspro odata', 'shipstation v1', 'webhook url'])
+      skip(check, 'credentials missing');
+    return results;
+  }
+  const c = clients;
+  try {
+    const loggedOn = await run('syspro e.net logon', async () => {
+      const { version } = await c.enet.checkLogon();
+      return `logged on as ${connection.syspro.operator} to company ${connection.syspro.company} and off again${version ? ` (e.net ${version})` : ''}`;
+    });
+    if (loggedOn) {
+      await run('syspro business objects', async () => {
+        const wanted = [
+          'SORQRY',
+          ...(connection.inventory.enabled ? ['INVQRY'] : []),
+          ...postingObjectsFor(connection),
+        ];
+        const probes = await c.enet.withSession((session) => probeBusinessObjects(session, wanted));
+        const missing = probes.filter((p) => !p.available);
+        if (missing.length > 0) {
+          throw new SysproError(
+            'business-object-unavailable',
+            `${missing.map((p) => p.businessObject).join(', ')} not available to operator ${connection.syspro.operator}`,
+          );
+        }
+        return `${wanted.join(', ')} answer (queries ran, postings validated only)`;
+      });
+    } else {
+      skip('syspro business objects', 'e.net logon failed');
+    }
+
+    for (const { table, key } of odataTablesFor(connection)) {
+      await run(`syspro odata ${table}`, async () => {
+        for await (const page of c.odata.pages(table, { select: [key], pageSize: 1 })) {
+          return `read ${page.length === 0 ? 'no rows (empty table)' : 'a row'}`;
+        }
+        return 'read no rows (empty table)';
+      });
+    }
+
+    const v1ok = await run('shipstation v1 auth', async () => {
+      const stores = await c.shipstation.listStores();
+      const wanted = connection.shipstation.storeId;
+      if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
+        return {
+          verdict: 'fail',
+          detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
+          advice: 'set shipstation.storeId to one of the listed stores',
+        };
+      }
+      return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
+    });
+    if (v1ok) {
+      await run('shipstation v1 warehouses', async () => {
+        const warehouses = await c.shipstation.listWarehouses();
+        return `${warehouses.length} ship-from warehouse(s)`;
+      });
+    } else {
+      skip('shipstation v1 warehouses', 'V1 authentication failed');
+    }
+
+    if (c.shipstationV2) {
+      const v2 = c.shipstationV2;
+      await run('shipstation v2 auth', async () => {
+        const warehouses = await v2.listInventoryWarehouses();
+        return `authenticated; ${warehouses.length} inventory warehouse(s)`;
+      });
+    } else if (connection.inventory.enabled) {
+      results.push({
+        connection: connection.name,
+        check: 'shipstation v2 auth',
+        verdict: 'fail',
+        detail: 'inventory is enabled but no shipstation.v2ApiKey is configured',
+        advice: 'add v2ApiKey: secret:shipstation.v2ApiKey and store it with `ml-connector creds set`',
+        kind: 'config',
+        ms: 0,
+      });
+    }
+
+    await run('webhook url', async () => {
+      const url = webhookUrlFor(options.config, connection);
+      if (!url) {
+        return {
+          verdict: 'warn',
+          detail:
+            'http.publicUrl is not set, so ShipStation cannot send SHIP_NOTIFY; shipments are found by polling only',
+          advice: 'set http.publicUrl to the address ShipStation can reach this service at',
+        };
+      }
+      if (!v1ok)
+        return { verdict: 'skip', detail: `${url} (subscriptions not checked: V1 authentication failed)` };
+      const hooks = await c.shipstation.listWebhooks();
+      const subscribed = hooks.some((h) => h.Url === url && h.HookType === 'SHIP_NOTIFY');
+      return subscribed
+        ? `${url} is subscribed to SHIP_NOTIFY`
+        : {
+            verdict: 'warn',
+            detail: `ShipStation would call ${url}, but it has no SHIP_NOTIFY subscription to it yet`,
+            advice:
+              'the connector subscribes it when it runs; check that the URL is reachable from the internet',
+          };
+    });
+  } finally {
+    await c.close().catch(() => {});
+  }
+  return results;
+}

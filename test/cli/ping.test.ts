@@ -1,0 +1,221 @@
+/**
+ * `ml-connector ping` and `ml-connector sandbox --write-config`, run as a user would: the real
+ * binary against sandboxes on 127.0.0.1.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
+import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import { BIN, runCli } from '../helpers/cli.js';
+
+describe('ml-connector ping against the sandboxes', () => {
+  let shipstation: ShipStationSandbox;
+  let syspro: SysproSandbox;
+  let cwd: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    shipstation = await startShipStationSandbox({ port: 0, seed: 7 });
+    syspro = await startSysproSandbox({ port: 0, seed: 7, orders: 20, licenceSeats: 2 });
+    cwd = mkdtempSync(join(tmpdir(), 'mlc-ping-'));
+    const document = sandboxConfigDocument('main', {
+      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
+      syspro: { ...syspro, enetUrl: syspro.enetUrl },
+    });
+    writeFileSync(join(cwd, 'ml-connector.yaml'), stringify(document));
+    // Credentials through the environment this time (the store path is covered by --write-config below).
+    env = {
+      ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
+      ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
+    };
+  });
+  after(async () => {
+    await shipstation?.close();
+    await syspro?.close();
+  });
+
+  function verdicts(stdout: string): Map<string, { verdict: string; detail: string; kind?: string }> {
+    const out = new Map<string, { verdict: string; detail: string; kind?: string }>();
+    for (const line of stdout.trim().split('\n')) {
+      const r = JSON.parse(line) as { check: string; verdict: string; detail: string; kind?: string };
+      out.set(r.check, r);
+    }
+    return out;
+  }
+
+  it('passes every check when everything is right, and logs off SYSPRO', async () => {
+    const since = syspro.calls.list().at(-1)?.seq ?? 0;
+    const result = await runCli(['ping'], { cwd, env });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    for (const check of [
+      'credentials',
+      'syspro e.net logon',
+      'syspro business objects',
+      'syspro odata SorMaster',
+      'syspro odata SorDetail',
+      'syspro odata ArCustomer',
+      'shipstation v1 auth',
+      'shipstation v1 warehouses',
+      'shipstation v2 auth',
+    ]) {
+      assert.match(result.stdout, new RegExp(`^ok\\s+main\\s+${check}:`, 'm'), `${check} passes`);
+    }
+    assert.match(result.stdout, /All checks passed\./);
+    assert.ok(syspro.calls.count({ method: 'Logon', sinceSeq: since }) >= 1);
+    assert.equal(syspro.sessions.list().length, 0, 'no session left holding a licence seat');
+  });
+
+  it('says "wrong operator password" for a wrong SYSPRO password and exits non-zero', async () => {
+    const result = await runCli(['ping', '--json'], {
+      cwd,
+      env: { ...env, ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: 'not-the-password' },
+    });
+    assert.notEqual(result.code, 0);
+    const checks = verdicts(result.stdout);
+    assert.equal(checks.get('syspro e.net logon')?.verdict, 'fail');
+    assert.equal(checks.get('syspro e.net logon')?.kind, 'wrong-operator-password');
+    assert.match(checks.get('syspro e.net logon')?.detail ?? '', /wrong operator password/);
+    assert.equal(checks.get('shipstation v1 auth')?.verdict, 'pass', 'the other system is still checked');
+    assert.ok(!result.stdout.includes('not-the-password'), 'the password is not echoed');
+  });
+
+  it('says "unknown company" for a company SYSPRO does not have', async () => {
+    const result = await runCli(['ping', '--json'], {
+      cwd,
+      env: { ...env, ML_CONNECTOR_CONNECTIONS__MAIN__SYSPRO__COMPANY: 'NOPE' },
+    });
+    assert.notEqual(result.code, 0);
+    assert.equal(verdicts(result.stdout).get('syspro e.net logon')?.kind, 'unknown-company');
+  });
+
+  it('says 401/403 for a wrong ShipStation secret', async () => {
+    const result = await runCli(['ping', '--json'], {
+      cwd,
+      env: { ...env, ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: 'wrong' },
+    });
+    assert.notEqual(result.code, 0);
+    const v1 = verdicts(result.stdout).get('shipstation v1 auth');
+    assert.equal(v1?.kind, 'auth');
+    assert.match(v1?.detail ?? '', /401/);
+  });
+
+  it('says "licence exhausted" when every e.net seat is held', async () => {
+    // Two other operators hold both seats.
+    const held: string[] = [];
+    for (const [op, pw] of [
+      ['ADMIN', 'admin'],
+      ['JANE', 'jane'],
+    ]) {
+      const url = `${syspro.enetUrl}/Logon?Operator=${op}&OperatorPassword=${pw}&CompanyId=${syspro.company}&CompanyPassword=${encodeURIComponent(syspro.companyPassword)}`;
+      held.push((await (await fetch(url)).text()).trim());
+    }
+    try {
+      const result = await runCli(['ping', '--json'], { cwd, env });
+      assert.notEqual(result.code, 0);
+      const logon = verdicts(result.stdout).get('syspro e.net logon');
+      assert.equal(logon?.kind, 'licence-exhausted');
+      assert.match(logon?.detail ?? '', /licence exhausted/);
+    } finally {
+      for (const id of held) await fetch(`${syspro.enetUrl}/Logoff?UserId=${id}`);
+    }
+  });
+
+  it('says "rate-limited" when ShipStation answers 429', async () => {
+    const rule = shipstation.faults.add({ route: '/stores', rateLimited: 1 });
+    try {
+      const result = await runCli(['ping', '--json'], { cwd, env });
+      assert.notEqual(result.code, 0);
+      assert.equal(verdicts(result.stdout).get('shipstation v1 auth')?.kind, 'rate_limited');
+    } finally {
+      shipstation.faults.remove(rule.id as string);
+    }
+  });
+
+  it('says "host unreachable" when SYSPRO is in maintenance with its port closed', async () => {
+    await syspro.setMaintenance('refuse');
+    try {
+      const result = await runCli(['ping', '--json', '--timeout', '5'], { cwd, env });
+      assert.notEqual(result.code, 0);
+      const checks = verdicts(result.stdout);
+      assert.equal(checks.get('syspro e.net logon')?.kind, 'unreachable');
+      assert.match(checks.get('syspro e.net logon')?.detail ?? '', /host unreachable/);
+      assert.equal(checks.get('syspro odata SorMaster')?.kind, 'unreachable');
+    } finally {
+      await syspro.setMaintenance('off');
+    }
+  });
+
+  it('fails a missing secret with the command that stores it', async () => {
+    const { ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: _, ...without } = env;
+    const result = await runCli(['ping'], { cwd, env: without });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stdout, /FAIL\s+main\s+credentials: .*creds set main shipstation\.apiKey/);
+  });
+});
+
+describe('ml-connector sandbox --write-config', () => {
+  it('starts both sandboxes, writes a config without secrets, and ping passes with it', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mlc-sandbox-'));
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'sandbox',
+        '--shipstation-port',
+        '0',
+        '--syspro-port',
+        '0',
+        '--orders',
+        '20',
+        '--write-config',
+        'sandbox.yaml',
+      ],
+      { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      const deadline = Date.now() + 30_000;
+      while (!/Wrote .*sandbox\.yaml/.test(stderr)) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          assert.fail(`sandbox did not get ready: ${stdout}${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const ready = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, string>);
+      assert.deepEqual(
+        ready.map((r) => r.sandbox),
+        ['shipstation', 'syspro'],
+      );
+      assert.ok(ready[0]?.apiKey && ready[0]?.apiSecret && ready[0]?.v2ApiKey);
+      assert.ok(ready[1]?.odataUrl && ready[1]?.operatorPassword && ready[1]?.company);
+
+      const written = readFileSync(join(cwd, 'sandbox.yaml'), 'utf8');
+      for (const value of [ready[0]!.apiKey!, ready[0]!.apiSecret!, ready[1]!.operatorPassword!]) {
+        assert.ok(!written.includes(value), 'no credential in the written file');
+      }
+      const result = await runCli(['ping', '--config', 'sandbox.yaml'], { cwd });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /All checks passed/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
