@@ -1,6 +1,6 @@
 /**
- * Seeding 100,000 orders takes under 10 s and the process stays under 1 GB. Prints the figures.
- * Also: seeding is deterministic and every status code of the reference is present.
+ * Seeding is deterministic and has every status code of the reference and a real company's mess.
+ * Seeding 100,000 orders (time and memory) is measured by `npm run bench:sandboxes`, not here.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -9,21 +9,6 @@ import { ORDER_STATUSES, seedCompany } from '../../../src/sandbox/syspro/index.j
 const NOW = Date.parse('2026-01-15T12:00:00Z');
 
 describe('SYSPRO sandbox seeding', () => {
-  it('seeds 100,000 orders in under 10 s and under 1 GB', () => {
-    const started = performance.now();
-    const db = seedCompany({ seed: 42, orders: 100_000, now: NOW });
-    const ms = performance.now() - started;
-    (globalThis as { gc?: () => void }).gc?.();
-    const memory = process.memoryUsage();
-    console.log(
-      `seed 100,000 orders: ${Math.round(ms)} ms; ${db.sorDetail.rows.length} lines; ` +
-        `${db.mdnMaster.rows.length} dispatch notes; heapUsed ${Math.round(memory.heapUsed / 1e6)} MB; rss ${Math.round(memory.rss / 1e6)} MB`,
-    );
-    assert.equal(db.sorMaster.rows.length, 100_000);
-    assert.ok(ms < 10_000, `seeding took ${Math.round(ms)} ms`);
-    assert.ok(memory.rss < 1024 * 1024 * 1024, `rss ${Math.round(memory.rss / 1e6)} MB`);
-  });
-
   it('is deterministic and has the mess a real company has', () => {
     const a = seedCompany({ seed: 7, orders: 500, now: NOW });
     const b = seedCompany({ seed: 7, orders: 500, now: NOW });
