@@ -5,7 +5,7 @@
  * (`parseFaultFlag`) and `/_sandbox/faults` at runtime. Decisions use the sandbox's seeded random,
  * so a run with the same seed and the same requests misbehaves the same way.
  */
-import type { SeededRandom } from './random.js';
+import type { SeededRandom } from '../random.js';
 
 export interface FaultSpec {
   /** Set by the sandbox when the rule is added; used to delete one rule. */

@@ -4,11 +4,11 @@
  * `{error}` bodies with 400/404.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SeededRandom } from '../random.js';
 import type { SandboxContext } from './context.js';
 import { type FaultRules, type FaultSpec, parseFaultFlag } from './faults.js';
 import { renderOrder } from './order-model.js';
 import { pacificToInstant } from './pacific-time.js';
-import type { SeededRandom } from './random.js';
 import { randomOrderBody } from './seed.js';
 import { type LabelRequest, type PackageRequest, SandboxRuleError, type ShipmentRecord } from './state.js';
 import { renderShipment } from './v1-shipments.js';

@@ -3,10 +3,11 @@
  * warehouses, V2 inventory warehouses/locations/stock, and `count` orders spread over the last
  * 30 days (most awaiting shipment, every tenth shipped with a label). Seeding fires no webhooks.
  */
+
+import type { SeededRandom } from '../random.js';
 import type { JsonDoc } from './json-binding.js';
 import type { OrderStatus } from './order-model.js';
 import { formatDotNet7 } from './pacific-time.js';
-import type { SeededRandom } from './random.js';
 import type { ShipStationState } from './state.js';
 import type { InventoryState } from './v2-inventory.js';
 

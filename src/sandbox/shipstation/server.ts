@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import { SeededRandom } from '../random.js';
 import type { SandboxContext } from './context.js';
 import {
   internalErrorBody,
@@ -23,7 +24,6 @@ import {
 import { FaultRules, type FaultSpec } from './faults.js';
 import { parseQueryLowerCase } from './list-query.js';
 import type { FilterTimeRule } from './pacific-time.js';
-import { SeededRandom } from './random.js';
 import { FixedWindowRateLimit, type RateLimitSettings, type RateLimitVerdict } from './rate-limit.js';
 import { registerSandboxRoutes } from './sandbox-routes.js';
 import { seedAccount, seedOrders } from './seed.js';

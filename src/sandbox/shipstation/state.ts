@@ -4,6 +4,8 @@
  * orderKey/orderId, whole replace, locked shipped/cancelled orders, labels vs. mark-as-shipped).
  * Routes and the `/_sandbox/` warehouse actions call these methods; tests may read the maps.
  */
+
+import type { SeededRandom } from '../random.js';
 import type { ModelState } from './errors.js';
 import { bindObject, type JsonDoc } from './json-binding.js';
 import {
@@ -16,7 +18,6 @@ import {
   type StoredItem,
 } from './order-model.js';
 import { pacificMidnight } from './pacific-time.js';
-import type { SeededRandom } from './random.js';
 import { defaultServiceFor, trackingNumberFor } from './tracking-numbers.js';
 
 export interface StoreRecord {

@@ -2,7 +2,7 @@
  * Carrier-realistic tracking numbers with valid check digits, so a receiver that validates their
  * shape (or a human pasting one into a carrier site's format check) sees plausible values.
  */
-import type { SeededRandom } from './random.js';
+import type { SeededRandom } from '../random.js';
 
 /** UPS `1Z` + 6-character shipper + 2-digit service + 7-digit reference + check digit. */
 export function upsTrackingNumber(random: SeededRandom): string {

@@ -5,7 +5,7 @@
  * on hold, orders in every status code of the reference (§3: 0 1 2 3 4 8 9 S F * \), and lines of
  * every type (1 stocked, 4 freight, 5 misc charge, 6 comment, 7 non-stocked).
  */
-import { Random } from './random.js';
+import { SeededRandom } from '../random.js';
 import {
   ADM_FORM_CONTROL_DEFAULTS,
   AR_CUSTOMER_DEFAULTS,
@@ -171,7 +171,7 @@ interface SeededItem {
 
 /** Seeds a company database. Deterministic for a given seed, order count and `now`. */
 export function seedCompany(options: SeedOptions = {}): CompanyDatabase {
-  const random = new Random(options.seed ?? 1);
+  const random = new SeededRandom(options.seed ?? 1);
   const orderCount = options.orders ?? 200;
   const now = options.now ?? Date.now();
   const today = Date.parse(`${isoDate(now)}T00:00:00Z`);
@@ -436,7 +436,7 @@ export function seedCompany(options: SeedOptions = {}): CompanyDatabase {
   return db;
 }
 
-function pickStatus(random: Random, index: number, ageDays: number): string {
+function pickStatus(random: SeededRandom, index: number, ageDays: number): string {
   if (index <= ORDER_STATUSES.length) return ORDER_STATUSES[index - 1] as string;
   const r = random.next();
   if (ageDays > 45) {
@@ -460,7 +460,7 @@ function pickStatus(random: Random, index: number, ageDays: number): string {
 }
 
 function seedLines(
-  random: Random,
+  random: SeededRandom,
   header: Row,
   items: SeededItem[],
   status: string,

@@ -5,13 +5,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { SeededRandom } from '../random.js';
 import type { SandboxQuirks } from './business-objects/common.js';
 import { CallLog } from './calls.js';
 import { type EnetState, faultTarget, handleEnet, paramsOf, paramsOfPostLd } from './enet.js';
 import { failureRuleFor, latencyFor, type MaintenanceMode, type SysproFaults } from './faults.js';
 import { handleODataRequest, type ODataOptions, odataError } from './odata/service.js';
 import { handleOperatorRequest, type OperatorState } from './operator.js';
-import { Random } from './random.js';
 import { seedCompany } from './seed.js';
 import { type SandboxOperator, SessionTable } from './sessions.js';
 import type { CompanyDatabase } from './tables.js';
@@ -165,7 +165,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
   const odataPrefix = odataOptions.basePath.toLowerCase();
   const log = options.logger || undefined;
   let faults: SysproFaults = { ...options.faults };
-  const faultRandom = new Random((options.seed ?? 1) ^ 0x5eed_fa17);
+  const faultRandom = new SeededRandom((options.seed ?? 1) ^ 0x5eed_fa17);
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let port = options.port ?? 0;

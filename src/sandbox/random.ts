@@ -1,6 +1,6 @@
 /**
- * A small seeded pseudo-random generator (mulberry32) so that a sandbox started with the same seed
- * produces the same credentials, keys, orders and fault decisions.
+ * A small seeded pseudo-random generator (mulberry32) shared by both sandboxes, so that a sandbox
+ * started with the same seed produces the same data, credentials, keys and fault decisions.
  */
 export class SeededRandom {
   private state: number;
@@ -27,6 +27,10 @@ export class SeededRandom {
     const item = items[Math.floor(this.next() * items.length)];
     if (item === undefined) throw new Error('pick from an empty list');
     return item;
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
   }
 
   hex(length: number): string {
