@@ -53,8 +53,35 @@ export const sysproSchema = z.strictObject({
   orderStatuses: z.array(z.string()).default(['1', '2', '3', '4', '8']),
   /** A change column some sites expose on SorMaster (SYSPRO has none by default). */
   changeColumn: z.string().optional(),
-  /** Seconds before an e.net call is abandoned. */
+  /** How long an e.net or OData request may take before it is abandoned. */
   requestTimeout: duration.default(60_000),
+  /**
+   * Longest e.net request URL (e.net takes every argument in the query string; HTTP.sys refuses
+   * request lines over 16 KB by default). Longer calls fail before sending; send fewer items.
+   */
+  maxUrlLength: z.number().int().min(1000).default(16_000),
+  /** Charset of e.net answers when the server names none: `auto` = UTF-8 if valid, else Windows-1252. */
+  responseCharset: z.enum(['auto', 'utf-8', 'windows-1252']).default('auto'),
+  /**
+   * Extra regular expressions for e.net `ERROR` texts that mean "session no longer valid" at this
+   * site (SYSPRO does not publish the wording), so the client logs on again instead of failing.
+   */
+  sessionErrorPatterns: z.array(z.string()).default([]),
+  /** When every e.net licence seat is taken at logon: wait and retry this many times (0 = fail at once, retried by the engine). */
+  licenceWait: z
+    .strictObject({ attempts: z.number().int().min(0).default(0), delay: duration.default(30_000) })
+    .prefault({}),
+  /** OData paging: rows per request (at most the server's 5,000 cap) and the longest URL built. */
+  odata: z
+    .strictObject({
+      pageSize: z.number().int().min(1).max(5000).default(1000),
+      maxUrlLength: z.number().int().min(500).default(2000),
+      /** How the site's OData types date columns (`DateTimeOffset` or `Date`); decides filter literals. */
+      dateType: z.enum(['DateTimeOffset', 'Date']).default('DateTimeOffset'),
+    })
+    .prefault({}),
+  /** COMSFM form type of sales-order custom form fields (UNCONFIRMED per site; `ORD` in the sandbox). */
+  customFormType: z.string().default('ORD'),
   /** How a shipment is written back: one dispatch note per shipment, or an order update + status. */
   writeback: z.enum(['dispatch-note', 'order-update']).default('dispatch-note'),
   /** Run every SYSPRO write with ValidateOnly=Y (a dry run). */
@@ -75,12 +102,22 @@ export const shipstationSchema = z.strictObject({
    */
   allowedResourceHosts: z.array(z.string()).default([]),
   rateLimit: z
-    .object({ limit: z.number().int().positive().default(40), window: duration.default(60_000) })
+    .strictObject({ limit: z.number().int().positive().default(40), window: duration.default(60_000) })
+    .prefault({}),
+  /** How long one ShipStation request may take. */
+  requestTimeout: duration.default(30_000),
+  /** Attempts for calls that are safe to repeat (network errors, timeouts, 5xx), with capped exponential backoff. */
+  retry: z
+    .strictObject({
+      attempts: z.number().int().min(1).max(10).default(4),
+      base: duration.default(500),
+      max: duration.default(30_000),
+    })
     .prefault({}),
 });
 
 export const pollSchema = z
-  .object({
+  .strictObject({
     orders: duration.default(600_000),
     shipments: duration.default(600_000),
     customers: duration.default(1_800_000),
@@ -97,7 +134,7 @@ export const connectionSchema = z.strictObject({
   shipstation: shipstationSchema,
   polls: pollSchema,
   mappings: z
-    .object({
+    .strictObject({
       /** SYSPRO warehouse → ShipStation warehouse id. */
       warehouses: z.record(z.string(), z.number().int()).default({}),
       /** ShipStation carrier code → SYSPRO shipping instruction / carrier text. */
@@ -107,7 +144,7 @@ export const connectionSchema = z.strictObject({
     })
     .prefault({}),
   freight: z
-    .object({
+    .strictObject({
       enabled: z.boolean().default(false),
       method: z.enum(['journal', 'order-line']).default('journal'),
       glAccount: z.string().optional(),
@@ -115,15 +152,15 @@ export const connectionSchema = z.strictObject({
     })
     .prefault({}),
   inventory: z
-    .object({ enabled: z.boolean().default(false), warehouses: z.array(z.string()).default([]) })
+    .strictObject({ enabled: z.boolean().default(false), warehouses: z.array(z.string()).default([]) })
     .prefault({}),
 });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 
 export const configSchema = z
-  .object({
+  .strictObject({
     store: z
-      .object({
+      .strictObject({
         /** `sqlite:<path>` (default), `sqlite::memory:`, or `postgres://user@host:port/db`. */
         url: z
           .string()
@@ -134,7 +171,7 @@ export const configSchema = z
       })
       .prefault({}),
     http: z
-      .object({
+      .strictObject({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         /** The URL ShipStation reaches this service at (for webhook subscriptions). */
@@ -144,12 +181,12 @@ export const configSchema = z
     /** Key file used when `ML_CONNECTOR_MASTER_KEY` is not set; created with mode 0600 on first use. */
     masterKeyFile: z.string().default('./data/master.key'),
     log: z
-      .object({
+      .strictObject({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })
       .prefault({}),
     retry: z
-      .object({
+      .strictObject({
         /** Delay before each retry; a job that fails after the last one becomes dead. */
         cadence: z.array(duration).min(1).default([60_000, 300_000, 900_000, 3_600_000, 21_600_000]),
         /** Per job kind, e.g. `{ "shipment.writeback": ["30s", "2m", "10m"] }`. */

@@ -67,6 +67,13 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     companyPassword,
     clock,
     timeoutMs: options.timeoutMs ?? syspro.requestTimeout,
+    maxUrlLength: syspro.maxUrlLength,
+    responseCharset: syspro.responseCharset === 'auto' ? undefined : syspro.responseCharset,
+    sessionErrorPatterns: syspro.sessionErrorPatterns.map((p) => new RegExp(p, 'i')),
+    licenceWait:
+      syspro.licenceWait.attempts > 0
+        ? { attempts: syspro.licenceWait.attempts, delayMs: syspro.licenceWait.delay }
+        : undefined,
     logger: options.logger,
   });
   const odata = createODataReader({
@@ -74,6 +81,8 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     username: syspro.odataUser ?? syspro.operator,
     password: odataPassword,
     timeoutMs: options.timeoutMs ?? syspro.requestTimeout,
+    pageSize: syspro.odata.pageSize,
+    maxUrlLength: syspro.odata.maxUrlLength,
     clock,
     logger: options.logger,
   });
@@ -84,14 +93,19 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
       limit: shipstation.rateLimit.limit,
       windowMs: shipstation.rateLimit.window,
     });
+  const shipstationRetry = {
+    attempts: shipstation.retry.attempts,
+    baseMs: shipstation.retry.base,
+    maxMs: shipstation.retry.max,
+  };
   const v1 = createShipStationV1Client({
     baseUrl: shipstation.v1Url,
     apiKey,
     apiSecret,
     limiter,
     clock,
-    timeoutMs: options.timeoutMs,
-    retry: options.shipstationRetry,
+    timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
+    retry: options.shipstationRetry ?? shipstationRetry,
     allowedResourceHosts: shipstation.allowedResourceHosts,
     logger: options.logger,
   });
@@ -101,8 +115,8 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
         apiKey: v2ApiKey,
         limiter,
         clock,
-        timeoutMs: options.timeoutMs,
-        retry: options.shipstationRetry,
+        timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
+        retry: options.shipstationRetry ?? shipstationRetry,
         logger: options.logger,
       })
     : undefined;

@@ -107,6 +107,23 @@ describe('loadConfig', () => {
     assert.doesNotMatch(err.message, /abc123/, 'the value itself is not repeated');
   });
 
+  it('catches a typo in a nested section instead of ignoring it', () => {
+    const err = errorOf(() =>
+      loadConfig({ file: writeConfig(VALID.replace('orders: 5m', 'oders: 5m')), env: {} }),
+    );
+    assert.match(err.message, /connections\[0 "main"\]\.polls has unknown field\(s\) "oders"/);
+  });
+
+  it('has defaults for the site-specific client settings', () => {
+    const main = loadConfig({ file: writeConfig(VALID), env: {} }).config.connections[0]!;
+    assert.equal(main.syspro.maxUrlLength, 16_000);
+    assert.equal(main.syspro.responseCharset, 'auto');
+    assert.deepEqual(main.syspro.licenceWait, { attempts: 0, delay: 30_000 });
+    assert.deepEqual(main.syspro.odata, { pageSize: 1000, maxUrlLength: 2000, dateType: 'DateTimeOffset' });
+    assert.deepEqual(main.shipstation.retry, { attempts: 4, base: 500, max: 30_000 });
+    assert.equal(main.shipstation.requestTimeout, 30_000);
+  });
+
   it('reports a missing required field', () => {
     const err = errorOf(() =>
       loadConfig({ file: writeConfig(VALID.replace('      company: EDU1\n', '')), env: {} }),
