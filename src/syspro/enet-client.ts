@@ -253,6 +253,14 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
     }
   }
 
+  // Postings and setup calls change SYSPRO, so they are never repeated blindly after a failure.
+  const write = (route: Route) => (bo: string, xmlParameters: string, xmlIn: string) =>
+    call({
+      route,
+      businessObject: bo,
+      params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
+      idempotent: false,
+    });
   const session: EnetSession = {
     query: (bo, xmlIn) =>
       call({
@@ -261,34 +269,10 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
         params: { BusinessObject: bo, XmlIn: xmlIn },
         idempotent: true,
       }),
-    post: (bo, xmlParameters, xmlIn) =>
-      call({
-        route: 'Transaction/Post',
-        businessObject: bo,
-        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
-        idempotent: false,
-      }),
-    setupAdd: (bo, xmlParameters, xmlIn) =>
-      call({
-        route: 'Setup/Add',
-        businessObject: bo,
-        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
-        idempotent: false,
-      }),
-    setupUpdate: (bo, xmlParameters, xmlIn) =>
-      call({
-        route: 'Setup/Update',
-        businessObject: bo,
-        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
-        idempotent: false,
-      }),
-    setupDelete: (bo, xmlParameters, xmlIn) =>
-      call({
-        route: 'Setup/Delete',
-        businessObject: bo,
-        params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
-        idempotent: false,
-      }),
+    post: write('Transaction/Post'),
+    setupAdd: write('Setup/Add'),
+    setupUpdate: write('Setup/Update'),
+    setupDelete: write('Setup/Delete'),
     browse: (xmlIn) =>
       call({ route: 'Query/Browse', businessObject: 'COMBRW', params: { XmlIn: xmlIn }, idempotent: true }),
     fetch: (xmlIn) =>
