@@ -154,6 +154,22 @@ describe('ml-connector ping against the sandboxes', () => {
     }
   });
 
+  it('says "TLS failure" when https meets a server that does not speak TLS', async () => {
+    const result = await runCli(['ping', '--json'], {
+      cwd,
+      env: {
+        ...env,
+        ML_CONNECTOR_CONNECTIONS__MAIN__SYSPRO__ENET_URL: syspro.enetUrl.replace('http:', 'https:'),
+        ML_CONNECTOR_CONNECTIONS__MAIN__SHIPSTATION__V1_URL: shipstation.url.replace('http:', 'https:'),
+      },
+    });
+    assert.notEqual(result.code, 0);
+    const checks = verdicts(result.stdout);
+    assert.equal(checks.get('syspro e.net logon')?.kind, 'tls');
+    assert.match(checks.get('syspro e.net logon')?.detail ?? '', /TLS failure/);
+    assert.equal(checks.get('shipstation v1 auth')?.kind, 'tls');
+  });
+
   it('fails a missing secret with the command that stores it', async () => {
     const { ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: _, ...without } = env;
     const result = await runCli(['ping'], { cwd, env: without });
