@@ -85,6 +85,13 @@ const SHIPSTATION_WORDS: Partial<Record<string, string>> = {
 };
 
 export function describeFailure(err: unknown): Failure {
+  if (err instanceof SysproError && err.kind === 'http-status' && err.status === 503) {
+    return {
+      detail: `service unavailable (HTTP 503): ${err.message}`,
+      advice: 'the SYSPRO service is stopped or in maintenance: start it, or wait until maintenance ends',
+      kind: err.kind,
+    };
+  }
   if (err instanceof SysproError) {
     const words = SYSPRO_WORDS[err.kind] ?? err.kind;
     return { detail: `${words}: ${err.message}`, advice: SYSPRO_ADVICE[err.kind], kind: err.kind };

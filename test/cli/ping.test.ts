@@ -154,6 +154,19 @@ describe('ml-connector ping against the sandboxes', () => {
     }
   });
 
+  it('says "unavailable" when SYSPRO answers 503 for maintenance', async () => {
+    await syspro.setMaintenance('down');
+    try {
+      const result = await runCli(['ping', '--json'], { cwd, env });
+      assert.notEqual(result.code, 0);
+      const logon = verdicts(result.stdout).get('syspro e.net logon');
+      assert.equal(logon?.kind, 'http-status');
+      assert.match(logon?.detail ?? '', /^service unavailable \(HTTP 503\)/);
+    } finally {
+      await syspro.setMaintenance('off');
+    }
+  });
+
   it('says "TLS failure" when https meets a server that does not speak TLS', async () => {
     const result = await runCli(['ping', '--json'], {
       cwd,
