@@ -77,17 +77,36 @@ if (missing && process.env.CI === 'true') {
         );
       await waitFor(async () => (await succeeded()) >= JOBS / 4, 'a quarter of the jobs', 60_000);
 
+      // The victim must die holding jobs, but a worker briefly holds none between completing its
+      // batches and claiming the next ones. So: freeze it (SIGSTOP), let any query it already sent
+      // settle, and kill it only if the database shows it holding jobs; otherwise thaw and retry.
       const victim = workers[0]!;
+      const held = () =>
+        store.db
+          .selectFrom('jobs')
+          .select(['id', 'lease_expires_at'])
+          .where('state', '=', 'running')
+          .where('lease_owner', '=', 'w1')
+          .execute();
+      let orphans: Awaited<ReturnType<typeof held>> = [];
+      for (let attempt = 0; attempt < 50 && orphans.length === 0; attempt++) {
+        victim.child.kill('SIGSTOP');
+        await new Promise((r) => setTimeout(r, 250));
+        orphans = await held();
+        if (orphans.length === 0) {
+          victim.child.kill('SIGCONT');
+          await new Promise((r) => setTimeout(r, 20 + attempt * 7));
+        }
+      }
+      assert.ok(orphans.length > 0, 'the victim was never caught holding jobs');
       victim.child.kill('SIGKILL');
       await victim.exited;
       const killedAt = Date.now();
-      const orphans = await store.db
-        .selectFrom('jobs')
-        .select(['id', 'lease_expires_at'])
-        .where('state', '=', 'running')
-        .where('lease_owner', '=', 'w1')
-        .execute();
-      assert.ok(orphans.length > 0, 'the killed worker held jobs when it died');
+      assert.deepEqual(
+        (await held()).map((o) => o.id),
+        orphans.map((o) => o.id),
+        'what the frozen worker held is what it held when it died',
+      );
 
       await waitFor(async () => (await succeeded()) === JOBS, 'every job to succeed', 90_000);
       for (const w of workers.slice(1)) w.child.kill('SIGTERM');
