@@ -173,6 +173,7 @@ forEachDialect('worker', (ctx) => {
     let maxInSyspro = 0;
     let inPush = 0;
     let maxInPush = 0;
+    const waiting: (() => void)[] = [];
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const worker = new Worker({
       store: ctx.store,
@@ -194,7 +195,11 @@ forEachDialect('worker', (ctx) => {
           async () => {
             inPush++;
             maxInPush = Math.max(maxInPush, inPush);
-            await sleep(15);
+            // Hold each push until three run together (or 2 s pass), so a slow machine cannot
+            // finish one before the third starts and hide the concurrency we want to see.
+            if (inPush >= 3) for (const release of waiting.splice(0)) release();
+            else await Promise.race([new Promise<void>((r) => waiting.push(r)), sleep(2000)]);
+            await sleep(5);
             inPush--;
           },
           { concurrency: 3 },
