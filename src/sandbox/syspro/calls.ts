@@ -1,5 +1,5 @@
 /**
- * Every business-object call the sandbox receives, in order, for tests and operators
+ * Every logon, logoff and business-object call the sandbox receives, in order, for tests and operators
  * ("was SORTDN posted twice for this shipment?"). Passwords are never recorded.
  */
 

@@ -95,11 +95,26 @@ export function handleEnet(
       return logon(state, params);
     case 'logoff': {
       const userId = params.get('userid');
-      if (userId === undefined) return { status: 200, text: missing('UserId') };
+      const record = (text: string, outcome: SysproCall['outcome'], operator = '') => {
+        state.calls.record({
+          at: state.now(),
+          method: 'Logoff',
+          businessObject: '',
+          operator,
+          userId: (userId ?? '').trim(),
+          xmlParameters: '',
+          xmlIn: '',
+          response: text,
+          outcome,
+          validateOnly: false,
+        });
+        return { status: 200 as const, text };
+      };
+      if (userId === undefined) return record(missing('UserId'), 'error');
       const session = state.sessions.use(userId);
-      if (!session.ok) return { status: 200, text: session.error };
+      if (!session.ok) return record(session.error, 'error');
       state.sessions.logoff(userId);
-      return { status: 200, text: '0' };
+      return record('0', 'ok', session.session.operator);
     }
     case 'getversion':
       return { status: 200, text: '8.0.0.31' };

@@ -44,6 +44,17 @@ describe('SYSPRO sandbox e.net sessions', () => {
     assert.equal(await enet(sandbox, 'Logoff', { UserId: userId }), '0');
     const afterLogoff = await queryObject(sandbox, userId, 'SORQRY', SORQRY_ALL('7'));
     assert.match(afterLogoff, /^ERROR: UserId [0-9A-F]{34} is not logged on \(the session was logged off\)$/);
+    assert.match(await enet(sandbox, 'Logoff', { UserId: userId }), /^ERROR: UserId .* is not logged on/);
+    const logoffs = sandbox.calls.list({ method: 'Logoff' }).filter((c) => c.userId === userId.trim());
+    assert.deepEqual(
+      logoffs.map((c) => [c.outcome, c.response]),
+      [
+        ['ok', '0'],
+        ['error', logoffs[1]?.response],
+      ],
+      'the call log shows the logoff and the refused second one',
+    );
+    assert.equal(logoffs[0]?.operator, sandbox.operator.toUpperCase());
   });
 
   it('refuses a bad password with ERROR text and HTTP 200', async () => {
