@@ -195,7 +195,6 @@ describe('e.net client against the SYSPRO sandbox', () => {
       orders,
     );
     const methods = sandbox.calls.list({ sinceSeq: since }).map((c) => c.method.toLowerCase());
-    // (the sandbox's call log records logons and business-object calls, not logoffs)
     assert.deepEqual(methods, [
       'logon',
       'query/query',
@@ -203,6 +202,7 @@ describe('e.net client against the SYSPRO sandbox', () => {
       'query/query',
       'query/query',
       'query/query',
+      'logoff',
     ]);
     assert.equal(client.stats.logons, 1);
     assert.equal(client.stats.logoffs, 1);
