@@ -195,6 +195,16 @@ export const configSchema = z
         jitter: z.number().min(0).max(1).default(0.2),
       })
       .prefault({}),
+    retention: z
+      .strictObject({
+        /**
+         * Succeeded and cancelled jobs (and their attempt history) are deleted this long after they
+         * finished; `0` keeps them for ever. Dead jobs are always kept until replayed. The audit
+         * trail is separate and not affected.
+         */
+        finishedJobs: duration.default(30 * 86_400_000),
+      })
+      .prefault({}),
     connections: z.array(connectionSchema).default([]),
   })
   .superRefine((config, ctx) => {

@@ -2,8 +2,9 @@
  * The worker: claims due jobs of the kinds it has handlers for, runs them, and records the outcome
  * (complete, retry later, or dead) with an attempt row each time. Per kind, up to `concurrency`
  * batches run at once. While jobs run, a heartbeat extends their leases; a sweep puts back the
- * jobs of processes that died (their leases expired). `stop()` stops claiming, lets running jobs
- * finish within a timeout, then gives back (releases) what is still running.
+ * jobs of processes that died (their leases expired) and, with a retention set, deletes old finished
+ * jobs. `stop()` stops claiming, lets running jobs finish within a timeout, then gives back
+ * (releases) what is still running.
  *
  * Tests drive it with `runUntilIdle()` and a fake clock: it runs every due job and returns, no
  * waiting. Production calls `start()` (and `stopOnSignals` for SIGTERM/SIGINT).
@@ -18,6 +19,7 @@ import { requeueExpiredLeases } from '../store/jobs/expire.js';
 import { failJob } from '../store/jobs/fail.js';
 import { extendLeases } from '../store/jobs/heartbeat.js';
 import type { Job } from '../store/jobs/job.js';
+import { purgeFinishedJobs } from '../store/jobs/purge.js';
 import { releaseJobs } from '../store/jobs/release.js';
 import type { Store } from '../store/open.js';
 import { classifyError, describeError } from './errors.js';
@@ -40,6 +42,12 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How often expired leases are looked for (default half the lease). */
   sweepMs?: number;
+  /**
+   * Retention (`config.retention.finishedJobs`): succeeded and cancelled jobs older than this are
+   * deleted by the sweep, at most once per `purgeEveryMs` (default 1 h). Unset or 0: kept for ever.
+   */
+  retainFinishedMs?: number;
+  purgeEveryMs?: number;
   random?: () => number;
   logger?: Logger;
 }
@@ -67,6 +75,9 @@ export class Worker {
   readonly #heartbeatMs: number;
   readonly #pollMs: number;
   readonly #sweepMs: number;
+  readonly #retainFinishedMs: number;
+  readonly #purgeEveryMs: number;
+  #lastPurgeAt: number | undefined;
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #running = new Set<RunningBatch>();
@@ -89,6 +100,8 @@ export class Worker {
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
     this.#pollMs = options.pollMs ?? 1000;
     this.#sweepMs = options.sweepMs ?? Math.max(1, Math.floor(this.#leaseMs / 2));
+    this.#retainFinishedMs = options.retainFinishedMs ?? 0;
+    this.#purgeEveryMs = options.purgeEveryMs ?? 3_600_000;
     this.#random = options.random ?? Math.random;
     this.#log = options.logger ?? pino({ level: 'silent' });
   }
@@ -360,11 +373,27 @@ export class Worker {
       } catch (err) {
         this.#log.error({ worker: this.id, err: describeError(err) }, 'lease sweep failed');
       }
+      await this.#purgeIfDue();
       try {
         await this.#clock.sleep(this.#sweepMs, signal);
       } catch {
         break;
       }
+    }
+  }
+
+  /** Retention: deletes old finished jobs when a purge is due (every process may; it is idempotent). */
+  async #purgeIfDue(): Promise<void> {
+    if (this.#retainFinishedMs <= 0) return;
+    const now = this.#clock.now();
+    if (this.#lastPurgeAt !== undefined && now - this.#lastPurgeAt < this.#purgeEveryMs) return;
+    this.#lastPurgeAt = now;
+    try {
+      const purged = await purgeFinishedJobs(this.#store, { finishedBefore: now - this.#retainFinishedMs });
+      if (purged > 0)
+        this.#log.info({ worker: this.id, jobs: purged }, 'purged finished jobs past retention');
+    } catch (err) {
+      this.#log.error({ worker: this.id, err: describeError(err) }, 'purge of finished jobs failed');
     }
   }
 }

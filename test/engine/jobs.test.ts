@@ -7,6 +7,7 @@ import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
 import { requeueExpiredLeases } from '../../src/store/jobs/expire.js';
 import { failJob } from '../../src/store/jobs/fail.js';
 import { extendLeases } from '../../src/store/jobs/heartbeat.js';
+import { purgeFinishedJobs } from '../../src/store/jobs/purge.js';
 import { countJobsByKindAndState, getJob, listAttempts } from '../../src/store/jobs/queries.js';
 import { releaseJobs } from '../../src/store/jobs/release.js';
 import { replayJobs } from '../../src/store/jobs/replay.js';
@@ -335,5 +336,63 @@ forEachDialect('job store', (ctx) => {
     assert.equal(job!.replays, 1);
     assert.equal(job!.runAt, T0 + 10);
     assert.equal((await listAttempts(ctx.store, a3)).length, 1, 'the dead attempt is still in the history');
+  });
+
+  it('purge deletes old succeeded and cancelled jobs with their attempts, and keeps dead, active and recent ones', async () => {
+    const DAY = 86_400_000;
+    const finish = async (connection: string, at: number, ok: boolean) => {
+      const { id } = await enqueueJob(ctx.store, { kind: 'orders.push', connection }, at);
+      await claimJobs(ctx.store, {
+        kind: 'orders.push',
+        connection,
+        limit: 1,
+        owner: 'w',
+        leaseMs: LEASE,
+        now: at,
+      });
+      if (ok) await completeJobs(ctx.store, 'w', [{ id }], at);
+      else await failJob(ctx.store, 'w', id, 'HTTP 400 bad address', null, at);
+      return id;
+    };
+    for (let i = 0; i < 7; i++) await finish(`old${i}`, T0, true);
+    const cancelled = (await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'x' }, T0)).id;
+    await ctx.store.db
+      .updateTable('jobs')
+      .set({ state: 'cancelled', finished_at: T0 })
+      .where('id', '=', cancelled)
+      .execute();
+    const oldDead = await finish('dead', T0, false);
+    const recent = await finish('recent', T0 + 29 * DAY, true);
+    const queued = (await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'q' }, T0)).id;
+    const running = (await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'r' }, T0)).id;
+    await claimJobs(ctx.store, {
+      kind: 'orders.push',
+      connection: 'r',
+      limit: 1,
+      owner: 'w',
+      leaseMs: LEASE,
+      now: T0,
+    });
+
+    // Cutoff: 30 days before T0 + 31 days, i.e. everything finished before T0 + 1 day. Batches of 3.
+    const purged = await purgeFinishedJobs(ctx.store, { finishedBefore: T0 + DAY, batchSize: 3 });
+    assert.equal(purged, 8, 'seven succeeded and one cancelled');
+    const left = await ctx.store.db.selectFrom('jobs').select(['id']).orderBy('id').execute();
+    assert.deepEqual(
+      left.map((r) => Number(r.id)),
+      [oldDead, recent, queued, running],
+    );
+    const attemptsLeft = await ctx.store.db.selectFrom('job_attempts').select(['job_id']).execute();
+    assert.deepEqual(
+      [...new Set(attemptsLeft.map((a) => Number(a.job_id)))].sort((a, b) => a - b),
+      [oldDead, recent],
+      'no attempt row of a purged job is left (the running job has none yet)',
+    );
+    assert.equal((await listAttempts(ctx.store, oldDead)).length, 1, 'the dead job keeps its history');
+    assert.equal(
+      await purgeFinishedJobs(ctx.store, { finishedBefore: T0 + DAY }),
+      0,
+      'a second purge finds nothing',
+    );
   });
 });

@@ -5,7 +5,9 @@ import { PermanentError, RetryableError } from '../../src/engine/errors.js';
 import { handleEachJob, type JobHandler } from '../../src/engine/handler.js';
 import { Worker } from '../../src/engine/worker.js';
 import { claimJobs } from '../../src/store/jobs/claim.js';
+import { completeJobs } from '../../src/store/jobs/complete.js';
 import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
+import { failJob } from '../../src/store/jobs/fail.js';
 import type { Job } from '../../src/store/jobs/job.js';
 import { getJob, listAttempts } from '../../src/store/jobs/queries.js';
 import { replayJobs } from '../../src/store/jobs/replay.js';
@@ -279,5 +281,38 @@ forEachDialect('worker', (ctx) => {
       now: Date.now(),
     });
     assert.equal(again.length, 1);
+  });
+
+  it('the sweep purges finished jobs past retention and keeps dead and recent ones', async () => {
+    const DAY = 86_400_000;
+    const old = Date.now() - 40 * DAY;
+    const { id: oldDone } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, old);
+    await claimJobs(ctx.store, { kind: 'fast', limit: 1, owner: 'w0', leaseMs: 1000, now: old });
+    await completeJobs(ctx.store, 'w0', [{ id: oldDone }], old);
+    const { id: oldDead } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'b' }, old);
+    await claimJobs(ctx.store, { kind: 'fast', limit: 1, owner: 'w0', leaseMs: 1000, now: old });
+    await failJob(ctx.store, 'w0', oldDead, 'HTTP 400', null, old);
+    const worker = new Worker({
+      store: ctx.store,
+      retry,
+      pollMs: 10,
+      sweepMs: 10,
+      retainFinishedMs: 30 * DAY,
+      purgeEveryMs: 60 * MIN,
+      handlers: [handleEachJob('fast', async () => {})],
+    });
+    worker.start();
+    try {
+      await waitFor(async () => (await getJob(ctx.store, oldDone)) === undefined, 'the old job to be purged');
+      // A job that finishes now is within retention and stays.
+      const { id: fresh } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'c' }, Date.now());
+      worker.notify('fast');
+      await waitFor(async () => (await getJob(ctx.store, fresh))?.state === 'succeeded', 'the new job');
+    } finally {
+      await worker.stop(1000);
+    }
+    assert.equal((await getJob(ctx.store, oldDead))?.state, 'dead', 'dead jobs are kept whatever their age');
+    const left = await ctx.store.db.selectFrom('jobs').select('id').execute();
+    assert.equal(left.length, 2);
   });
 });
