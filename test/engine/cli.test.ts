@@ -100,4 +100,26 @@ describe('jobs and replay commands', () => {
     assert.equal(run.out, `Replayed 1 job(s): ${ids.deadPush}`);
     assert.match(run.err, new RegExp(`left as they are: ${ids.queued}`));
   });
+
+  it('jobs purge keeps what is within retention, deletes older finished jobs, and keeps dead ones', async () => {
+    const kept = await cli('jobs', 'purge');
+    assert.equal(kept.code, 0);
+    assert.match(
+      kept.out,
+      /^Purged 0 finished jobs older than 30d \(finished before .*\)\. Dead jobs are kept\.$/,
+    );
+    const bad = await cli('jobs', 'purge', '--older-than', 'soon');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--older-than must be a duration like 7d or 12h, got "soon"/);
+    await new Promise((r) => setTimeout(r, 5)); // the poll job finished in before(); be sure it is older than 1 ms
+    const purged = await cli('jobs', 'purge', '--older-than', '1ms');
+    assert.match(purged.out, /^Purged 1 finished job older than 1ms/);
+    const counts = await cli('jobs');
+    assert.doesNotMatch(counts.out, /orders\.poll/);
+    assert.match(
+      counts.out,
+      /shipments\.writeback\t1\t0\t0\t1\t0/,
+      'the dead (and the replayed) job are still there',
+    );
+  });
 });

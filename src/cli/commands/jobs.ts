@@ -1,10 +1,13 @@
 /**
  * `ml-connector jobs`: counts by kind and state. `jobs list` shows jobs (e.g. the dead ones with
- * their last error); `jobs show <id>` shows one job and its attempt history.
+ * their last error); `jobs show <id>` shows one job and its attempt history; `jobs purge` deletes
+ * finished jobs past retention now (a running worker also does it hourly).
  */
 import type { Command } from 'commander';
+import { formatDuration, parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import type { JobState } from '../../store/database.js';
+import { purgeFinishedJobs } from '../../store/jobs/purge.js';
 import { countJobsByKindAndState, getJob, listAttempts, listJobs } from '../../store/jobs/queries.js';
 import type { Program } from '../program.js';
 
@@ -24,7 +27,7 @@ function positiveInt(text: string, what: string): number {
 export function registerJobs(program: Command, app: Program): void {
   const jobs = program
     .command('jobs')
-    .description('job counts by kind and state (subcommands: list, show)')
+    .description('job counts by kind and state (subcommands: list, show, purge)')
     .option('--connection <name>', 'only this connection')
     .action(async (options: { connection?: string }) => {
       const store = await app.context().store();
@@ -110,5 +113,33 @@ export function registerJobs(program: Command, app: Program): void {
           ),
         );
       }
+    });
+
+  jobs
+    .command('purge')
+    .description(
+      'delete succeeded and cancelled jobs (and their attempts) that finished longer ago than the retention; dead jobs are kept',
+    )
+    .option('--older-than <duration>', 'e.g. 7d or 12h (default: retention.finishedJobs, 30d)')
+    .action(async (options: { olderThan?: string }) => {
+      const context = app.context();
+      let keepMs = context.config.retention.finishedJobs;
+      if (options.olderThan !== undefined) {
+        const parsed = parseDuration(options.olderThan);
+        if (parsed === undefined || parsed <= 0)
+          throw new UserError(`--older-than must be a duration like 7d or 12h, got "${options.olderThan}".`);
+        keepMs = parsed;
+      }
+      if (keepMs <= 0) {
+        app.out(
+          'Retention is 0 (retention.finishedJobs: keep for ever); nothing purged. Pass --older-than to purge anyway.',
+        );
+        return;
+      }
+      const cutoff = Date.now() - keepMs;
+      const purged = await purgeFinishedJobs(await context.store(), { finishedBefore: cutoff });
+      app.out(
+        `Purged ${purged} finished job${purged === 1 ? '' : 's'} older than ${formatDuration(keepMs)} (finished before ${iso(cutoff)}). Dead jobs are kept.`,
+      );
     });
 }
