@@ -5,10 +5,24 @@
  * fails every job of the batch with that error. Whether a failure is retried is decided by
  * `classifyError` (errors.ts), never by the handler's caller.
  */
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import type { Database } from '../store/database.js';
 import type { Job } from '../store/jobs/job.js';
 
-export type JobOutcome = { ok: true; result?: unknown } | { ok: false; error: unknown };
+export type JobOutcome =
+  | {
+      ok: true;
+      result?: unknown;
+      /**
+       * Store writes that must commit together with the job's success, e.g. the link and audit rows
+       * of a SYSPRO post: run in the transaction that completes the job, skipped if the lease was
+       * lost. If they fail, the job fails (retryable) instead of succeeding; its next run must find
+       * out whether the outside write happened before repeating it.
+       */
+      record?: (db: Kysely<Database>) => Promise<void>;
+    }
+  | { ok: false; error: unknown };
 
 export interface JobContext {
   /** Aborted when the worker loses the jobs' lease or gives them back at shutdown: stop soon. */

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import { claimJobs } from '../store/jobs/claim.js';
-import { completeJobs } from '../store/jobs/complete.js';
+import { type Completion, completeJobs } from '../store/jobs/complete.js';
 import { requeueExpiredLeases } from '../store/jobs/expire.js';
 import { failJob } from '../store/jobs/fail.js';
 import { extendLeases } from '../store/jobs/heartbeat.js';
@@ -22,7 +22,7 @@ import type { Job } from '../store/jobs/job.js';
 import { purgeFinishedJobs } from '../store/jobs/purge.js';
 import { releaseJobs } from '../store/jobs/release.js';
 import type { Store } from '../store/open.js';
-import { classifyError, describeError } from './errors.js';
+import { classifyError, describeError, RetryableError } from './errors.js';
 import type { JobHandler, JobOutcome } from './handler.js';
 import { type RetryPolicy, retryDelay } from './retry.js';
 
@@ -301,35 +301,50 @@ export class Worker {
 
   async #record(kind: string, jobs: Job[], outcomes: JobOutcome[]): Promise<void> {
     const now = this.#clock.now();
-    const completions: Array<{ id: number; result?: unknown }> = [];
+    const completions: Completion[] = [];
+    const completed: Job[] = [];
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job;
       const outcome = outcomes[i] as JobOutcome;
       if (outcome.ok) {
-        completions.push({ id: job.id, result: outcome.result });
-        continue;
+        completions.push({ id: job.id, result: outcome.result, record: outcome.record });
+        completed.push(job);
+      } else {
+        await this.#fail(kind, job, outcome.error, now);
       }
-      const verdict = classifyError(outcome.error);
-      const delay = verdict.retryable
-        ? retryDelay(this.#retry, kind, job.attempts, this.#random, verdict.retryAfterMs)
-        : null;
-      const error = describeError(outcome.error);
-      await failJob(this.#store, this.id, job.id, error, delay === null ? null : now + delay, now);
-      this.#log[delay === null ? 'error' : 'warn'](
-        {
-          worker: this.id,
-          job: job.id,
-          kind,
-          connection: job.connection,
-          attempt: job.attempts,
-          reason: verdict.reason,
-          err: error,
-          retryInMs: delay,
-        },
-        delay === null ? 'job failed for good (dead)' : 'job failed; will retry',
-      );
     }
-    await completeJobs(this.#store, this.id, completions, now);
+    try {
+      await completeJobs(this.#store, this.id, completions, now);
+    } catch (err) {
+      // Nothing of the completion was committed (its `record` writes included): the jobs fail and
+      // retry on their cadence, visible with the reason, rather than count as done without them.
+      const error = new RetryableError(`the job's outcome could not be recorded: ${describeError(err)}`, {
+        cause: err,
+      });
+      for (const job of completed) await this.#fail(kind, job, error, now);
+    }
+  }
+
+  async #fail(kind: string, job: Job, failure: unknown, now: number): Promise<void> {
+    const verdict = classifyError(failure);
+    const delay = verdict.retryable
+      ? retryDelay(this.#retry, kind, job.attempts, this.#random, verdict.retryAfterMs)
+      : null;
+    const error = describeError(failure);
+    await failJob(this.#store, this.id, job.id, error, delay === null ? null : now + delay, now);
+    this.#log[delay === null ? 'error' : 'warn'](
+      {
+        worker: this.id,
+        job: job.id,
+        kind,
+        connection: job.connection,
+        attempt: job.attempts,
+        reason: verdict.reason,
+        err: error,
+        retryInMs: delay,
+      },
+      delay === null ? 'job failed for good (dead)' : 'job failed; will retry',
+    );
   }
 
   async #heartbeatLoop(): Promise<void> {

@@ -4,8 +4,9 @@ import { beforeEach, it } from 'node:test';
 import { PermanentError, RetryableError } from '../../src/engine/errors.js';
 import { handleEachJob, type JobHandler } from '../../src/engine/handler.js';
 import { Worker } from '../../src/engine/worker.js';
+import { appendAudit, listAudit } from '../../src/store/audit.js';
 import { claimJobs } from '../../src/store/jobs/claim.js';
-import { completeJobs } from '../../src/store/jobs/complete.js';
+import { type Completion, completeJobs } from '../../src/store/jobs/complete.js';
 import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
 import { failJob } from '../../src/store/jobs/fail.js';
 import type { Job } from '../../src/store/jobs/job.js';
@@ -314,5 +315,100 @@ forEachDialect('worker', (ctx) => {
     assert.equal((await getJob(ctx.store, oldDead))?.state, 'dead', 'dead jobs are kept whatever their age');
     const left = await ctx.store.db.selectFrom('jobs').select('id').execute();
     assert.equal(left.length, 2);
+  });
+
+  it("a completion's record writes commit with the job's success, or not at all", async () => {
+    await ctx.store.db.deleteFrom('audit').execute();
+    const clock = new FakeClock();
+    let linkStoreBroken = true;
+    const audit = (job: Job) => (db: Parameters<NonNullable<Completion['record']>>[0]) =>
+      appendAudit(db, {
+        connection: job.connection,
+        flow: 'shipments',
+        entityType: 'shipment',
+        entityKey: String((job.payload as { shipmentId: number }).shipmentId),
+        action: 'dispatch-note',
+        outcome: 'ok',
+        jobId: job.id,
+        at: clock.now(),
+      }).then(() => {
+        if (linkStoreBroken) throw new Error('link table is locked by a migration');
+      });
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      handlers: [
+        {
+          kind: 'shipments.writeback',
+          batchSize: 10,
+          run: async (jobs) =>
+            jobs.map((job) => ({ ok: true as const, result: { dn: 'DN-1' }, record: audit(job) })),
+        },
+      ],
+    });
+    const t0 = clock.now();
+    const a = await enqueueJob(
+      ctx.store,
+      { kind: 'shipments.writeback', connection: 'a', payload: { shipmentId: 1 } },
+      t0,
+    );
+    const b = await enqueueJob(
+      ctx.store,
+      { kind: 'shipments.writeback', connection: 'a', payload: { shipmentId: 2 } },
+      t0,
+    );
+
+    assert.equal(await worker.runUntilIdle(), 2);
+    for (const { id } of [a, b]) {
+      const job = await getJob(ctx.store, id);
+      assert.equal(job!.state, 'queued', 'not succeeded without its record');
+      assert.equal(job!.runAt, t0 + 1 * MIN, 'retried on the cadence');
+      assert.match(job!.lastError!, /outcome could not be recorded: .*link table is locked/);
+    }
+    assert.equal(
+      (await listAudit(ctx.store.db)).length,
+      0,
+      'the audit row written before the failure was rolled back',
+    );
+
+    linkStoreBroken = false;
+    clock.advance(1 * MIN);
+    assert.equal(await worker.runUntilIdle(), 2);
+    for (const { id } of [a, b]) assert.equal((await getJob(ctx.store, id))!.state, 'succeeded');
+    const rows = await listAudit(ctx.store.db);
+    assert.deepEqual(
+      rows.map((r) => [Number(r.job_id), r.entity_key]).sort(),
+      [
+        [a.id, '1'],
+        [b.id, '2'],
+      ].sort(),
+    );
+    assert.deepEqual(
+      (await listAttempts(ctx.store, a.id)).map((x) => x.outcome),
+      ['failed', 'succeeded'],
+    );
+  });
+
+  it('a completion whose lease was lost does not run its record writes', async () => {
+    const { id } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, Date.now());
+    await claimJobs(ctx.store, { kind: 'fast', limit: 1, owner: 'w-new', leaseMs: 60_000, now: Date.now() });
+    let ran = 0;
+    const done = await completeJobs(
+      ctx.store,
+      'w-old',
+      [
+        {
+          id,
+          record: async () => {
+            ran++;
+          },
+        },
+      ],
+      Date.now(),
+    );
+    assert.deepEqual(done, []);
+    assert.equal(ran, 0);
+    assert.equal((await getJob(ctx.store, id))!.state, 'running', 'still held by its new owner');
   });
 });

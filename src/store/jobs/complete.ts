@@ -2,7 +2,14 @@
  * Complete: jobs that `owner` still holds become `succeeded`, and each gets its attempt row, in one
  * transaction. A job whose lease was lost (expired and taken by another process, or released) is
  * left alone: the returned ids are the ones this call completed.
+ *
+ * A completion may carry `record`: writes that belong with it (the link and audit rows of a SYSPRO
+ * write, DESIGN "Guarantees"). They run inside the same transaction, only for jobs this call
+ * completes, so the job is succeeded if and only if they are stored. If one throws, nothing of the
+ * call is committed and the error is thrown.
  */
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.js';
 import type { Store } from '../open.js';
 import { withWriteTransaction } from './transaction.js';
 
@@ -10,6 +17,8 @@ export interface Completion {
   id: number;
   /** What the handler returned, kept (as JSON) on the attempt row. */
   result?: unknown;
+  /** Writes committed with the completion (only when this call completes the job). */
+  record?: (db: Kysely<Database>) => Promise<void>;
 }
 
 export async function completeJobs(
@@ -20,6 +29,7 @@ export async function completeJobs(
 ): Promise<number[]> {
   if (completions.length === 0) return [];
   const results = new Map(completions.map((c) => [c.id, c.result]));
+  const records = new Map(completions.flatMap((c) => (c.record ? [[c.id, c.record] as const] : [])));
   return withWriteTransaction(store, async (db) => {
     const done = await db
       .updateTable('jobs')
@@ -55,6 +65,7 @@ export async function completeJobs(
           }),
         )
         .execute();
+      for (const d of done) await records.get(Number(d.id))?.(db);
     }
     return done.map((d) => Number(d.id));
   });
