@@ -197,6 +197,54 @@ forEachDialect('job store', (ctx) => {
     );
   });
 
+  it('a claim without a connection is fair: a backlog or a busy group on one connection does not hold back another', async () => {
+    const claim = (owner: string, limit = 2) =>
+      claimJobs(ctx.store, { kind: 'shipments.writeback', limit, owner, leaseMs: LEASE, now: T0 + 10 });
+    const jobs = [];
+    for (let n = 1; n <= 6; n++)
+      jobs.push({ kind: 'shipments.writeback', connection: 'a', groupKey: 'syspro:a', payload: { n } });
+    await enqueueJobs(ctx.store, jobs, T0);
+    await enqueueJobs(
+      ctx.store,
+      [{ kind: 'shipments.writeback', connection: 'b', groupKey: 'syspro:b', payload: { n: 7 } }],
+      T0 + 1,
+    );
+    await enqueueJobs(
+      ctx.store,
+      [1, 2, 3].map((n) => ({ kind: 'shipments.writeback', connection: 'c', payload: { n: 10 + n } })),
+      T0 + 2,
+    );
+    const n = (js: Awaited<ReturnType<typeof claim>>) =>
+      js.map((j) => [j.connection, (j.payload as { n: number }).n]);
+    // a has the oldest jobs: one of them (its group allows one at a time).
+    assert.deepEqual(n(await claim('w1')), [['a', 1]]);
+    // a is busy now and its group blocks the rest; b and c run in parallel.
+    assert.deepEqual(n(await claim('w2')), [['b', 7]]);
+    assert.deepEqual(n(await claim('w3')), [
+      ['c', 11],
+      ['c', 12],
+    ]);
+    // Every connection has one running batch now; a's group is still busy, so c's last job goes.
+    assert.deepEqual(n(await claim('w4')), [['c', 13]]);
+    assert.deepEqual(await claim('w5'), []);
+  });
+
+  it('without group keys, concurrent claims spread over connections instead of draining the oldest backlog first', async () => {
+    const jobs = [];
+    for (let i = 0; i < 50; i++) jobs.push({ kind: 'orders.push', connection: 'big', payload: { i } });
+    await enqueueJobs(ctx.store, jobs, T0);
+    await enqueueJobs(ctx.store, [{ kind: 'orders.push', connection: 'small', payload: { i: 99 } }], T0 + 5);
+    const claim = (owner: string) =>
+      claimJobs(ctx.store, { kind: 'orders.push', limit: 10, owner, leaseMs: LEASE, now: T0 + 10 });
+    assert.deepEqual([...new Set((await claim('w1')).map((j) => j.connection))], ['big']);
+    assert.deepEqual(
+      (await claim('w2')).map((j) => j.connection),
+      ['small'],
+      'the second claimer serves the connection with nothing running',
+    );
+    assert.deepEqual([...new Set((await claim('w3')).map((j) => j.connection))], ['big']);
+  });
+
   it('a job that keeps losing its lease becomes dead instead of looping for ever', async () => {
     const { id } = await enqueueJob(ctx.store, { kind: 'poison', connection: 'a' }, T0);
     let now = T0;

@@ -7,6 +7,11 @@
  * Group keys: a job whose group key already has a running job is not due, and a claim takes at
  * most one job per group key. The partial unique index `jobs_running_group` backs this up: if a
  * racing claimer got there first, the update fails on the index and this claim returns nothing.
+ *
+ * Without a connection named, the claim is fair between connections: it tries the connections that
+ * have due jobs of the kind in order of how few of their jobs of the kind are running (then the
+ * oldest due job first), and takes from the first one that has a claimable job. So a backlog on one
+ * connection, or its SYSPRO group being busy, never holds back another connection.
  */
 import { sql } from 'kysely';
 import type { Store } from '../open.js';
@@ -15,7 +20,7 @@ import { isUniqueViolation, withWriteTransaction } from './transaction.js';
 
 export interface ClaimOptions {
   kind: string;
-  /** Omitted: the connection of the oldest due job of this kind. */
+  /** Omitted: fair between connections (see above). */
   connection?: string;
   limit: number;
   owner: string;
@@ -24,26 +29,50 @@ export interface ClaimOptions {
 }
 
 export async function claimJobs(store: Store, options: ClaimOptions): Promise<Job[]> {
+  if (options.limit < 1) return [];
+  if (options.connection !== undefined) return claimFrom(store, options, options.connection);
+  for (const connection of await connectionsByFairness(store, options)) {
+    const jobs = await claimFrom(store, options, connection);
+    if (jobs.length > 0) return jobs;
+  }
+  return [];
+}
+
+/** Connections with due jobs of the kind: fewest running of the kind first, then oldest due job. */
+async function connectionsByFairness(store: Store, options: ClaimOptions): Promise<string[]> {
+  const { kind, now } = options;
+  const due = await store.db
+    .selectFrom('jobs')
+    .select(['connection', (eb) => eb.fn.min('run_at').as('oldest')])
+    .where('state', '=', 'queued')
+    .where('kind', '=', kind)
+    .where('run_at', '<=', now)
+    .groupBy('connection')
+    .execute();
+  if (due.length <= 1) return due.map((d) => d.connection);
+  const running = await store.db
+    .selectFrom('jobs')
+    .select(['connection', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('state', '=', 'running')
+    .where('kind', '=', kind)
+    .groupBy('connection')
+    .execute();
+  const busy = new Map(running.map((r) => [r.connection, Number(r.n)]));
+  return due
+    .sort(
+      (a, b) =>
+        (busy.get(a.connection) ?? 0) - (busy.get(b.connection) ?? 0) ||
+        Number(a.oldest) - Number(b.oldest) ||
+        a.connection.localeCompare(b.connection),
+    )
+    .map((d) => d.connection);
+}
+
+async function claimFrom(store: Store, options: ClaimOptions, connection: string): Promise<Job[]> {
   const { kind, limit, owner, leaseMs, now } = options;
-  if (limit < 1) return [];
   const pg = store.dialect === 'postgres';
   try {
     return await withWriteTransaction(store, async (db) => {
-      let connection = options.connection;
-      if (connection === undefined) {
-        let pick = db
-          .selectFrom('jobs')
-          .select('connection')
-          .where('state', '=', 'queued')
-          .where('kind', '=', kind)
-          .where('run_at', '<=', now)
-          .orderBy('run_at')
-          .limit(1);
-        if (pg) pick = pick.forUpdate().skipLocked();
-        const row = await pick.executeTakeFirst();
-        if (!row) return [];
-        connection = row.connection;
-      }
       let candidates = db
         .selectFrom('jobs as j')
         .select(['j.id', 'j.group_key'])
