@@ -351,6 +351,34 @@ forEachDialect('job store', (ctx) => {
     );
   });
 
+  it('replay by error text matches _ and % literally and ignores case', async () => {
+    const kill = async (connection: string, error: string) => {
+      const { id } = await enqueueJob(ctx.store, { kind: 'orders.push', connection }, T0);
+      await claimJobs(ctx.store, {
+        kind: 'orders.push',
+        connection,
+        limit: 1,
+        owner: 'w',
+        leaseMs: LEASE,
+        now: T0,
+      });
+      await failJob(ctx.store, 'w', id, error, null, T0);
+      return id;
+    };
+    const underscore = await kill('a', 'V2 400: invalid_field_value on sku');
+    const lookalike = await kill('b', 'V2 400: invalidXfieldXvalue on sku');
+    const percent = await kill('c', 'Freight is 100% of order value');
+    await kill('d', 'Freight is 1000 of order value');
+    const plain = await kill('e', 'SYSPRO: Sales Order 000123 Is Locked');
+    assert.deepEqual(
+      (await replayJobs(ctx.store, { errorContains: 'invalid_field_value' }, T0 + 1)).replayed,
+      [underscore],
+    );
+    assert.deepEqual((await replayJobs(ctx.store, { errorContains: '100%' }, T0 + 1)).replayed, [percent]);
+    assert.deepEqual((await replayJobs(ctx.store, { errorContains: 'is locked' }, T0 + 1)).replayed, [plain]);
+    assert.equal((await getJob(ctx.store, lookalike))!.state, 'dead');
+  });
+
   it('replay by id, by kind, by connection and by error text; a key held by an active job is skipped', async () => {
     const make = async (kind: string, connection: string, error: string, key?: string) => {
       const { id } = await enqueueJob(ctx.store, { kind, connection, idempotencyKey: key ?? null }, T0);

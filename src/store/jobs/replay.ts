@@ -6,6 +6,7 @@
  * not replayed: that would run the same work twice. Of several dead jobs with the same key, the
  * newest is replayed.
  */
+import { sql } from 'kysely';
 import type { JobState } from '../database.js';
 import type { Store } from '../open.js';
 import { withWriteTransaction } from './transaction.js';
@@ -39,14 +40,19 @@ export async function findReplayCandidates(
   if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
   if (filter.kind) q = q.where('kind', '=', filter.kind);
   if (filter.connection) q = q.where('connection', '=', filter.connection);
-  if (filter.errorContains) q = q.where('last_error', 'like', `%${escapeLike(filter.errorContains)}%`);
+  if (filter.errorContains) {
+    // Case-insensitive on both dialects (PostgreSQL's LIKE is case-sensitive, SQLite's is not).
+    const pattern = `%${escapeLike(filter.errorContains.toLowerCase())}%`;
+    q = q.where(sql<boolean>`lower(last_error) like ${pattern} escape '\\'`);
+  }
   if (filter.finishedSince !== undefined) q = q.where('finished_at', '>=', filter.finishedSince);
   const rows = await q.orderBy('id').execute();
   return rows.map((r) => ({ id: Number(r.id), key: r.idempotency_key }));
 }
 
+/** `%`, `_` and the escape character itself match literally (error texts hold `invalid_field_value`, `100%`). */
 function escapeLike(text: string): string {
-  return text.replace(/[%_]/g, '');
+  return text.replace(/[\\%_]/g, '\\$&');
 }
 
 export async function replayJobs(store: Store, filter: ReplayFilter, now: number): Promise<ReplayResult> {
