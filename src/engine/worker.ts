@@ -328,7 +328,8 @@ export class Worker {
   async #fail(kind: string, job: Job, failure: unknown, now: number): Promise<void> {
     const verdict = classifyError(failure);
     const delay = verdict.retryable
-      ? retryDelay(this.#retry, kind, job.attempts, this.#random, verdict.retryAfterMs)
+      ? // The cadence counts failures: attempts lost to a dead process are not the job's fault.
+        retryDelay(this.#retry, kind, job.attempts - job.lostLeases, this.#random, verdict.retryAfterMs)
       : null;
     const error = describeError(failure);
     await failJob(this.#store, this.id, job.id, error, delay === null ? null : now + delay, now);

@@ -53,6 +53,8 @@ export interface JobsTable {
   started_at: number | null;
   /** (0002) How many times the job was replayed after dying. */
   replays: ColumnType<number, number | undefined, number>;
+  /** (0003) Attempts of the current run that ended in an expired lease, not a failure. */
+  lost_leases: ColumnType<number, number | undefined, number>;
 }
 
 export interface AuditTable {

@@ -8,6 +8,7 @@ import { appendAudit, listAudit } from '../../src/store/audit.js';
 import { claimJobs } from '../../src/store/jobs/claim.js';
 import { type Completion, completeJobs } from '../../src/store/jobs/complete.js';
 import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
+import { requeueExpiredLeases } from '../../src/store/jobs/expire.js';
 import { failJob } from '../../src/store/jobs/fail.js';
 import type { Job } from '../../src/store/jobs/job.js';
 import { getJob, listAttempts } from '../../src/store/jobs/queries.js';
@@ -410,5 +411,56 @@ forEachDialect('worker', (ctx) => {
     assert.deepEqual(done, []);
     assert.equal(ran, 0);
     assert.equal((await getJob(ctx.store, id))!.state, 'running', 'still held by its new owner');
+  });
+
+  it('attempts lost to dead processes do not use up the retry cadence', async () => {
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const { id } = await enqueueJob(ctx.store, { kind: 'shipments.writeback', connection: 'a' }, t0);
+    // Two processes die holding the job; the sweep queues it again each time.
+    for (const owner of ['gone-1', 'gone-2']) {
+      await claimJobs(ctx.store, {
+        kind: 'shipments.writeback',
+        limit: 1,
+        owner,
+        leaseMs: 1000,
+        now: clock.now(),
+      });
+      clock.advance(1001);
+      assert.deepEqual(await requeueExpiredLeases(ctx.store, clock.now()), [id]);
+    }
+    assert.equal((await getJob(ctx.store, id))!.lostLeases, 2);
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      handlers: [
+        handleEachJob('shipments.writeback', async () => {
+          throw new RetryableError('SYSPRO e.net: service unavailable');
+        }),
+      ],
+    });
+    // The first real failure waits the first delay of the cadence (1 min), not the third (15 min).
+    const failedAt = clock.now();
+    assert.equal(await worker.runUntilIdle(), 1);
+    let job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'queued');
+    assert.equal(job!.runAt, failedAt + 1 * MIN);
+    // And it still gets every retry of the cadence before it is dead.
+    for (const delay of [1 * MIN, 5 * MIN]) {
+      clock.advance(delay);
+      assert.equal(await worker.runUntilIdle(), 1);
+      assert.equal((await getJob(ctx.store, id))!.state, 'queued');
+    }
+    clock.advance(15 * MIN);
+    assert.equal(await worker.runUntilIdle(), 1);
+    job = await getJob(ctx.store, id);
+    assert.equal(job!.state, 'dead');
+    assert.deepEqual(
+      (await listAttempts(ctx.store, id)).map((a) => a.outcome),
+      ['lease_expired', 'lease_expired', 'failed', 'failed', 'failed', 'dead'],
+    );
+    await replayJobs(ctx.store, { ids: [id] }, clock.now());
+    assert.equal((await getJob(ctx.store, id))!.lostLeases, 0, 'replay starts the counts afresh');
   });
 });

@@ -24,6 +24,8 @@ export interface Job<P = unknown> {
   createdAt: number;
   finishedAt: number | null;
   replays: number;
+  /** Attempts of the current run lost to lease expiry (the process died); not failures. */
+  lostLeases: number;
 }
 
 export function toJob(row: JobRow): Job {
@@ -44,6 +46,7 @@ export function toJob(row: JobRow): Job {
     createdAt: Number(row.created_at),
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
     replays: Number(row.replays),
+    lostLeases: Number(row.lost_leases ?? 0),
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Replay: dead jobs go back to `queued`, due now, with a fresh retry cadence (`attempts` = 0).
+ * Replay: dead jobs go back to `queued`, due now, with a fresh retry cadence (`attempts` and
+ * `lost_leases` = 0).
  * Their attempt rows stay, so the history shows every earlier attempt; `replays` counts the replays.
  *
  * A dead job whose idempotency key is held by an active job (a newer one for the same thing) is
@@ -90,6 +91,7 @@ export async function replayJobs(store: Store, filter: ReplayFilter, now: number
           state: 'queued',
           run_at: now,
           attempts: 0,
+          lost_leases: 0,
           replays: eb('replays', '+', 1),
           finished_at: null,
           lease_owner: null,

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../open.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-engine.js';
+import * as m0003 from './0003-lost-leases.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -18,4 +19,5 @@ export interface MigrationModule {
 export const migrations: Array<[name: string, module: MigrationModule]> = [
   ['0001-initial', m0001],
   ['0002-engine', m0002],
+  ['0003-lost-leases', m0003],
 ];
