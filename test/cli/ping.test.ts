@@ -52,10 +52,33 @@ describe('ml-connector ping against the sandboxes', () => {
     return out;
   }
 
-  it('passes every check when everything is right, and logs off SYSPRO', async () => {
-    const since = syspro.calls.list().at(-1)?.seq ?? 0;
+  it('warns, without failing, while ShipStation has no SHIP_NOTIFY subscription to our webhook URL', async () => {
     const result = await runCli(['ping'], { cwd, env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^warn\s+main\s+webhook url: .*no SHIP_NOTIFY subscription/m);
+    assert.match(result.stdout, /All required checks passed, with 1 warning\(s\); see the lines marked warn above\./);
+    assert.doesNotMatch(result.stdout, /All checks passed/);
+  });
+
+  it('passes every check when everything is right, and logs off SYSPRO', async () => {
+    const since = syspro.calls.list().at(-1)?.seq ?? 0;
+    const subscribed = await fetch(`${shipstation.url}/webhooks/subscribe`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${shipstation.apiKey}:${shipstation.apiSecret}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        target_url: 'http://127.0.0.1:8080/webhooks/shipstation/main',
+        event: 'SHIP_NOTIFY',
+        store_id: null,
+        friendly_name: 'ml-connector main',
+      }),
+    });
+    assert.equal(subscribed.status, 200, await subscribed.text());
+    const result = await runCli(['ping'], { cwd, env });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^ok\s+main\s+webhook url:/m);
     for (const check of [
       'credentials',
       'syspro e.net logon',
@@ -242,7 +265,9 @@ describe('ml-connector sandbox --write-config', () => {
       }
       const result = await runCli(['ping', '--config', 'sandbox.yaml'], { cwd });
       assert.equal(result.code, 0, result.stdout + result.stderr);
-      assert.match(result.stdout, /All checks passed/);
+      // Everything passes; the fresh sandbox has no SHIP_NOTIFY subscription yet, which is a warning.
+      assert.doesNotMatch(result.stdout, /^FAIL/m);
+      assert.match(result.stdout, /All required checks passed, with 1 warning\(s\)/);
     } finally {
       child.kill('SIGTERM');
     }
