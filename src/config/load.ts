@@ -1,9 +1,13 @@
 /**
  * Loads the configuration: YAML file → environment overrides → zod validation.
  * Any problem becomes one `UserError` whose message names each bad field and what was expected.
+ *
+ * Relative paths in the configuration (`store.url` of `sqlite:` and `masterKeyFile`) are relative
+ * to the directory of the file they come from, so the connector finds its database and key
+ * wherever it is started from; with no file, to the working directory.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { applyEnvOverrides } from './env.js';
@@ -58,7 +62,22 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     );
   }
 
-  return { config: parseConfig(applyEnvOverrides(raw, env), readFile ?? file), file: readFile };
+  const config = parseConfig(applyEnvOverrides(raw, env), readFile ?? file);
+  return { config: readFile ? resolvePaths(config, dirname(readFile)) : config, file: readFile };
+}
+
+function resolvePaths(config: Config, base: string): Config {
+  const anchor = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
+  const url = config.store.url;
+  const sqlitePath = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
+  return {
+    ...config,
+    store: {
+      ...config.store,
+      url: sqlitePath === undefined || sqlitePath === ':memory:' ? url : `sqlite:${anchor(sqlitePath)}`,
+    },
+    masterKeyFile: anchor(config.masterKeyFile),
+  };
 }
 
 /** Validates an already parsed configuration object; `source` names it in error messages. */

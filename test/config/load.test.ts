@@ -54,6 +54,27 @@ describe('loadConfig', () => {
     assert.equal(config.http.port, 8080);
   });
 
+  it("resolves relative paths against the file's directory, wherever the command runs", () => {
+    const file = writeConfig(VALID);
+    const dir = join(file, '..');
+    const { config } = loadConfig({ file, env: {} });
+    assert.equal(config.store.url, `sqlite:${join(dir, 'data', 'test.db')}`);
+    assert.equal(config.masterKeyFile, join(dir, 'data', 'master.key'));
+    const absolute = loadConfig({
+      file: writeConfig('store:\n  url: "sqlite:/var/lib/mlc/x.db"\nmasterKeyFile: /etc/mlc/key\n'),
+      env: {},
+    }).config;
+    assert.equal(absolute.store.url, 'sqlite:/var/lib/mlc/x.db');
+    assert.equal(absolute.masterKeyFile, '/etc/mlc/key');
+    const memory = loadConfig({ file: writeConfig('store:\n  url: "sqlite::memory:"\n'), env: {} }).config;
+    assert.equal(memory.store.url, 'sqlite::memory:');
+    const pg = loadConfig({
+      file: writeConfig('store:\n  url: "postgres://u@db:5432/mlc"\n'),
+      env: {},
+    }).config;
+    assert.equal(pg.store.url, 'postgres://u@db:5432/mlc');
+  });
+
   it('uses defaults when the implicit file does not exist, but not for an explicit one', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlc-config-'));
     const cwd = process.cwd();
