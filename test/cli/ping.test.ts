@@ -56,7 +56,10 @@ describe('ml-connector ping against the sandboxes', () => {
     const result = await runCli(['ping'], { cwd, env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^warn\s+main\s+webhook url: .*no SHIP_NOTIFY subscription/m);
-    assert.match(result.stdout, /All required checks passed, with 1 warning\(s\); see the lines marked warn above\./);
+    assert.match(
+      result.stdout,
+      /All required checks passed, with 1 warning\(s\); see the lines marked warn above\./,
+    );
     assert.doesNotMatch(result.stdout, /All checks passed/);
   });
 
