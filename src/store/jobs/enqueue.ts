@@ -13,7 +13,13 @@ export interface NewJob {
   payload?: unknown;
   /** Default: now. */
   runAt?: number;
+  /**
+   * One active job per key. Keys are global, across kinds and connections, so a key names both
+   * (`writeback:<connection>:<shipmentId>`, as `scheduleJobKey` does): two connections whose
+   * ShipStation ids collide must not share one.
+   */
   idempotencyKey?: string | null;
+  /** Jobs with the same group key run one at a time, also global (`syspro:<connection>`). */
   groupKey?: string | null;
 }
 
