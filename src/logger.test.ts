@@ -81,6 +81,13 @@ describe('logger redaction', () => {
       'http://h/SYSPROWCFService/Rest/Logon?Operator=ADMIN&OperatorPassword=[redacted]&CompanyId=EDU1&CompanyPassword=[redacted]',
     );
     assert.equal(redactUrl('postgres://user:pw@db:5432/x'), 'postgres://[redacted]@db:5432/x');
+    // A live e.net session UserId is a bearer credential; OAuth-style parameters too.
+    assert.equal(
+      redactUrl(
+        'http://h/Rest/Query/Query?UserId=ABC123%20%20&BusinessObject=SORQRY&access_token=t&client_secret=s',
+      ),
+      'http://h/Rest/Query/Query?UserId=[redacted]&BusinessObject=SORQRY&access_token=[redacted]&client_secret=[redacted]',
+    );
   });
 
   it('redacts e.net password parameters in any casing', () => {

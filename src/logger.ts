@@ -78,7 +78,7 @@ export function redactUrl(url: string): string {
   return url
     .replace(/(\/\/)[^/@\s]+@/, '$1[redacted]@')
     .replace(
-      /([?&](?:password|pwd|apikey|api_key|secret|token|CompanyPassword|OperatorPassword)=)[^&#]*/gi,
+      /([?&](?:password|pwd|apikey|api_key|secret|token|access_token|client_secret|CompanyPassword|OperatorPassword|UserId)=)[^&#]*/gi,
       '$1[redacted]',
     );
 }
