@@ -258,7 +258,7 @@ describe('SYSPRO sandbox business objects', () => {
         '<SetupCustomForm><Parameters><ValidateOnly>N</ValidateOnly></Parameters></SetupCustomForm>',
       XmlIn: `<SetupCustomForm><Item><Key><FormType>ORD</FormType><KeyField>${salesOrder}</KeyField><FieldName>TRACKNO</FieldName></Key><AlphaValue>1Z999</AlphaValue></Item></SetupCustomForm>`,
     });
-    assert.match(out, /<RecordsRead>000001<\/RecordsRead><RecordsInvalid>000000<\/RecordsInvalid>/);
+    assert.match(out, /<RecordsRead>1<\/RecordsRead><RecordsInvalid>0<\/RecordsInvalid>/);
     const xml = await queryObject(
       sandbox,
       userId,

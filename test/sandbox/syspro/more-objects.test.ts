@@ -137,6 +137,74 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
         "ERROR: Table 'NoSuchTable' is not a valid table name",
       );
     });
+
+    it('gives 40 rows only for ReturnRows 30, the value seen on the wire; other values are honoured', async () => {
+      const sizes: number[] = [];
+      for (const returnRows of [30, 10, 35, 40, 1]) {
+        sizes.push(browsePage(await browse(browseXml('SorMaster', '', '', returnRows))).rows.length);
+      }
+      assert.deepEqual(sizes, [40, 10, 35, 40, 1]);
+      const noReturnRows = browsePage(await browse('<Browse><BrowseName>SorMaster</BrowseName></Browse>'));
+      assert.equal(noReturnRows.rows.length, 30, 'without ReturnRows: 30 rows (the reference is silent)');
+      const tenth = browsePage(await browse(browseXml('SorMaster', '', '', 10)));
+      assert.equal(tenth.nextKey, '000011', 'NextKey follows the rows actually returned');
+    });
+
+    it('pages through InvWarehouse (two-part key) by the full key: every row exactly once, in OData order', async () => {
+      const all = await odata(sandbox, 'InvWarehouse?$select=StockCode,Warehouse');
+      const expected = rowsOf(all.body).map((r) => `${r.StockCode}/${r.Warehouse}`);
+      assert.ok(expected.length > 40, `${expected.length} InvWarehouse rows: more than one page`);
+      const stockCodes = [...new Set(rowsOf(all.body).map((r) => r.StockCode as string))];
+      assert.ok(stockCodes.length < expected.length, 'some stock codes are in more than one warehouse');
+
+      /** Follows NextKey from a start key until Fwd is False. */
+      const pageAll = async (startAt: string) => {
+        const seen: string[] = [];
+        let key = startAt;
+        for (let pageNo = 0; pageNo < 100; pageNo++) {
+          const page = browsePage(await browse(browseXml('InvWarehouse', key)));
+          assert.deepEqual(page.columns.slice(0, 2), ['StockCode', 'Warehouse']);
+          const first = page.rows[0] as string[];
+          assert.equal(
+            page.prevKey,
+            `${(first[0] as string).padEnd(30)}${first[1]}`,
+            'PrevKey is the full key',
+          );
+          seen.push(...page.rows.map((r) => `${r[0]}/${r[1]}`));
+          if (page.fwd === 'False') return seen;
+          key = page.nextKey as string;
+          assert.match(key, /^.{30}\S+$/, 'NextKey: stock code padded to 30, then the warehouse');
+        }
+        assert.fail('Fwd never became False');
+      };
+      const seen = await pageAll('');
+      assert.equal(seen.length, expected.length, 'no row returned twice or skipped');
+      assert.deepEqual(seen, expected);
+      // From other starting stock codes the page boundaries fall elsewhere, some between two
+      // warehouses of one stock code: still every row once.
+      for (const stockCode of stockCodes.slice(1, 13)) {
+        const from = expected.findIndex((k) => k.startsWith(`${stockCode}/`));
+        assert.deepEqual(await pageAll(stockCode), expected.slice(from), `paging from ${stockCode}`);
+      }
+
+      // A full key with GT starts after that row; a stock code alone starts at its first warehouse.
+      const twoWarehouses = rowsOf(all.body).find((r, i, rows) => rows[i + 1]?.StockCode === r.StockCode) as {
+        StockCode: string;
+        Warehouse: string;
+      };
+      const key = `${twoWarehouses.StockCode.padEnd(30)}${twoWarehouses.Warehouse}`;
+      const at = expected.indexOf(`${twoWarehouses.StockCode}/${twoWarehouses.Warehouse}`);
+      const gt = browsePage(await browse(browseXml('InvWarehouse', key, 'GT', 2)));
+      assert.deepEqual(
+        gt.rows.map((r) => `${r[0]}/${r[1]}`),
+        expected.slice(at + 1, at + 3),
+      );
+      const byStock = browsePage(await browse(browseXml('InvWarehouse', twoWarehouses.StockCode, 'GE', 1)));
+      assert.deepEqual(
+        byStock.rows.map((r) => `${r[0]}/${r[1]}`),
+        [expected[at]],
+      );
+    });
   });
 
   describe('COMSFM (Setup/Update)', () => {
@@ -177,7 +245,11 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
     it('ValidateOnly=Y validates the items and stores nothing', async () => {
       const out = await update('Y', item(salesOrder, 'TRACKNO', '<AlphaValue>1ZDRYRUN</AlphaValue>'));
       assert.match(out, /<setupcustomform Language='05' /, 'setup output is lower-case');
-      assert.match(out, /<RecordsRead>0*1<\/RecordsRead><RecordsInvalid>0*0<\/RecordsInvalid>/);
+      assert.match(
+        out,
+        /<StatusOfItems><RecordsRead>1<\/RecordsRead><RecordsInvalid>0<\/RecordsInvalid><\/StatusOfItems>/,
+        'setup counts are unpadded, as on the wire (reference §1.3)',
+      );
       assert.deepEqual(await formData(), []);
       assert.equal(await customForm(), '<CustomForm/>');
     });
@@ -189,7 +261,7 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
           item(salesOrder, 'shipcost', '<NumericValue>12.50</NumericValue>') +
           item(salesOrder, 'SHIPDATE', '<DateValue>2026-03-01</DateValue>'),
       );
-      assert.match(out, /<RecordsRead>0*3<\/RecordsRead><RecordsInvalid>0*0<\/RecordsInvalid>/);
+      assert.match(out, /<RecordsRead>3<\/RecordsRead><RecordsInvalid>0<\/RecordsInvalid>/);
       assert.doesNotMatch(out, /<ErrorNumber>/);
       assert.deepEqual(await formData(), [
         { FieldName: 'SHIPCOST', AlphaValue: '', NumericValue: 12.5, DateValue: null },
@@ -220,7 +292,7 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
           item(salesOrder, 'NOSUCHFIELD', '<AlphaValue>x</AlphaValue>') +
           item('999999', 'TRACKNO', '<AlphaValue>1Z444</AlphaValue>'),
       );
-      assert.match(out, /<RecordsRead>0*3<\/RecordsRead><RecordsInvalid>0*3<\/RecordsInvalid>/);
+      assert.match(out, /<RecordsRead>3<\/RecordsRead><RecordsInvalid>3<\/RecordsInvalid>/);
       assert.match(out, /<datevalue><Value>2026-02-30<\/Value><ErrorNumber>100028<\/ErrorNumber>/i);
       assert.match(out, /<fieldname><Value>NOSUCHFIELD<\/Value><ErrorNumber>\d+<\/ErrorNumber>/i);
       assert.match(out, /<keyfield><Value>999999<\/Value><ErrorNumber>\d+<\/ErrorNumber>/i);
@@ -396,11 +468,8 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
       );
       assert.match(
         unknown,
-        /<Order><CustomerPoNumber>PO-NONE<\/CustomerPoNumber><OrderActionType>C<\/OrderActionType><SalesOrder\/>/,
-      );
-      assert.match(
-        unknown,
-        /<SalesOrder><Value>999999<\/Value><ErrorNumber>\d+<\/ErrorNumber><ErrorDescription>Sales order &apos;999999&apos; not found<\/ErrorDescription><\/SalesOrder>/,
+        /<Order><CustomerPoNumber>PO-NONE<\/CustomerPoNumber><OrderActionType>C<\/OrderActionType><SalesOrder><Value>999999<\/Value><ErrorNumber>\d+<\/ErrorNumber><ErrorDescription>Sales order &apos;999999&apos; not found<\/ErrorDescription><\/SalesOrder><\/Order>/,
+        'the failing SalesOrder element is replaced by its error group, in place',
       );
       assert.match(unknown, /<ItemsProcessed>000000<\/ItemsProcessed><ItemsInvalid>000001<\/ItemsInvalid>/);
       assert.equal(sandbox.calls.list({ businessObject: 'SORTOI' }).at(-1)?.outcome, 'invalid');
@@ -437,6 +506,213 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
         new RegExp(`<SalesOrder><Value>${cancelled}</Value><ErrorNumber>\\d+</ErrorNumber>`),
       );
       assert.notEqual(sandbox.db.sorMaster.get(cancelled)?.ShipAddress1, 'Too Late');
+    });
+  });
+
+  describe('SORTOI failed order output', () => {
+    const orderBlocks = (xml: string) => [...xml.matchAll(/<Order>.*?<\/Order>/g)].map((m) => m[0]);
+    const salesOrderElements = (block: string) => block.match(/<SalesOrder[ />]/g)?.length ?? 0;
+
+    it('an order failing on SalesOrder shows only the error group: exactly one SalesOrder element', async () => {
+      const unknown = await post(
+        sandbox,
+        userId,
+        'SORTOI',
+        IMPORT,
+        '<SalesOrders><Orders><OrderHeader><CustomerPoNumber>PO-ONE-SO</CustomerPoNumber><OrderActionType>C</OrderActionType>' +
+          '<SalesOrder>999998</SalesOrder></OrderHeader><OrderDetails/></Orders></SalesOrders>',
+      );
+      const [changeBlock] = orderBlocks(unknown);
+      assert.equal(salesOrderElements(changeBlock ?? ''), 1, changeBlock);
+      assert.doesNotMatch(changeBlock ?? '', /<SalesOrder\/>/);
+      assert.match(changeBlock ?? '', /<SalesOrder><Value>999998<\/Value><ErrorNumber>\d+<\/ErrorNumber>/);
+
+      // An add with a manual order number that already exists fails on SalesOrder too.
+      const existing = sandbox.db.sorMaster.rows[0]?.SalesOrder as string;
+      const customer = sandbox.db.arCustomer.rows.find((c) => c.CustomerOnHold === 'N')?.Customer as string;
+      const stock = sandbox.db.invWarehouse.rows.find((r) => r.Warehouse === 'FG')?.StockCode as string;
+      const manual = await post(
+        sandbox,
+        userId,
+        'SORTOI',
+        '<SalesOrders><Parameters><Process>Import</Process><AllowManualOrderNumberToBeUsed>Y</AllowManualOrderNumberToBeUsed></Parameters></SalesOrders>',
+        `<SalesOrders><Orders><OrderHeader><CustomerPoNumber>PO-MANUAL-DUP</CustomerPoNumber><OrderActionType>A</OrderActionType><Customer>${customer}</Customer>` +
+          `<SalesOrder>${existing}</SalesOrder></OrderHeader><OrderDetails><StockLine><StockCode>${stock}</StockCode><Warehouse>FG</Warehouse><OrderQty>1</OrderQty></StockLine></OrderDetails></Orders></SalesOrders>`,
+      );
+      const [addBlock] = orderBlocks(manual);
+      assert.equal(salesOrderElements(addBlock ?? ''), 1, addBlock);
+      assert.match(
+        addBlock ?? '',
+        new RegExp(`<OrderActionType>A</OrderActionType><SalesOrder><Value>${existing}</Value><ErrorNumber>`),
+      );
+      assert.match(manual, /<ItemsInvalid>000001<\/ItemsInvalid>/);
+    });
+
+    it('an order failing elsewhere keeps one empty <SalesOrder/>', async () => {
+      const out = await post(
+        sandbox,
+        userId,
+        'SORTOI',
+        IMPORT,
+        '<SalesOrders><Orders><OrderHeader><CustomerPoNumber>PO-NO-CUST</CustomerPoNumber><OrderActionType>A</OrderActionType>' +
+          '<Customer>NOSUCHCUSTOMER</Customer></OrderHeader><OrderDetails/></Orders></SalesOrders>',
+      );
+      const [block] = orderBlocks(out);
+      assert.equal(salesOrderElements(block ?? ''), 1, block);
+      assert.match(
+        block ?? '',
+        /<OrderActionType>A<\/OrderActionType><SalesOrder\/><Customer><Value>NOSUCHCUSTOMER<\/Value>/,
+      );
+    });
+  });
+
+  describe('SORTOI change moves allocated stock (InvWarehouse.QtyAllocated)', () => {
+    let salesOrder: string;
+    let stockC: string;
+    let stockD: string;
+
+    const stockOf = async (code: string) => {
+      const r = await odata(
+        sandbox,
+        `InvWarehouse?$filter=StockCode%20eq%20'${encodeURIComponent(code)}'%20and%20Warehouse%20eq%20'FG'&$select=QtyOnHand,QtyAllocated`,
+      );
+      assert.equal(r.status, 200);
+      return rowsOf(r.body)[0] as { QtyOnHand: number; QtyAllocated: number };
+    };
+    const orderState = async () => {
+      const header = await odata(
+        sandbox,
+        `SorMaster?$filter=SalesOrder%20eq%20'${salesOrder}'&$select=OrderStatus`,
+      );
+      const lines = await odata(
+        sandbox,
+        `SorDetail?$filter=SalesOrder%20eq%20'${salesOrder}'%20and%20LineType%20eq%20'1'&$select=SalesOrderLine,MOrderQty,MShipQty,MBackOrderQty`,
+      );
+      return { status: rowsOf(header.body)[0]?.OrderStatus, lines: rowsOf(lines.body) };
+    };
+    const changeLines = (details: string, parameters = IMPORT) =>
+      post(
+        sandbox,
+        userId,
+        'SORTOI',
+        parameters,
+        `<SalesOrders><Orders><OrderHeader><CustomerPoNumber>PO-ALLOC-1</CustomerPoNumber><OrderActionType>C</OrderActionType>` +
+          `<SalesOrder>${salesOrder}</SalesOrder></OrderHeader><OrderDetails>${details}</OrderDetails></Orders></SalesOrders>`,
+      );
+    const qtyLine = (line: number, qty: number, extra = '') =>
+      `<StockLine><LineActionType>C</LineActionType><SalesOrderLine>${line}</SalesOrderLine><OrderQty>${qty}</OrderQty>${extra}</StockLine>`;
+    /** Leaves exactly `free` units available in FG for a stock code (test set-up, straight into the db). */
+    const leaveAvailable = (code: string, free: number) => {
+      const row = sandbox.db.invWarehouse.get(code, 'FG');
+      if (!row) throw new Error(`no FG row for ${code}`);
+      row.QtyOnHand = (row.QtyAllocated as number) + free;
+    };
+
+    before(async () => {
+      const stocked = sandbox.db.invWarehouse.rows.filter((r) => r.Warehouse === 'FG');
+      stockC = stocked[2]?.StockCode as string;
+      stockD = stocked[3]?.StockCode as string;
+      leaveAvailable(stockC, 100);
+      leaveAvailable(stockD, 100);
+      const customer = sandbox.db.arCustomer.rows.find((c) => c.CustomerOnHold === 'N')?.Customer as string;
+      const beforeC = await stockOf(stockC);
+      const beforeD = await stockOf(stockD);
+      const add =
+        `<SalesOrders><Orders><OrderHeader><CustomerPoNumber>PO-ALLOC-1</CustomerPoNumber><OrderActionType>A</OrderActionType>` +
+        `<Customer>${customer}</Customer><OrderDate>2026-03-02</OrderDate></OrderHeader><OrderDetails>` +
+        `<StockLine><StockCode>${stockC}</StockCode><Warehouse>FG</Warehouse><OrderQty>10</OrderQty><Price>1.00</Price></StockLine>` +
+        `<StockLine><StockCode>${stockD}</StockCode><Warehouse>FG</Warehouse><OrderQty>4</OrderQty><Price>1.00</Price></StockLine>` +
+        '</OrderDetails></Orders></SalesOrders>';
+      assert.match(
+        await post(sandbox, userId, 'SORTOI', IMPORT, add),
+        /<ItemsProcessed>000001<\/ItemsProcessed>/,
+      );
+      const found = await odata(
+        sandbox,
+        `SorMaster?$filter=CustomerPoNumber%20eq%20'PO-ALLOC-1'&$select=SalesOrder`,
+      );
+      salesOrder = rowsOf(found.body)[0]?.SalesOrder as string;
+      assert.equal((await stockOf(stockC)).QtyAllocated, beforeC.QtyAllocated + 10, 'create allocates');
+      assert.equal((await stockOf(stockD)).QtyAllocated, beforeD.QtyAllocated + 4);
+    });
+
+    it('reducing a line quantity and deleting a line free their allocation', async () => {
+      const beforeC = await stockOf(stockC);
+      const beforeD = await stockOf(stockD);
+      const out = await changeLines(
+        `${qtyLine(1, 6)}<StockLine><LineActionType>D</LineActionType><SalesOrderLine>2</SalesOrderLine></StockLine>`,
+      );
+      assert.match(out, /<ItemsProcessed>000001<\/ItemsProcessed>/);
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated - 4 });
+      assert.deepEqual(await stockOf(stockD), { ...beforeD, QtyAllocated: beforeD.QtyAllocated - 4 });
+      assert.deepEqual(await orderState(), {
+        status: '1',
+        lines: [{ SalesOrderLine: 1, MOrderQty: 6, MShipQty: 6, MBackOrderQty: 0 }],
+      });
+    });
+
+    it('a validated change moves no stock', async () => {
+      const beforeC = await stockOf(stockC);
+      await changeLines(qtyLine(1, 2), VALIDATE);
+      await changeLines(qtyLine(1, 20), VALIDATE);
+      assert.deepEqual(await stockOf(stockC), beforeC);
+    });
+
+    it('raising a line quantity allocates the increase when it is available', async () => {
+      const beforeC = await stockOf(stockC);
+      const out = await changeLines(qtyLine(1, 9));
+      assert.doesNotMatch(out, /<Order>/, 'fully allocated: a clean change');
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated + 3 });
+      assert.deepEqual(await orderState(), {
+        status: '1',
+        lines: [{ SalesOrderLine: 1, MOrderQty: 9, MShipQty: 9, MBackOrderQty: 0 }],
+      });
+    });
+
+    it('an increase beyond available stock is back-ordered as on create (F, A), the order goes to status 2 and back', async () => {
+      leaveAvailable(stockC, 2);
+      const beforeC = await stockOf(stockC);
+      // AllocationAction F (default): the increase of 5 is not fully available, so none is allocated.
+      const full = await changeLines(qtyLine(1, 14));
+      assert.match(
+        full,
+        new RegExp(`<SalesOrder>${salesOrder}</SalesOrder><BackOrderComment>Back order</BackOrderComment>`),
+      );
+      assert.match(full, /<WarningDescription>[^<]*quantity 5 placed on back order<\/WarningDescription>/);
+      assert.deepEqual(await stockOf(stockC), beforeC);
+      assert.deepEqual(await orderState(), {
+        status: '2',
+        lines: [{ SalesOrderLine: 1, MOrderQty: 14, MShipQty: 9, MBackOrderQty: 5 }],
+      });
+
+      // AllocationAction A on the line: the 2 available are allocated, the rest of the increase back-ordered.
+      await changeLines(qtyLine(1, 17, '<AllocationAction>A</AllocationAction>'));
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated + 2 });
+      assert.deepEqual(await orderState(), {
+        status: '2',
+        lines: [{ SalesOrderLine: 1, MOrderQty: 17, MShipQty: 11, MBackOrderQty: 6 }],
+      });
+
+      // Reducing takes the back order off first; with none left the order is open (1) again.
+      await changeLines(qtyLine(1, 11));
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated + 2 });
+      assert.deepEqual(await orderState(), {
+        status: '1',
+        lines: [{ SalesOrderLine: 1, MOrderQty: 11, MShipQty: 11, MBackOrderQty: 0 }],
+      });
+
+      // Then the allocation itself, and AllocationAction B back-orders the whole increase.
+      await changeLines(qtyLine(1, 5));
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated - 4 });
+      await changeLines(
+        qtyLine(1, 7),
+        '<SalesOrders><Parameters><Process>Import</Process><AllocationAction>B</AllocationAction></Parameters></SalesOrders>',
+      );
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated - 4 });
+      assert.deepEqual(await orderState(), {
+        status: '2',
+        lines: [{ SalesOrderLine: 1, MOrderQty: 7, MShipQty: 5, MBackOrderQty: 2 }],
+      });
     });
   });
 

@@ -6,7 +6,10 @@ import { type Element, el, errorElement, padCount, padNumber } from '../xml.js';
 export interface SandboxQuirks {
   /** SORQRY `MOrderQty` as `1,234.000 EA` (S1 parser splits on a space and strips commas). */
   sorqryQtyWithUom: boolean;
-  /** COMBRW returns at least this many rows whatever `ReturnRows` says (40 for 30 on the wire). */
+  /**
+   * Rows COMBRW returns for `ReturnRows` 30 (40 on the wire, reference §2.1). Other `ReturnRows`
+   * values are honoured: the reference shows only 30.
+   */
   browseMinRows: number;
   /** SORTDN moves a fully dispatched order to status 9 (UNCONFIRMED). */
   completeOrderWhenFullyDispatched: boolean;
@@ -85,11 +88,14 @@ export function transactionStatus(processed: number, invalid: number): Element {
   };
 }
 
-/** `<StatusOfItems>` for setup business objects. */
+/**
+ * `<StatusOfItems>` for setup business objects: counts unpadded, as in the wire sample of a Setup
+ * object (reference §1.3: `<RecordsRead>1</RecordsRead><RecordsInvalid>1</RecordsInvalid>`).
+ */
 export function setupStatus(read: number, invalid: number): Element {
   return {
     name: 'StatusOfItems',
-    children: [el('RecordsRead', padCount(read)), el('RecordsInvalid', padCount(invalid))],
+    children: [el('RecordsRead', String(read)), el('RecordsInvalid', String(invalid))],
   };
 }
 

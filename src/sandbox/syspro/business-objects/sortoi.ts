@@ -4,8 +4,13 @@
  *   imports only orders without errors. `ValidateOnly=Y` is treated as Validate.
  * - A clean import returns only `<StatusOfItems>`: no `<Order>` block, so no order number (S2).
  *   Orders with warnings get an `<Order>` block with `<SalesOrder>` and `<WarningMessages>`; a
- *   failed order shows `<SalesOrder/>` and its failing elements as Value/ErrorNumber/ErrorDescription.
+ *   failed order shows `<SalesOrder/>` and its failing elements as Value/ErrorNumber/ErrorDescription
+ *   (a failing SalesOrder is replaced by its error group, so it appears once).
  * - Input uses `ShippingInstrsCode`; the column is `ShippingInstrsCod`. Unknown elements are ignored.
+ * - A change moves allocated stock (`InvWarehouse.QtyAllocated` holds each stocked line's ship
+ *   quantity): a reduced or deleted line frees it, an increase is allocated by the same
+ *   AllocationAction rule as create or back-ordered, and an open order (1/2) gets the create
+ *   status rule (2 with back-ordered merchandise, else 1).
  * - Choices where the reference is silent (UNCONFIRMED, logged in docs/decisions.md): lines of a
  *   change are found by `SalesOrderLine` (or `LineNumber`); `ShipQty` on a changed StockLine sets
  *   the ship quantity; IgnoreWarnings defaults to W; over-long text is truncated to the column.
@@ -110,6 +115,16 @@ function numberOf(node: XNode, element: string, errors: ElementError[], fallback
   return value;
 }
 
+/**
+ * How much of `qty` to allocate (ship) from `available` stock for an AllocationAction (§2.3):
+ * F (default) all only if all is available, A what is available, B nothing (all back-ordered).
+ */
+function allocatable(action: string, qty: number, available: number): number {
+  if (action === 'B') return 0;
+  if (action === 'A') return Math.min(qty, available);
+  return available >= qty ? qty : 0;
+}
+
 interface NewLine {
   row: Row;
   allocate?: { warehouseRow: Row; qty: number };
@@ -173,10 +188,7 @@ function planNewLine(
       let backOrder = 0;
       const action = textOf(node, 'AllocationAction').toUpperCase() || params.allocationAction;
       if (warehouseRow) {
-        const available = Math.max(0, availableQty(warehouseRow));
-        if (action === 'B') shipQty = 0;
-        else if (action === 'A') shipQty = Math.min(qty, available);
-        else shipQty = available >= qty ? qty : 0;
+        shipQty = allocatable(action, qty, Math.max(0, availableQty(warehouseRow)));
         backOrder = qty - shipQty;
         if (backOrder > 0)
           warnings.push(`Stock code '${stockCode}' quantity ${backOrder} placed on back order`);
@@ -466,6 +478,18 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
   const changes: LineChange[] = [];
   const added: NewLine[] = [];
   const existing = order ? ctx.db.linesOf(order.SalesOrder as string) : [];
+  // A stocked line holds its ship quantity allocated in its warehouse (as create allocates it).
+  const stockOf = (line: Row): Row | undefined =>
+    line.LineType === '1'
+      ? ctx.db.invWarehouse.get(line.MStockCode as string, line.MWarehouse as string)
+      : undefined;
+  const allocate = (stock: Row, qty: number) => {
+    if (qty === 0) return;
+    stock.QtyAllocated = Math.max(0, (stock.QtyAllocated as number) + qty);
+    ctx.db.touch(stock);
+  };
+  /** Allocation moves planned by earlier lines of this change, so later lines see what is left. */
+  const pending = new Map<Row, number>();
   for (const node of details?.children ?? []) {
     const action = textOf(node, 'LineActionType').toUpperCase() || 'A';
     if (action === 'A') {
@@ -492,7 +516,14 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
           number: ERRORS.notAllowed,
           description: `Line ${line.SalesOrderLine} has been dispatched and cannot be deleted`,
         });
-      } else changes.push(() => ctx.db.sorDetail.delete(line));
+      } else {
+        const stock = stockOf(line);
+        if (stock) pending.set(stock, (pending.get(stock) ?? 0) - (line.MShipQty as number));
+        changes.push(() => {
+          if (stock) allocate(stock, -(line.MShipQty as number));
+          ctx.db.sorDetail.delete(line);
+        });
+      }
       continue;
     }
     const lineErrors: ElementError[] = [];
@@ -513,6 +544,14 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
       });
     }
     const outstanding = qty - (line.MQtyDispatched as number);
+    if (outstanding < 0 && qtyText && !lineErrors.length) {
+      lineErrors.push({
+        element: 'OrderQty',
+        value: qtyText,
+        number: ERRORS.invalidValue,
+        description: `Order quantity ${qty} is less than the ${line.MQtyDispatched} already dispatched on line ${line.SalesOrderLine}`,
+      });
+    }
     if (ship !== undefined && (ship < 0 || ship > outstanding)) {
       lineErrors.push({
         element: 'ShipQty',
@@ -523,6 +562,30 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
     }
     errors.push(...lineErrors);
     if (lineErrors.length) continue;
+    // Ship quantity: a reduction comes off the back order first, then off what is allocated (and
+    // frees it); an increase (or a ShipQty above what is allocated) is allocated like a new line
+    // on create (`allocatable`), the rest back-ordered with a warning. Non-stocked lines are
+    // never back-ordered, as on create.
+    const merchandise = line.LineType === '1' || line.LineType === '7';
+    const stock = stockOf(line);
+    const oldShip = line.MShipQty as number;
+    const kept = Math.max(0, Math.min(oldShip, outstanding));
+    let shipQty = kept;
+    if (merchandise) {
+      const wanted = ship !== undefined ? ship - kept : Math.max(0, qty - (line.MOrderQty as number));
+      if (wanted < 0) shipQty = ship as number;
+      else if (!stock) shipQty = kept + wanted;
+      else if (wanted > 0) {
+        const action = textOf(node, 'AllocationAction').toUpperCase() || params.allocationAction;
+        const available = Math.max(0, availableQty(stock) - (pending.get(stock) ?? 0));
+        const granted = allocatable(action, wanted, available);
+        shipQty = kept + granted;
+        if (granted < wanted) {
+          warnings.push(`Stock code '${line.MStockCode}' quantity ${wanted - granted} placed on back order`);
+        }
+      }
+      if (stock) pending.set(stock, (pending.get(stock) ?? 0) + shipQty - oldShip);
+    }
     changes.push(() => {
       if (line.LineType === '4' || line.LineType === '5') {
         if (price !== undefined) line.NMscChargeValue = price;
@@ -531,7 +594,7 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
       } else {
         line.MOrderQty = qty;
         if (price !== undefined) line.MPrice = price;
-        const shipQty = ship ?? Math.min(line.MShipQty as number, outstanding);
+        if (stock) allocate(stock, shipQty - (line.MShipQty as number));
         line.MShipQty = shipQty;
         line.MStockQtyToShp = shipQty;
         line.MBackOrderQty = Math.max(0, outstanding - shipQty);
@@ -557,13 +620,19 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
         line.row.SalesOrderLine = next;
         line.row.SalesOrderInitLine = next++;
         ctx.db.touch(line.row);
-        if (line.allocate) {
-          line.allocate.warehouseRow.QtyAllocated =
-            (line.allocate.warehouseRow.QtyAllocated as number) + line.allocate.qty;
-        }
+        if (line.allocate) allocate(line.allocate.warehouseRow, line.allocate.qty);
         ctx.db.sorDetail.insert(line.row);
       }
       row.NextDetailLine = next;
+      // The create rule for the status: an open order with back-ordered merchandise is 2, without
+      // is 1. Other statuses (3 released back order, 4, 8, S, F) are left as they are, and so is
+      // the status when no line was changed or added.
+      if ((changes.length || added.length) && (row.OrderStatus === '1' || row.OrderStatus === '2')) {
+        const backOrdered = ctx.db
+          .linesOf(row.SalesOrder as string)
+          .some((l) => (l.LineType === '1' || l.LineType === '7') && (l.MBackOrderQty as number) > 0);
+        row.OrderStatus = backOrdered ? '2' : '1';
+      }
       row.LastOperator = ctx.operator;
       ctx.db.touch(row);
       return row.SalesOrder as string;
@@ -596,9 +665,12 @@ export const sortoi: BusinessObject = {
         : [];
       if (plan.errors.length) {
         invalid++;
-        out.push(
-          group('Order', [...head, el('SalesOrder', ''), ...toErrorElements(plan.errors), ...warningBlock]),
-        );
+        // The failing element is replaced by its error group (reference §1.3): an order that fails
+        // on SalesOrder shows that group in the SalesOrder place, otherwise `<SalesOrder/>`.
+        const onSalesOrder = plan.errors.filter((e) => e.element === 'SalesOrder');
+        const others = plan.errors.filter((e) => e.element !== 'SalesOrder');
+        const salesOrder = onSalesOrder.length ? toErrorElements(onSalesOrder) : [el('SalesOrder', '')];
+        out.push(group('Order', [...head, ...salesOrder, ...toErrorElements(others), ...warningBlock]));
         continue;
       }
       if (params.validate) {

@@ -1,7 +1,9 @@
 /**
  * Generic table access (reference §2.1): COMFND (Query/Query: find rows by `<Where>` expressions),
  * COMFCH (Query/Fetch: one whole row by key) and COMBRW (Query/Browse: a page of rows from a
- * start key, `<Row><Col><Value/><DataType/></Col>`, then `<NextPrevKey>`).
+ * start key, `<Row><Col><Value/><DataType/></Col>`, then `<NextPrevKey>`). Browse keys
+ * (StartAtKey, PrevKey, NextKey) are the whole primary key with padded leading parts, so paging a
+ * two-part key such as InvWarehouse returns every row once.
  * Only `EQ` is seen on the wire; NE LT GT LE GE LIKE are accepted too (UNCONFIRMED). String
  * comparison ignores case and trailing spaces, like SQL Server's default collation.
  */
@@ -190,20 +192,69 @@ export const comfch: BusinessObject = {
   },
 };
 
+/**
+ * The browse key of a row: the whole primary key as one string, every part but the last padded
+ * to its width (as COMFCH takes a composite key), e.g. `CAB0100` + 23 spaces + `FG` for
+ * InvWarehouse. Columns without a known width are padded to 30 (UNCONFIRMED).
+ */
+function browseKeyOf(table: Table, row: Row): string {
+  const key = table.definition.key;
+  return key
+    .map((name, i) => {
+      const text = String(row[name] ?? '');
+      return i < key.length - 1 ? text.padEnd(KEY_WIDTHS[name] ?? 30) : text;
+    })
+    .join('');
+}
+
+/** `StartAtKey` split into the key columns' parts; a short key (e.g. a stock code alone) leaves the rest blank. */
+function splitBrowseKey(table: Table, keyText: string): string[] {
+  const key = table.definition.key;
+  const parts: string[] = [];
+  let at = 0;
+  for (const [i, name] of key.entries()) {
+    const width = i < key.length - 1 ? (KEY_WIDTHS[name] ?? 30) : undefined;
+    parts.push(keyText.slice(at, width === undefined ? undefined : at + width).trim());
+    if (width !== undefined) at += width;
+  }
+  return parts;
+}
+
+/**
+ * Compares a row's key with a split browse key, part by part, as the padded key strings compare:
+ * a blank part sorts before any value, so a stock code alone starts at its first warehouse.
+ */
+function compareBrowseKey(table: Table, row: Row, parts: string[]): number {
+  for (const [i, name] of table.definition.key.entries()) {
+    const c = compare(columnOf(table, name), row[name] ?? null, parts[i] ?? '');
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/**
+ * ReturnRows 30 gives `quirks.browseMinRows` (40) rows, as seen on the wire (reference §2.1).
+ * Any other ReturnRows is honoured: the reference shows only 30 (choice in docs/decisions.md).
+ */
+const WIRE_RETURN_ROWS = 30;
+
 export const combrw: BusinessObject = {
   name: 'COMBRW',
   methods: ['Query/Browse'],
   handle(ctx, { xmlIn }) {
     const table = tableOf(ctx, textOf(xmlIn, 'BrowseName'));
-    const requested = Number(textOf(xmlIn, 'ReturnRows')) || 30;
-    const count = Math.max(requested, ctx.quirks.browseMinRows);
+    const requested = Number(textOf(xmlIn, 'ReturnRows')) || WIRE_RETURN_ROWS;
+    const count =
+      textOf(xmlIn, 'ReturnRows') && requested === WIRE_RETURN_ROWS
+        ? Math.max(requested, ctx.quirks.browseMinRows)
+        : requested;
     const startKey = textOf(xmlIn, 'StartAtKey');
     const condition = textOf(xmlIn, 'StartCondition').toUpperCase() || 'GE';
-    const keyColumn = columnOf(table, table.definition.key[0] as string);
     let start = 0;
     if (startKey) {
+      const parts = splitBrowseKey(table, startKey);
       start = table.rows.findIndex((r) => {
-        const c = compare(keyColumn, r[keyColumn.name] ?? null, startKey);
+        const c = compareBrowseKey(table, r, parts);
         return condition === 'GT' ? c > 0 : c >= 0;
       });
       if (start < 0) start = table.rows.length;
@@ -223,8 +274,8 @@ export const combrw: BusinessObject = {
     const next = table.rows[start + count];
     body.push(
       group('NextPrevKey', [
-        el('PrevKey', page[0] ? String(page[0][keyColumn.name]) : ''),
-        el('NextKey', next ? String(next[keyColumn.name]) : ''),
+        el('PrevKey', page[0] ? browseKeyOf(table, page[0]) : ''),
+        el('NextKey', next ? browseKeyOf(table, next) : ''),
         el('Fwd', next ? 'True' : 'False'),
         el('Back', start > 0 ? 'True' : 'False'),
       ]),
