@@ -3,9 +3,10 @@
  * sandbox is reachable at (for webhook `resource_url`s) and the request-body reader.
  */
 import type { FastifyRequest } from 'fastify';
-import { modelStateError } from './errors.js';
+import { modelStateError, unsupportedMediaTypeMessage, V1HttpError } from './errors.js';
 import type { RenderContext } from './order-model.js';
 import type { FilterTimeRule } from './pacific-time.js';
+import { bodyMediaType, isJsonMediaType } from './routing.js';
 import type { ShipStationState } from './state.js';
 
 export interface SandboxContext {
@@ -20,12 +21,19 @@ export interface SandboxContext {
 }
 
 /**
- * Reads a JSON body kept raw by the sandbox's content-type parser. Invalid JSON is the ASP.NET
- * 400 with a Json.NET-like message under the action parameter's name.
+ * Reads a JSON body kept raw by the sandbox's content-type parser. A body whose media type is not
+ * JSON (`text/plain`, none = `application/octet-stream`, …) is ASP.NET's 415; an empty body is
+ * no body (the action's parameter is null). Invalid JSON is the ASP.NET 400 with a Json.NET-like
+ * message under the action parameter's name.
  */
 export function readJsonBody(request: FastifyRequest, parameter: string): unknown {
   const raw = request.body;
-  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return undefined;
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const mediaType = bodyMediaType(request);
+  if (!isJsonMediaType(mediaType)) {
+    throw new V1HttpError(415, { Message: unsupportedMediaTypeMessage(mediaType) });
+  }
+  if (typeof raw === 'string' && raw.trim() === '') return undefined;
   if (typeof raw !== 'string') return raw;
   try {
     return JSON.parse(raw);

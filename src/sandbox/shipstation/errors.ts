@@ -32,6 +32,29 @@ export function notFound(message: string): V1HttpError {
 }
 
 /**
+ * 415 when the body's media type has no formatter: ASP.NET Web API's text (the reference is silent
+ * on bodies that are not JSON; docs/decisions.md).
+ */
+export function unsupportedMediaTypeMessage(mediaType: string): string {
+  return `The request entity's media type '${mediaType}' is not supported for this resource.`;
+}
+
+/** 405 for a known path with another method: ASP.NET Web API's text (reference §1.1 lists 405). */
+export function methodNotAllowedMessage(method: string): string {
+  return `The requested resource does not support http method '${method}'.`;
+}
+
+/**
+ * Thrown by a route whose parameter does not fit (e.g. `GET /orders/createorder` reaching
+ * `/orders/:orderId`): answered as if no route matched, i.e. 405 or 404.
+ */
+export class NoRouteError extends Error {
+  constructor() {
+    super('no route');
+  }
+}
+
+/**
  * 500 `{"Message":"An error has occurred.","ExceptionMessage":…}` (observed). `ExceptionType` and
  * `StackTrace` follow the Web API convention (UNCONFIRMED in the reference).
  */

@@ -1,7 +1,8 @@
 /**
  * Deterministic starting data for a seed: stores (one manual, two marketplace channels),
  * warehouses, V2 inventory warehouses/locations/stock, and `count` orders spread over the last
- * 30 days (most awaiting shipment, every tenth shipped with a label). Seeding fires no webhooks.
+ * 30 days (most awaiting shipment, every tenth shipped with a label, dated as it happened). Seeding
+ * fires no webhooks.
  */
 
 import type { SeededRandom } from '../random.js';
@@ -131,7 +132,8 @@ export function randomOrderBody(
   return {
     orderNumber,
     orderDate: formatDotNet7(orderDate),
-    paymentDate: formatDotNet7(orderDate),
+    // An unpaid order has no paymentDate (so paymentDate filters do not find it).
+    paymentDate: status === 'awaiting_payment' ? null : formatDotNet7(orderDate),
     orderStatus: status,
     customerUsername: name.toLowerCase().replace(/\s+/g, '.'),
     customerEmail: `${name.toLowerCase().replace(/\s+/g, '.')}@example.com`,
@@ -145,9 +147,15 @@ export function randomOrderBody(
   };
 }
 
+/**
+ * Seeded orders carry a history consistent with their dates: each is created (with its items) at
+ * its backdated `createDate` and, untouched since, keeps `modifyDate = createDate` (reference
+ * §1.9); a labelled one got its label 2–36 h after creation (never after `now`), which is when it
+ * was last modified and its `shipDate`.
+ */
 export function seedOrders(state: ShipStationState, random: SeededRandom, count: number, now: number): void {
   const span = 30 * 86_400_000;
-  const labelled: number[] = [];
+  const labelled: Array<{ orderId: number; at: number }> = [];
   for (let i = 0; i < count; i += 1) {
     const createDate = now - span + Math.floor((span * i) / Math.max(1, count));
     const status: OrderStatus =
@@ -160,12 +168,16 @@ export function seedOrders(state: ShipStationState, random: SeededRandom, count:
       errors,
     );
     if (!doc) continue;
-    const result = state.upsertOrder(doc, '', []);
+    const result = state.upsertOrder(doc, '', [], { at: createDate });
     if (!result.ok) continue;
-    result.record.createDate = createDate;
-    result.record.modifyDate = createDate;
-    if (i % 10 === 0 && status === 'awaiting_shipment') labelled.push(result.record.orderId);
+    if (i % 10 === 0 && status === 'awaiting_shipment') {
+      const delay = random.int(2 * 3_600_000, 36 * 3_600_000);
+      const at = createDate + Math.min(delay, Math.floor((now - createDate) / 2));
+      labelled.push({ orderId: result.record.orderId, at });
+    }
   }
   state.importBatches.delete('');
-  for (const orderId of labelled) state.createLabelBatch([{ orderId }]);
+  // Oldest first, so ids (shipmentId, batchId) grow with time as they would have.
+  labelled.sort((a, b) => a.at - b.at);
+  for (const { orderId, at } of labelled) state.createLabelBatch([{ orderId }], { at });
 }

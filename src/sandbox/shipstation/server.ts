@@ -13,9 +13,12 @@ import { SeededRandom } from '../random.js';
 import type { SandboxContext } from './context.js';
 import {
   internalErrorBody,
+  methodNotAllowedMessage,
+  NoRouteError,
   sandboxErrorBody,
   TOO_MANY_REQUESTS_BODY,
   UNAUTHORIZED_BODY,
+  unsupportedMediaTypeMessage,
   V1HttpError,
   V2HttpError,
   v2Error,
@@ -25,6 +28,7 @@ import { FaultRules, type FaultSpec } from './faults.js';
 import { parseQueryLowerCase } from './list-query.js';
 import type { FilterTimeRule } from './pacific-time.js';
 import { FixedWindowRateLimit, type RateLimitSettings, type RateLimitVerdict } from './rate-limit.js';
+import { DEFAULT_BODY_MEDIA_TYPE, RouteTable } from './routing.js';
 import { registerSandboxRoutes } from './sandbox-routes.js';
 import { seedAccount, seedOrders } from './seed.js';
 import { SandboxRuleError, ShipStationState } from './state.js';
@@ -117,6 +121,43 @@ function apiOf(url: string): 'v1' | 'v2' | 'sandbox' {
   if (path.startsWith('/_sandbox') || path === '/jwks') return 'sandbox';
   if (path === '/v2' || path.startsWith('/v2/')) return 'v2';
   return 'v1';
+}
+
+function pathOf(url: string): string {
+  return url.split('?')[0] ?? '/';
+}
+
+/**
+ * Fastify's own errors (thrown before or around a route: body parsing, limits, bad URLs) with the
+ * status and V1 `Message` text ShipStation's stack (IIS, ASP.NET) would give; the production
+ * texts are UNCONFIRMED (docs/decisions.md). Undefined for errors that are not Fastify's.
+ */
+function frameworkError(
+  error: unknown,
+  request: FastifyRequest,
+): { status: number; message: string } | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('FST_')) return undefined;
+  switch (code) {
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // http.sys refuses these before ASP.NET ("Bad Request - Invalid URL").
+      return { status: 400, message: 'HTTP Error 400. The request URL is invalid.' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, message: 'Maximum request length exceeded.' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const header = request.headers['content-type'];
+      const sent = (Array.isArray(header) ? header[0] : header)?.trim();
+      return { status: 415, message: unsupportedMediaTypeMessage(sent || DEFAULT_BODY_MEDIA_TYPE) };
+    }
+    default: {
+      const status = (error as { statusCode?: unknown }).statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        return { status, message: 'The request is invalid.' };
+      }
+      return { status: 500, message: 'An error has occurred.' };
+    }
+  }
 }
 
 function bucketKey(prefix: string, credential: string): string {
@@ -307,6 +348,44 @@ export async function startShipStationSandbox(
       });
   };
 
+  const setRateHeaders = (reply: FastifyReply, v: RateLimitVerdict) => {
+    reply.header('X-Rate-Limit-Limit', String(v.limit));
+    reply.header('X-Rate-Limit-Remaining', String(v.remaining));
+    reply.header('X-Rate-Limit-Reset', String(v.resetSeconds));
+  };
+
+  /** Sends a Fastify error in the shape of the API the request was for. */
+  const sendFrameworkError = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    api: 'v1' | 'v2' | 'sandbox',
+    failure: { status: number; message: string },
+  ) => {
+    if (failure.status >= 500) return sendInternalError(reply, api, failure.message);
+    if (api === 'sandbox') return reply.code(failure.status).send(sandboxErrorBody(failure.message));
+    if (api === 'v2') {
+      const text =
+        failure.status === 413
+          ? 'The request body is too large.'
+          : failure.status === 415
+            ? `${unsupportedMediaTypeMessage(String(request.headers['content-type'] ?? DEFAULT_BODY_MEDIA_TYPE))} Send application/json.`
+            : failure.message;
+      return reply
+        .code(failure.status)
+        .send(v2ErrorBody(v2Error(failure.status, 'validation', 'unspecified', text).errors));
+    }
+    return reply.code(failure.status).send({ Message: failure.message });
+  };
+
+  const sendInternalError = (reply: FastifyReply, api: 'v1' | 'v2' | 'sandbox', message: string) => {
+    if (api === 'sandbox') return reply.code(500).send(sandboxErrorBody(message));
+    if (api === 'v2')
+      return reply
+        .code(500)
+        .send(v2ErrorBody(v2Error(500, 'system', 'unspecified', 'An unexpected error occurred.').errors));
+    return reply.code(500).send(internalErrorBody(message));
+  };
+
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     forceCloseConnections: true,
@@ -314,30 +393,73 @@ export async function startShipStationSandbox(
       caseSensitive: false,
       ignoreTrailingSlash: true,
       querystringParser: parseQueryLowerCase,
+      // http.sys's default UrlSegmentMaxLength; a longer segment is its "Invalid URL" 400.
+      maxParamLength: 260,
     },
     bodyLimit: 20 * 1024 * 1024,
+    // Errors found before any route runs (a bad percent-encoding, an over-long segment): they
+    // count against the rate limit and carry its headers like every other response (reference
+    // §2, §8.2), and get the API's error shape instead of Fastify's.
+    frameworkErrors: (error, request, reply) => {
+      const api = apiOf(request.url);
+      if (api !== 'sandbox' && !admit(request, reply, api)) return;
+      const failure = frameworkError(error, request) ?? { status: 400, message: 'The request is invalid.' };
+      sendFrameworkError(request, reply, api, failure);
+    },
   });
 
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    ['application/json', 'text/json'],
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      done(null, body);
-    },
-  );
+  // Every body is kept raw, whatever its media type; the routes that read a body decide what they
+  // take (JSON only: anything else is 415, see readJsonBody and readV2JsonBody).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, body);
+  });
 
-  const setRateHeaders = (reply: FastifyReply, v: RateLimitVerdict) => {
-    reply.header('X-Rate-Limit-Limit', String(v.limit));
-    reply.header('X-Rate-Limit-Remaining', String(v.remaining));
-    reply.header('X-Rate-Limit-Reset', String(v.resetSeconds));
+  // The API's paths and methods, to answer 405 for a known path with another method.
+  const routes = new RouteTable();
+  app.addHook('onRoute', (route) => {
+    if (apiOf(route.url) === 'sandbox') return;
+    routes.add(route.method, route.url);
+  });
+
+  const unauthorizedReply = (reply: FastifyReply, api: 'v1' | 'v2') =>
+    api === 'v1'
+      ? reply.code(401).send(UNAUTHORIZED_BODY)
+      : reply
+          .code(401)
+          .send(
+            v2ErrorBody(
+              v2Error(401, 'security', 'unauthorized', 'The API key is invalid. Check the API-Key header.')
+                .errors,
+            ),
+          );
+
+  const tooManyReply = (reply: FastifyReply, api: 'v1' | 'v2', resetSeconds: number) => {
+    if (api === 'v1') return reply.code(429).send(TOO_MANY_REQUESTS_BODY);
+    reply.header('Retry-After', String(Math.max(1, resetSeconds)));
+    return reply
+      .code(429)
+      .send(
+        v2ErrorBody(
+          v2Error(
+            429,
+            'system',
+            'rate_limit_exceeded',
+            'You have exceeded the rate limit. Please see Retry-After.',
+          ).errors,
+        ),
+      );
   };
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const api = apiOf(request.url);
-    if (api === 'sandbox') return;
-    const path = request.url.split('?')[0] ?? '/';
-
+  /**
+   * Authentication and the rate limit of an API request: counts it (V1: sets the `X-Rate-Limit-*`
+   * headers), and answers 401 or 429 itself. Returns the verdict, or undefined when it answered.
+   */
+  function admit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    api: 'v1' | 'v2',
+  ): RateLimitVerdict | undefined {
     let authorized: boolean;
     let verdict: RateLimitVerdict;
     if (api === 'v1') {
@@ -352,35 +474,23 @@ export async function startShipStationSandbox(
       authorized = presented === v2ApiKey;
       verdict = v2Limit.take(bucketKey('v2', presented ?? ''));
     }
-    const unauthorized = () =>
-      api === 'v1'
-        ? reply.code(401).send(UNAUTHORIZED_BODY)
-        : reply
-            .code(401)
-            .send(
-              v2ErrorBody(
-                v2Error(401, 'security', 'unauthorized', 'The API key is invalid. Check the API-Key header.')
-                  .errors,
-              ),
-            );
-    const tooMany = () => {
-      if (api === 'v1') return reply.code(429).send(TOO_MANY_REQUESTS_BODY);
-      reply.header('Retry-After', String(Math.max(1, verdict.resetSeconds)));
-      return reply
-        .code(429)
-        .send(
-          v2ErrorBody(
-            v2Error(
-              429,
-              'system',
-              'rate_limit_exceeded',
-              'You have exceeded the rate limit. Please see Retry-After.',
-            ).errors,
-          ),
-        );
-    };
-    if (!authorized) return unauthorized();
-    if (!verdict.allowed) return tooMany();
+    if (!authorized) {
+      unauthorizedReply(reply, api);
+      return undefined;
+    }
+    if (!verdict.allowed) {
+      tooManyReply(reply, api, verdict.resetSeconds);
+      return undefined;
+    }
+    return verdict;
+  }
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const api = apiOf(request.url);
+    if (api === 'sandbox') return;
+    const verdict = admit(request, reply, api);
+    if (!verdict) return reply;
+    const path = pathOf(request.url);
 
     const latency = faults.latencyFor(request.method, path);
     if (latency > 0) await delay(latency);
@@ -391,18 +501,53 @@ export async function startShipStationSandbox(
       reply.hijack();
       return reply;
     }
-    if (fault.kind === 'unauthorized') return unauthorized();
-    if (fault.kind === 'rateLimited') return tooMany();
-    if (api === 'v1') return reply.code(500).send(internalErrorBody());
-    return reply
-      .code(500)
-      .send(v2ErrorBody(v2Error(500, 'system', 'unspecified', 'An unexpected error occurred.').errors));
+    if (fault.kind === 'unauthorized') return unauthorizedReply(reply, api);
+    if (fault.kind === 'rateLimited') return tooManyReply(reply, api, verdict.resetSeconds);
+    return sendInternalError(reply, api, 'Object reference not set to an instance of an object.');
   });
+
+  /**
+   * No route took the request: 405 with ASP.NET's text when the path is known for other methods
+   * (reference §1.1 lists 405), else 404. V2 gives the same statuses in its own error body.
+   */
+  const routeMiss = (request: FastifyRequest, reply: FastifyReply) => {
+    const api = apiOf(request.url);
+    if (api === 'sandbox')
+      return reply.code(404).send(sandboxErrorBody(`no sandbox endpoint ${request.method} ${request.url}`));
+    const allowed = routes.allowedMethods(pathOf(request.url));
+    if (allowed.size > 0 && !allowed.has(request.method)) {
+      const message = methodNotAllowedMessage(request.method);
+      // Web API's 405 lists the path's methods in `Allow` (HEAD is Fastify's, not an action's).
+      reply.header('Allow', [...allowed].filter((m) => m !== 'HEAD').join(', '));
+      if (api === 'v2') {
+        return reply.code(405).send(v2ErrorBody(v2Error(405, 'validation', 'unspecified', message).errors));
+      }
+      return reply.code(405).send({ Message: message });
+    }
+    if (api === 'v2') {
+      return reply
+        .code(404)
+        .send(
+          v2ErrorBody(
+            v2Error(404, 'validation', 'invalid_identifier', `No resource at ${request.url}.`).errors,
+          ),
+        );
+    }
+    return reply.code(404).send({
+      Message: `No HTTP resource was found that matches the request URI '${ctx.resourceBaseUrl()}${request.url}'.`,
+    });
+  };
 
   app.setErrorHandler((error, request, reply) => {
     const api = apiOf(request.url);
     if (error instanceof V1HttpError) return reply.code(error.statusCode).send(error.body);
     if (error instanceof V2HttpError) return reply.code(error.statusCode).send(v2ErrorBody(error.errors));
+    if (error instanceof NoRouteError) return routeMiss(request, reply);
+    const framework = frameworkError(error, request);
+    if (framework) {
+      if (framework.status >= 500) request.log.error({ err: error }, 'shipstation sandbox error');
+      return sendFrameworkError(request, reply, api, framework);
+    }
     const status =
       error instanceof SandboxRuleError
         ? error.statusCode
@@ -428,29 +573,13 @@ export async function startShipStationSandbox(
     return reply.code(status).send({ Message: message });
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const api = apiOf(request.url);
-    if (api === 'sandbox')
-      return reply.code(404).send(sandboxErrorBody(`no sandbox endpoint ${request.method} ${request.url}`));
-    if (api === 'v2') {
-      return reply
-        .code(404)
-        .send(
-          v2ErrorBody(
-            v2Error(404, 'validation', 'invalid_identifier', `No resource at ${request.url}.`).errors,
-          ),
-        );
-    }
-    return reply.code(404).send({
-      Message: `No HTTP resource was found that matches the request URI '${ctx.resourceBaseUrl()}${request.url}'.`,
-    });
-  });
+  app.setNotFoundHandler(routeMiss);
 
   registerOrderRoutes(app, ctx);
   registerShipmentRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerWebhookRoutes(app, ctx, options.webhookSubscribeResponse ?? 'id');
-  registerV2InventoryRoutes(app, inventory);
+  registerV2InventoryRoutes(app, inventory, () => baseUrl);
   registerV2WebhookRoutes(app, v2Webhooks);
   app.get('/jwks', async () => signer.jwks());
   registerSandboxRoutes(app, ctx, {

@@ -198,27 +198,29 @@ export class ShipStationState {
 
   /**
    * Creates or replaces one order (reference §1.3). `importBatch` collects the orders that count
-   * for ORDER_NOTIFY; the caller fires it once for the whole call.
+   * for ORDER_NOTIFY; the caller fires it once for the whole call. `at` backdates the write (seeding).
    */
   upsertOrder(
     input: JsonDoc,
     importBatch: string,
     notifying: number[],
-    options: { storeId?: number } = {},
+    options: { storeId?: number; at?: number } = {},
   ): UpsertResult {
     const orderNumber = typeof input.orderNumber === 'string' ? input.orderNumber : null;
     const inputKey = typeof input.orderKey === 'string' && input.orderKey !== '' ? input.orderKey : null;
     const inputId = typeof input.orderId === 'number' ? input.orderId : null;
+    let existing: OrderRecord | undefined;
+    // A refusal names the order it concerns: the existing one when there is one (a re-posted
+    // shipped/cancelled orderKey still has its orderId), else the orderId sent, if any.
     const refuse = (message: string, code: 'locked' | 'not_found' | 'invalid' = 'invalid'): UpsertResult => ({
       ok: false,
       code,
       message,
       orderNumber,
       orderKey: inputKey,
-      orderId: inputId,
+      orderId: existing?.orderId ?? inputId,
     });
 
-    let existing: OrderRecord | undefined;
     if (inputId !== null) {
       existing = this.orders.get(inputId);
       if (!existing) return refuse(`Order with orderId ${inputId} was not found.`, 'not_found');
@@ -254,7 +256,7 @@ export class ShipStationState {
       if (typeof item.name !== 'string') return refuse(`items[${i}].name may not be null.`);
     }
 
-    const now = this.now();
+    const now = options.at ?? this.now();
     const status: OrderStatus = input.orderStatus;
     const advanced = (input.advancedOptions ?? null) as JsonDoc | null;
     const requestedStore = typeof advanced?.storeId === 'number' ? advanced.storeId : undefined;
@@ -501,9 +503,12 @@ export class ShipStationState {
   /**
    * Creates labels (shipments) for one or more orders as one label batch, the way a warehouse does
    * in ShipStation's UI; fires one SHIP_NOTIFY for the batch. An order becomes `shipped` once every
-   * item quantity is on a live label.
+   * item quantity is on a live label. `at` backdates the labels (seeding).
    */
-  createLabelBatch(requests: LabelRequest[]): { batchId: number; shipments: ShipmentRecord[] } {
+  createLabelBatch(
+    requests: LabelRequest[],
+    options: { at?: number } = {},
+  ): { batchId: number; shipments: ShipmentRecord[] } {
     const planned: Array<{
       record: OrderRecord;
       body: OrderBody;
@@ -564,7 +569,7 @@ export class ShipStationState {
       planned.push({ record, body, request, packages });
     }
 
-    const now = this.now();
+    const now = options.at ?? this.now();
     const batchId = this.newLabelBatchId();
     const created: ShipmentRecord[] = [];
     const storeIds = new Set<number>();
@@ -616,7 +621,7 @@ export class ShipStationState {
         created.push(shipment);
       }
       storeIds.add(record.storeId);
-      this.updateShippedStatus(record, created[created.length - 1]?.shipDate ?? now);
+      this.updateShippedStatus(record, created[created.length - 1]?.shipDate ?? now, now);
     }
     this.labelBatches.set(
       batchId,
@@ -630,7 +635,7 @@ export class ShipStationState {
     return { batchId, shipments: created };
   }
 
-  private updateShippedStatus(record: OrderRecord, shipDate: number): void {
+  private updateShippedStatus(record: OrderRecord, shipDate: number, now: number): void {
     const body = record.body();
     const labelled = this.labelledQuantities(record.orderId);
     const complete = this.shippableItems(body).every(
@@ -639,14 +644,14 @@ export class ShipStationState {
     const previous = record.status;
     if (complete && record.status !== 'shipped') {
       record.status = 'shipped';
-      record.modifyDate = this.now();
+      record.modifyDate = now;
       body.shipDate = shipDate;
       record.doc = JSON.stringify(body);
       this.afterStatusChange(record, previous, false);
     } else if (!complete && record.status === 'shipped') {
       // A voided label puts the order back in the queue (as ShipStation's UI does).
       record.status = 'awaiting_shipment';
-      record.modifyDate = this.now();
+      record.modifyDate = now;
       this.held.delete(record.orderId);
     }
   }
@@ -659,7 +664,7 @@ export class ShipStationState {
     shipment.voided = true;
     shipment.voidDate = this.now();
     const record = this.orders.get(shipment.orderId);
-    if (record) this.updateShippedStatus(record, shipment.shipDate);
+    if (record) this.updateShippedStatus(record, shipment.shipDate, shipment.voidDate);
     return shipment;
   }
 

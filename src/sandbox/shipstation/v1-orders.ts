@@ -4,7 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { readJsonBody, type SandboxContext } from './context.js';
-import { badRequest, type ModelState, modelStateError, notFound, V1HttpError } from './errors.js';
+import {
+  badRequest,
+  type ModelState,
+  modelStateError,
+  NoRouteError,
+  notFound,
+  V1HttpError,
+} from './errors.js';
 import { bindObject, type JsonDoc, type ObjectSpec } from './json-binding.js';
 import { paginate, QueryReader, sortBy } from './list-query.js';
 import { ORDER_STATUSES, type OrderRecord, renderOrder } from './order-model.js';
@@ -47,10 +54,18 @@ function bindCommand(body: unknown, spec: ObjectSpec, parameter: string, require
   return doc;
 }
 
-function parseOrderId(text: string, url: string): number {
-  if (!/^\d+$/.test(text))
-    throw notFound(`No HTTP resource was found that matches the request URI '${url}'.`);
+/** `{orderId}` only matches a number (a route constraint): anything else is no route (405/404). */
+function parseOrderId(text: string): number {
+  if (!/^\d+$/.test(text)) throw new NoRouteError();
   return Number(text);
+}
+
+/**
+ * The `orderNumber` filter: starts-with, case-insensitive (SQL Server's default collation is
+ * case-insensitive; our inference, docs/decisions.md). Also used by shipments and fulfillments.
+ */
+export function orderNumberStartsWith(orderNumber: string, lowerCasePrefix: string): boolean {
+  return orderNumber.toLowerCase().startsWith(lowerCasePrefix);
 }
 
 export function registerOrderRoutes(app: FastifyInstance, ctx: SandboxContext): void {
@@ -135,7 +150,7 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: SandboxContext): 
     const orderEnd = q.date('orderDateEnd', 'end');
     const paymentStart = q.date('paymentDateStart', 'start');
     const paymentEnd = q.date('paymentDateEnd', 'end');
-    const orderNumber = q.string('orderNumber');
+    const orderNumber = q.string('orderNumber')?.toLowerCase();
     const status = q.oneOf('orderStatus', ORDER_STATUSES);
     const storeId = q.int('storeId');
     const country = q.string('customsCountryCode')?.toUpperCase();
@@ -159,7 +174,7 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: SandboxContext): 
       if (!o.active) continue;
       if (status !== undefined && o.status !== status) continue;
       if (storeId !== undefined && o.storeId !== storeId) continue;
-      if (orderNumber !== undefined && !o.orderNumber.startsWith(orderNumber)) continue;
+      if (orderNumber !== undefined && !orderNumberStartsWith(o.orderNumber, orderNumber)) continue;
       if (createStart !== undefined && o.createDate < createStart) continue;
       if (createEnd !== undefined && o.createDate > createEnd) continue;
       if (modifyStart !== undefined && o.modifyDate < modifyStart) continue;
@@ -202,14 +217,14 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: SandboxContext): 
   });
 
   app.get<{ Params: { orderId: string } }>('/orders/:orderId', async (request) => {
-    const orderId = parseOrderId(request.params.orderId, request.url);
+    const orderId = parseOrderId(request.params.orderId);
     const record = state.orders.get(orderId);
     if (!record) throw notFound(`Order ${orderId} was not found.`);
     return renderOrder(record, ctx.render);
   });
 
   app.delete<{ Params: { orderId: string } }>('/orders/:orderId', async (request) => {
-    const orderId = parseOrderId(request.params.orderId, request.url);
+    const orderId = parseOrderId(request.params.orderId);
     state.deleteOrder(orderId);
     return { success: true, message: 'The requested order has been deleted.' };
   });

@@ -10,6 +10,7 @@ import { paginate, QueryReader, sortBy } from './list-query.js';
 import { type OrderBody, renderAddress, renderItem, type StoredItem } from './order-model.js';
 import { formatDateOnly, formatDotNet7, formatMidnight7 } from './pacific-time.js';
 import type { FulfillmentRecord, ShipmentRecord, ShipStationState } from './state.js';
+import { orderNumberStartsWith } from './v1-orders.js';
 
 /** Parses order bodies once per response. */
 function bodyCache(state: ShipStationState): (orderId: number) => OrderBody {
@@ -133,7 +134,7 @@ export function registerShipmentRoutes(app: FastifyInstance, ctx: SandboxContext
     const q = new QueryReader(request.query as Record<string, string>, ctx.filterTimeRule);
     const recipientName = q.string('recipientName')?.toLowerCase();
     const recipientCountry = q.string('recipientCountryCode')?.toUpperCase();
-    const orderNumber = q.string('orderNumber');
+    const orderNumber = q.string('orderNumber')?.toLowerCase();
     const orderId = q.int('orderId');
     const carrierCode = q.string('carrierCode')?.toLowerCase();
     const serviceCode = q.string('serviceCode')?.toLowerCase();
@@ -183,7 +184,8 @@ export function registerShipmentRoutes(app: FastifyInstance, ctx: SandboxContext
       }
       const order = state.orders.get(s.orderId);
       if (storeId !== undefined && order?.storeId !== storeId) continue;
-      if (orderNumber !== undefined && !(order?.orderNumber ?? '').startsWith(orderNumber)) continue;
+      if (orderNumber !== undefined && !orderNumberStartsWith(order?.orderNumber ?? '', orderNumber))
+        continue;
       if (recipientName !== undefined && !shipToName(bodyOf(s.orderId)).includes(recipientName)) continue;
       if (recipientCountry !== undefined && shipToCountry(bodyOf(s.orderId)) !== recipientCountry) continue;
       matches.push(s);
@@ -215,7 +217,7 @@ export function registerShipmentRoutes(app: FastifyInstance, ctx: SandboxContext
     const q = new QueryReader(request.query as Record<string, string>, ctx.filterTimeRule);
     const fulfillmentId = q.int('fulfillmentId');
     const orderId = q.int('orderId');
-    const orderNumber = q.string('orderNumber');
+    const orderNumber = q.string('orderNumber')?.toLowerCase();
     const trackingNumber = q.string('trackingNumber');
     const recipientName = q.string('recipientName')?.toLowerCase();
     const createStart = q.date('createDateStart', 'start');
@@ -232,7 +234,7 @@ export function registerShipmentRoutes(app: FastifyInstance, ctx: SandboxContext
     for (const f of state.fulfillments.values()) {
       if (fulfillmentId !== undefined && f.fulfillmentId !== fulfillmentId) continue;
       if (orderId !== undefined && f.orderId !== orderId) continue;
-      if (orderNumber !== undefined && !f.orderNumber.startsWith(orderNumber)) continue;
+      if (orderNumber !== undefined && !orderNumberStartsWith(f.orderNumber, orderNumber)) continue;
       if (trackingNumber !== undefined && f.trackingNumber !== trackingNumber) continue;
       if (createStart !== undefined && f.createDate < createStart) continue;
       if (createEnd !== undefined && f.createDate > createEnd) continue;

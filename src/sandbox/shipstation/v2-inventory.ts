@@ -10,7 +10,8 @@
  * `new_condition`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { v2Error } from './errors.js';
+import { unsupportedMediaTypeMessage, v2Error } from './errors.js';
+import { bodyMediaType, isJsonMediaType } from './routing.js';
 
 export interface InventoryWarehouse {
   inventory_warehouse_id: string;
@@ -289,7 +290,11 @@ export class InventoryState {
   }
 }
 
-function v2Paged<T>(request: FastifyRequest, items: T[], defaultSize = 25) {
+/**
+ * One page of a V2 list. `links.*.href` are absolute URLs on `baseUrl` (the sandbox's own URL), as
+ * ShipEngine answers with its own host: a client that prepends its base URL to them breaks here too.
+ */
+function v2Paged<T>(request: FastifyRequest, items: T[], baseUrl: string, defaultSize = 25) {
   const q = request.query as Record<string, string>;
   const page = q.page === undefined ? 1 : Number(q.page);
   const size = q.page_size ?? q.limit;
@@ -313,7 +318,7 @@ function v2Paged<T>(request: FastifyRequest, items: T[], defaultSize = 25) {
     params.set('page', String(p));
     params.set('page_size', String(pageSize));
     params.delete('limit');
-    return { href: `${base}?${params.toString()}` };
+    return { href: `${baseUrl}${base}?${params.toString()}` };
   };
   const links: Record<string, { href: string }> = { first: href(1), last: href(pages) };
   if (page > 1) links.prev = href(page - 1);
@@ -323,6 +328,17 @@ function v2Paged<T>(request: FastifyRequest, items: T[], defaultSize = 25) {
 
 function jsonBody(request: FastifyRequest): Record<string, unknown> {
   const raw = request.body;
+  if (raw !== undefined && raw !== null && raw !== '') {
+    const mediaType = bodyMediaType(request);
+    if (!isJsonMediaType(mediaType)) {
+      throw v2Error(
+        415,
+        'validation',
+        'unspecified',
+        `${unsupportedMediaTypeMessage(mediaType)} Send application/json.`,
+      );
+    }
+  }
   let value: unknown = raw;
   if (typeof raw === 'string') {
     try {
@@ -339,7 +355,11 @@ function jsonBody(request: FastifyRequest): Record<string, unknown> {
 
 export { jsonBody as readV2JsonBody };
 
-export function registerV2InventoryRoutes(app: FastifyInstance, inventory: InventoryState): void {
+export function registerV2InventoryRoutes(
+  app: FastifyInstance,
+  inventory: InventoryState,
+  baseUrl: () => string,
+): void {
   app.get('/v2/inventory', async (request) => {
     const q = request.query as Record<string, string>;
     const groupBy = q.group_by;
@@ -358,7 +378,7 @@ export function registerV2InventoryRoutes(app: FastifyInstance, inventory: Inven
       locationId: q.inventory_location_id,
       groupBy,
     });
-    const paged = v2Paged(request, rows);
+    const paged = v2Paged(request, rows, baseUrl());
     return {
       inventory: paged.items,
       total: paged.total,
@@ -374,7 +394,7 @@ export function registerV2InventoryRoutes(app: FastifyInstance, inventory: Inven
   });
 
   app.get('/v2/inventory_warehouses', async (request) => {
-    const paged = v2Paged(request, [...inventory.warehouses.values()]);
+    const paged = v2Paged(request, [...inventory.warehouses.values()], baseUrl());
     return {
       inventory_warehouses: paged.items,
       total: paged.total,
@@ -428,7 +448,7 @@ export function registerV2InventoryRoutes(app: FastifyInstance, inventory: Inven
   });
 
   app.get('/v2/inventory_locations', async (request) => {
-    const paged = v2Paged(request, [...inventory.locations.values()]);
+    const paged = v2Paged(request, [...inventory.locations.values()], baseUrl());
     return {
       inventory_locations: paged.items,
       total: paged.total,

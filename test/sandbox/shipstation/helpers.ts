@@ -2,7 +2,7 @@
  * Helpers for the ShipStation sandbox contract tests: a started sandbox on a fake clock, small
  * HTTP callers for V1 (Basic auth) and V2 (API-Key), and a real webhook receiver on 127.0.0.1.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type ShipStationSandbox,
@@ -71,6 +71,49 @@ export function v2(sandbox: ShipStationSandbox, key = sandbox.v2ApiKey) {
       headers: { 'api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+}
+
+/**
+ * One request with exactly the given headers and raw body, through node:http (fetch would add a
+ * Content-Type, normalise the URL or fail when the server answers before the body is sent).
+ */
+export function rawRequest(
+  sandbox: ShipStationSandbox,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<CallResult> {
+  const url = new URL(sandbox.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method, path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            // not JSON; keep the text
+          }
+          const out = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
+          }
+          resolve({ status: res.statusCode ?? 0, headers: out, body: parsed, text });
+        });
+      },
+    );
+    // The server may answer (413) and close before the whole body is written.
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    req.end(body);
+  });
 }
 
 /** `/_sandbox/` calls (no auth). */
