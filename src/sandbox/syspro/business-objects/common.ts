@@ -1,7 +1,7 @@
 /** What every sandbox business object shares: its context, result, errors and output helpers. */
 import type { CompanyDatabase, Row, Table } from '../tables.js';
 import type { XNode } from '../xml.js';
-import { type Element, el, errorElement, padCount, padNumber } from '../xml.js';
+import { buildXmlOut, type Element, el, errorElement, group, padCount, padNumber } from '../xml.js';
 
 export interface SandboxQuirks {
   /** SORQRY `MOrderQty` as `1,234.000 EA` (S1 parser splits on a space and strips commas). */
@@ -85,6 +85,32 @@ export function transactionStatus(processed: number, invalid: number): Element {
   return {
     name: 'StatusOfItems',
     children: [el('ItemsProcessed', padCount(processed)), el('ItemsInvalid', padCount(invalid))],
+  };
+}
+
+/**
+ * The answer of a `Transaction/Post`, once every item is planned (checked, nothing changed yet):
+ * the valid items are applied unless `ValidateOnly`, or `ApplyIfEntireDocumentValid` with an
+ * invalid item; then one `<Item>` per plan (`item` builds its elements from what `apply` returned,
+ * undefined when not applied, and whether the document was applied) and `<StatusOfItems>`.
+ */
+export function answerPost<P extends { errors: ElementError[] }, R>(
+  plans: P[],
+  options: { root: string; version: string; validateOnly: boolean; entireDocument: boolean },
+  apply: (plan: P) => R,
+  item: (plan: P, index: number, result: R | undefined, documentApplied: boolean) => Element[],
+): BusinessObjectResult {
+  const invalid = plans.filter((plan) => plan.errors.length).length;
+  const applied = !options.validateOnly && !(options.entireDocument && invalid > 0);
+  const out: Element[] = plans.map((plan, index) => {
+    const result = applied && !plan.errors.length ? apply(plan) : undefined;
+    return group('Item', [...item(plan, index, result, applied), ...toErrorElements(plan.errors)]);
+  });
+  out.push(transactionStatus(plans.length - invalid, invalid));
+  return {
+    body: buildXmlOut({ name: options.root, version: options.version }, out),
+    outcome: invalid ? 'invalid' : 'ok',
+    validateOnly: options.validateOnly,
   };
 }
 

@@ -6,27 +6,8 @@
  */
 import { GEN_JNL_CTL_DEFAULTS, GEN_JNL_DETAIL_DEFAULTS, type Row } from '../tables.js';
 import { fitColumn } from '../text.js';
-import {
-  buildXmlOut,
-  child,
-  children,
-  type Element,
-  el,
-  flagOf,
-  group,
-  isSysproDate,
-  padCount,
-  parseSysproNumber,
-  textOf,
-} from '../xml.js';
-import {
-  type BusinessObject,
-  type ElementError,
-  ERRORS,
-  todayOf,
-  toErrorElements,
-  transactionStatus,
-} from './common.js';
+import { child, children, el, flagOf, isSysproDate, padCount, parseSysproNumber, textOf } from '../xml.js';
+import { answerPost, type BusinessObject, type ElementError, ERRORS, todayOf } from './common.js';
 
 export const gentjl: BusinessObject = {
   name: 'GENTJL',
@@ -147,26 +128,16 @@ export const gentjl: BusinessObject = {
         },
       });
     }
-    const invalid = plans.filter((plan) => plan.errors.length).length;
-    const apply = !validateOnly && !(entireDocument && invalid > 0);
-    const out: Element[] = [];
-    for (const [index, plan] of plans.entries()) {
-      const ctl = apply && !plan.errors.length ? plan.apply() : undefined;
-      out.push(
-        group('Item', [
-          el('ItemNumber', padCount(index + 1)),
-          el('Journal', ctl ? padCount(ctl.Journal as number) : ''),
-          el('JournalYear', ctl?.JnlYear ?? ''),
-          el('JournalPeriod', ctl ? String(ctl.JnlPeriod).padStart(2, '0') : ''),
-          ...toErrorElements(plan.errors),
-        ]),
-      );
-    }
-    out.push(transactionStatus(plans.length - invalid, invalid));
-    return {
-      body: buildXmlOut({ name: 'PostGlJournal', version: '8.0.005' }, out),
-      outcome: invalid ? 'invalid' : 'ok',
-      validateOnly,
-    };
+    return answerPost(
+      plans,
+      { root: 'PostGlJournal', version: '8.0.005', validateOnly, entireDocument },
+      (plan) => plan.apply(),
+      (_plan, index, ctl) => [
+        el('ItemNumber', padCount(index + 1)),
+        el('Journal', ctl ? padCount(ctl.Journal as number) : ''),
+        el('JournalYear', ctl?.JnlYear ?? ''),
+        el('JournalPeriod', ctl ? String(ctl.JnlPeriod).padStart(2, '0') : ''),
+      ],
+    );
   },
 };

@@ -12,27 +12,14 @@
 
 import { formatPaddedKey, MDN_DETAIL_DEFAULTS, MDN_MASTER_DEFAULTS, type Row } from '../tables.js';
 import { fitColumn } from '../text.js';
+import { child, children, el, flagOf, isSysproDate, padCount, parseSysproNumber, textOf } from '../xml.js';
 import {
-  buildXmlOut,
-  child,
-  children,
-  type Element,
-  el,
-  flagOf,
-  group,
-  isSysproDate,
-  padCount,
-  parseSysproNumber,
-  textOf,
-} from '../xml.js';
-import {
+  answerPost,
   type BusinessObject,
   type ElementError,
   ERRORS,
   findSalesOrder,
   todayOf,
-  toErrorElements,
-  transactionStatus,
 } from './common.js';
 
 const DISPATCHABLE = new Set(['1', '2', '3', '4', '8']);
@@ -223,27 +210,16 @@ export const sortdn: BusinessObject = {
       });
     }
 
-    const invalid = plans.filter((plan) => plan.errors.length).length;
-    const apply = !validateOnly && !(entireDocument && invalid > 0);
-    const out: Element[] = [];
-    for (const [index, plan] of plans.entries()) {
-      const ok = !plan.errors.length;
-      const number = apply && ok ? plan.apply() : '';
-      out.push(
-        group('Item', [
-          el('ItemNumber', padCount(index + 1)),
-          el('SalesOrder', plan.salesOrder),
-          el('DispatchNoteNumber', number),
-          el('Status', ok ? (apply ? 'Posted' : 'Valid') : 'Failed'),
-          ...toErrorElements(plan.errors),
-        ]),
-      );
-    }
-    out.push(transactionStatus(plans.length - invalid, invalid));
-    return {
-      body: buildXmlOut({ name: 'PostDispatchNotes', version: '8.0.009' }, out),
-      outcome: invalid ? 'invalid' : 'ok',
-      validateOnly,
-    };
+    return answerPost(
+      plans,
+      { root: 'PostDispatchNotes', version: '8.0.009', validateOnly, entireDocument },
+      (plan) => plan.apply(),
+      (plan, index, number, applied) => [
+        el('ItemNumber', padCount(index + 1)),
+        el('SalesOrder', plan.salesOrder),
+        el('DispatchNoteNumber', number ?? ''),
+        el('Status', plan.errors.length ? 'Failed' : applied ? 'Posted' : 'Valid'),
+      ],
+    );
   },
 };

@@ -4,26 +4,14 @@
  * `NewOrderStatus` one of 1 2 3 4 8 9 S; `OrderStatus`, when given, must equal the current one.
  * The XmlOut root and item layout are UNCONFIRMED (not in the reference).
  */
+import { child, children, type Element, el, flagOf, isSysproDate, padCount, textOf } from '../xml.js';
 import {
-  buildXmlOut,
-  child,
-  children,
-  type Element,
-  el,
-  flagOf,
-  group,
-  isSysproDate,
-  padCount,
-  textOf,
-} from '../xml.js';
-import {
+  answerPost,
   type BusinessObject,
   type ElementError,
   ERRORS,
   findSalesOrder,
   todayOf,
-  toErrorElements,
-  transactionStatus,
 } from './common.js';
 
 const FROM = new Set(['1', '2', '3', '4', '8', 'F', 'S']);
@@ -123,18 +111,11 @@ export const sortos: BusinessObject = {
         },
       });
     }
-    const invalid = plans.filter((p) => p.errors.length).length;
-    const apply = !validateOnly && !(entireDocument && invalid > 0);
-    const out: Element[] = [];
-    for (const plan of plans) {
-      if (apply && !plan.errors.length) plan.apply();
-      out.push(group('Item', [...plan.item, ...toErrorElements(plan.errors)]));
-    }
-    out.push(transactionStatus(plans.length - invalid, invalid));
-    return {
-      body: buildXmlOut({ name: 'PostSorOrderStatus', version: '8.0.003' }, out),
-      outcome: invalid ? 'invalid' : 'ok',
-      validateOnly,
-    };
+    return answerPost(
+      plans,
+      { root: 'PostSorOrderStatus', version: '8.0.003', validateOnly, entireDocument },
+      (plan) => plan.apply(),
+      (plan) => plan.item,
+    );
   },
 };
