@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger, redactDeep, redactUrl } from './logger.js';
+import { createLogger, redactCredentials, redactDeep } from './logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -75,15 +75,15 @@ describe('logger redaction', () => {
 
   it('removes credentials from URLs', () => {
     assert.equal(
-      redactUrl(
+      redactCredentials(
         'http://h/SYSPROWCFService/Rest/Logon?Operator=ADMIN&OperatorPassword=p%40ss&CompanyId=EDU1&CompanyPassword=x',
       ),
       'http://h/SYSPROWCFService/Rest/Logon?Operator=ADMIN&OperatorPassword=[redacted]&CompanyId=EDU1&CompanyPassword=[redacted]',
     );
-    assert.equal(redactUrl('postgres://user:pw@db:5432/x'), 'postgres://[redacted]@db:5432/x');
+    assert.equal(redactCredentials('postgres://user:pw@db:5432/x'), 'postgres://[redacted]@db:5432/x');
     // A live e.net session UserId is a bearer credential; OAuth-style parameters too.
     assert.equal(
-      redactUrl(
+      redactCredentials(
         'http://h/Rest/Query/Query?UserId=ABC123%20%20&BusinessObject=SORQRY&access_token=t&client_secret=s',
       ),
       'http://h/Rest/Query/Query?UserId=[redacted]&BusinessObject=SORQRY&access_token=[redacted]&client_secret=[redacted]',

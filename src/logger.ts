@@ -73,14 +73,19 @@ export function createLogger(
   );
 }
 
-/** Removes credentials from a URL (`user:pass@`, and query parameters named like secrets) for logs and errors. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/(\/\/)[^/@\s]+@/, '$1[redacted]@')
+/**
+ * Removes credentials from a URL or any text holding URLs or headers, for logs, errors and job
+ * errors: `user:pass@`, query parameters named like secrets (an e.net session `UserId` included)
+ * and `Basic`/`Bearer` tokens.
+ */
+export function redactCredentials(text: string): string {
+  return text
+    .replace(/(\/\/)[^/@\s]+@/g, '$1[redacted]@')
     .replace(
-      /([?&](?:password|pwd|apikey|api_key|secret|token|access_token|client_secret|CompanyPassword|OperatorPassword|UserId)=)[^&#]*/gi,
+      /([?&](?:password|pwd|apikey|api_key|secret|token|access_token|client_secret|CompanyPassword|OperatorPassword|UserId)=)[^&#\s]*/gi,
       '$1[redacted]',
-    );
+    )
+    .replace(/(Basic|Bearer)\s+[A-Za-z0-9+/=._-]+/g, '$1 [redacted]');
 }
 
 /**
@@ -94,7 +99,7 @@ export function redactUrl(url: string): string {
 export const SECRET_KEY =
   /^(?:.*passw(?:or)?ds?|.*pwd|.*passphrase|pass|auth|.*secrets?|.*tokens?|.*api[-_]?keys?|.*(?:master|private|secret|encryption|signing)[-_]?key|(?:proxy-)?authorization|(?:set-)?cookies?)$/i;
 
-/** A key whose string value is (or lists) URLs; those go through `redactUrl`. */
+/** A key whose string value is (or lists) URLs; those go through `redactCredentials`. */
 const URL_KEY = /^(?:.*(?:url|uri|href)s?|location|dsn|connection[-_]?string)$/i;
 
 const REDACTED = '[redacted]';
@@ -119,10 +124,10 @@ export function redactDeep<T>(value: T): T {
 type Memo = Map<object, unknown>;
 
 function walk(value: unknown, depth: number, urlish: boolean, memo: Memo): unknown {
-  if (typeof value === 'string') return urlish ? redactUrl(value) : value;
+  if (typeof value === 'string') return urlish ? redactCredentials(value) : value;
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof URL) {
-    const href = redactUrl(value.href);
+    const href = redactCredentials(value.href);
     return href === value.href ? value : href;
   }
   const isArray = Array.isArray(value);

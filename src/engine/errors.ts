@@ -11,6 +11,8 @@
  * - Anything else: retryable, so an unexpected failure still gets the cadence before it is dead.
  */
 
+import { redactCredentials } from '../logger.js';
+
 export interface ErrorOptions {
   cause?: unknown;
   /** Do not retry before this many ms (e.g. a 429's reset); the cadence delay applies if longer. */
@@ -127,7 +129,7 @@ export function describeError(err: unknown): string {
       break;
     }
   }
-  return maskCredentials(parts.join(' <- caused by ') || 'unknown error');
+  return redactCredentials(parts.join(' <- caused by ') || 'unknown error');
 }
 
 function safeJson(value: unknown): string {
@@ -136,11 +138,4 @@ function safeJson(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-function maskCredentials(text: string): string {
-  return text
-    .replace(/(\/\/)[^/@\s]+@/g, '$1[redacted]@')
-    .replace(/([?&](?:password|pwd|apikey|api_key|secret|token)=)[^&#\s]*/gi, '$1[redacted]')
-    .replace(/(Basic|Bearer)\s+[A-Za-z0-9+/=._-]+/g, '$1 [redacted]');
 }

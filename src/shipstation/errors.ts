@@ -4,7 +4,8 @@
  * message and the endpoint travel with it. Credentials never do: the endpoint is method + URL
  * (V1 credentials are in a header, never in the URL) and bodies are ShipStation's, not ours.
  */
-import { redactUrl } from '../logger.js';
+import { redactCredentials } from '../logger.js';
+import { networkErrorCode } from '../network-error.js';
 import type { V1ErrorBody, V2Error, V2ErrorBody } from './types.js';
 
 export type ShipStationErrorKind =
@@ -135,7 +136,7 @@ function describe(init: ShipStationErrorInit): string {
 
 /** `GET https://host/path?query` with credentials removed. */
 export function describeEndpoint(method: string, url: string): string {
-  return `${method.toUpperCase()} ${redactUrl(url)}`;
+  return `${method.toUpperCase()} ${redactCredentials(url)}`;
 }
 
 export function kindForStatus(status: number): ShipStationErrorKind {
@@ -238,17 +239,6 @@ const UNREACHABLE_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-function errorCode(error: unknown): string | undefined {
-  // fetch wraps the socket error: TypeError('fetch failed', { cause: { code } }), sometimes nested.
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && isRecord(current); depth++) {
-    const code = current.code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function errorText(error: unknown): string {
   const texts: string[] = [];
   let current: unknown = error;
@@ -264,7 +254,7 @@ export function kindForNetworkError(error: unknown): {
   kind: 'unreachable' | 'tls' | 'timeout' | 'network';
   detail: string;
 } {
-  const code = errorCode(error);
+  const code = networkErrorCode(error);
   const text = errorText(error);
   const detail = code ? `${code}${text ? ` (${text})` : ''}` : text || String(error);
   if (isRecord(error) && (error.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT')) {

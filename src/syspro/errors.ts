@@ -4,6 +4,8 @@
  * whether trying again later can help. Messages never contain a password or a session UserId.
  */
 
+import { networkErrorCode } from '../network-error.js';
+
 export type SysproErrorKind =
   /** e.net refused the operator's password. */
   | 'wrong-operator-password'
@@ -170,18 +172,6 @@ const UNREACHABLE_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const nested = (current as { errors?: unknown }).errors;
-    if (Array.isArray(nested) && nested.length > 0) current = nested[0];
-    else current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function isTlsCode(code: string): boolean {
   return (
     code.startsWith('ERR_TLS') ||
@@ -203,14 +193,18 @@ export function transportError(
   const name = (error as { name?: unknown } | undefined)?.name;
   const where = `${context.endpoint} on ${context.host}`;
   const details = { endpoint: context.endpoint, businessObject: context.businessObject, cause: error };
-  if (name === 'TimeoutError' || name === 'AbortError' || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    networkErrorCode(error) === 'UND_ERR_HEADERS_TIMEOUT'
+  ) {
     return new SysproError(
       'timeout',
       `SYSPRO ${where} did not answer within ${context.timeoutMs} ms: ${OPERATOR_ADVICE.timeout}`,
       details,
     );
   }
-  const code = errorCode(error) ?? 'unknown';
+  const code = networkErrorCode(error) ?? 'unknown';
   if (isTlsCode(code)) {
     return new SysproError('tls', `TLS to SYSPRO ${where} failed (${code}): ${OPERATOR_ADVICE.tls}`, details);
   }
