@@ -220,25 +220,10 @@ export interface V1ListOrdersQuery {
 
 // ---------- V1: shipments and fulfillments ----------
 
-export interface V1ShipmentItem {
+/** A shipment's item: an order item whose id and name may be null. */
+export interface V1ShipmentItem extends Omit<V1OrderItem, 'orderItemId' | 'name'> {
   orderItemId?: number | null;
-  lineItemKey?: string | null;
-  sku?: string | null;
   name?: string | null;
-  imageUrl?: string | null;
-  weight?: V1Weight | null;
-  quantity: number;
-  unitPrice?: number | null;
-  taxAmount?: number | null;
-  shippingAmount?: number | null;
-  warehouseLocation?: string | null;
-  options?: V1ItemOption[] | null;
-  productId?: number | null;
-  fulfillmentSku?: string | null;
-  adjustment?: boolean;
-  upc?: string | null;
-  createDate?: string;
-  modifyDate?: string;
 }
 
 export interface V1Shipment {

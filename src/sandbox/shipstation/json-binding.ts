@@ -83,23 +83,13 @@ export function bindValue(value: unknown, spec: FieldSpec, path: string, errors:
     case 'string':
       return String(value);
     case 'number': {
-      const n =
-        typeof value === 'number'
-          ? value
-          : typeof value === 'string' && value.trim() !== ''
-            ? Number(value)
-            : Number.NaN;
+      const n = jsonNumber(value);
       return Number.isFinite(n)
         ? n
         : fail(`Could not convert string to decimal: ${describe(value)}. Path '${path}'.`);
     }
     case 'int': {
-      const n =
-        typeof value === 'number'
-          ? value
-          : typeof value === 'string' && value.trim() !== ''
-            ? Number(value)
-            : Number.NaN;
+      const n = jsonNumber(value);
       return Number.isInteger(n)
         ? n
         : fail(`Could not convert to integer: ${describe(value)}. Path '${path}'.`);
@@ -129,4 +119,10 @@ export function bindObject(value: JsonDoc, spec: ObjectSpec, path: string, error
     if (bound !== undefined) out[name] = bound;
   }
   return out;
+}
+
+/** A number as Json.NET reads one: a JSON number or a numeric string; anything else is NaN. */
+function jsonNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 }

@@ -58,20 +58,24 @@ function readHeaders(value: unknown): Array<{ key: string; value: string }> {
   return value as Array<{ key: string; value: string }>;
 }
 
+/** A subscription's `url`: an absolute http(s) URL, or the V2 validation error. */
+function requireUrl(url: unknown): string {
+  if (typeof url === 'string' && /^https?:\/\/\S+$/i.test(url)) return url;
+  throw v2Error(
+    400,
+    'validation',
+    'field_value_required',
+    'url is required and must be an absolute http(s) URL.',
+    'url',
+  );
+}
+
 export function registerV2WebhookRoutes(app: FastifyInstance, hooks: V2Webhooks): void {
   app.get('/v2/environment/webhooks', async () => [...hooks.subscriptions.values()]);
 
   app.post('/v2/environment/webhooks', async (request, reply) => {
     const body = readV2JsonBody(request);
-    if (typeof body.url !== 'string' || !/^https?:\/\/\S+$/i.test(body.url)) {
-      throw v2Error(
-        400,
-        'validation',
-        'field_value_required',
-        'url is required and must be an absolute http(s) URL.',
-        'url',
-      );
-    }
+    const url = requireUrl(body.url);
     if (typeof body.event !== 'string' || !(V2_WEBHOOK_EVENTS as readonly string[]).includes(body.event)) {
       throw v2Error(
         400,
@@ -82,7 +86,7 @@ export function registerV2WebhookRoutes(app: FastifyInstance, hooks: V2Webhooks)
       );
     }
     const hook = hooks.add({
-      url: body.url,
+      url,
       event: body.event,
       name: typeof body.name === 'string' ? body.name : null,
       store_id: typeof body.store_id === 'number' ? body.store_id : null,
@@ -102,16 +106,8 @@ export function registerV2WebhookRoutes(app: FastifyInstance, hooks: V2Webhooks)
   app.put<{ Params: { id: string } }>('/v2/environment/webhooks/:id', async (request, reply) => {
     const hook = find(request.params.id);
     const body = readV2JsonBody(request);
-    if (typeof body.url !== 'string' || !/^https?:\/\/\S+$/i.test(body.url)) {
-      throw v2Error(
-        400,
-        'validation',
-        'field_value_required',
-        'url is required and must be an absolute http(s) URL.',
-        'url',
-      );
-    }
-    hook.url = body.url;
+    const url = requireUrl(body.url);
+    hook.url = url;
     if (body.headers !== undefined) hook.headers = readHeaders(body.headers);
     return reply.code(204).send();
   });
