@@ -5,8 +5,8 @@ import { stringify } from 'yaml';
 import { parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
-import type { FaultSpec } from '../../sandbox/shipstation/index.js';
-import type { SysproFaults } from '../../sandbox/syspro/index.js';
+import type { FaultSpec, ShipStationSandbox } from '../../sandbox/shipstation/index.js';
+import type { SysproFaults, SysproSandbox } from '../../sandbox/syspro/index.js';
 import { loadMasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openStore } from '../../store/open.js';
@@ -166,15 +166,11 @@ export function registerSandbox(program: Command, app: Program): void {
 }
 
 interface SandboxEndpoints {
-  shipstation: { url: string; apiKey: string; apiSecret: string; v2ApiKey: string };
-  syspro: {
-    enetUrl: string;
-    odataUrl: string;
-    operator: string;
-    operatorPassword: string;
-    company: string;
-    companyPassword: string;
-  };
+  shipstation: Pick<ShipStationSandbox, 'url' | 'apiKey' | 'apiSecret' | 'v2ApiKey'>;
+  syspro: Pick<
+    SysproSandbox,
+    'enetUrl' | 'odataUrl' | 'operator' | 'operatorPassword' | 'company' | 'companyPassword'
+  >;
 }
 
 /** The configuration document for a connection to the sandboxes (secret references only). */

@@ -10,8 +10,8 @@
  * `new_condition`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { unsupportedMediaTypeMessage, v2Error } from './errors.js';
-import { bodyMediaType, isJsonMediaType } from './routing.js';
+import { readV2JsonBody } from './context.js';
+import { v2Error } from './errors.js';
 
 export interface InventoryWarehouse {
   inventory_warehouse_id: string;
@@ -326,35 +326,6 @@ function v2Paged<T>(request: FastifyRequest, items: T[], baseUrl: string, defaul
   return { items: items.slice((page - 1) * pageSize, page * pageSize), total, page, pages, links };
 }
 
-function jsonBody(request: FastifyRequest): Record<string, unknown> {
-  const raw = request.body;
-  if (raw !== undefined && raw !== null && raw !== '') {
-    const mediaType = bodyMediaType(request);
-    if (!isJsonMediaType(mediaType)) {
-      throw v2Error(
-        415,
-        'validation',
-        'unspecified',
-        `${unsupportedMediaTypeMessage(mediaType)} Send application/json.`,
-      );
-    }
-  }
-  let value: unknown = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = raw.trim() === '' ? undefined : JSON.parse(raw);
-    } catch {
-      throw v2Error(400, 'validation', 'invalid_field_value', 'The request body is not valid JSON.');
-    }
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw v2Error(400, 'validation', 'field_value_required', 'A JSON object body is required.');
-  }
-  return value as Record<string, unknown>;
-}
-
-export { jsonBody as readV2JsonBody };
-
 export function registerV2InventoryRoutes(
   app: FastifyInstance,
   inventory: InventoryState,
@@ -389,7 +360,7 @@ export function registerV2InventoryRoutes(
   });
 
   app.post('/v2/inventory', async (request, reply) => {
-    inventory.apply(jsonBody(request));
+    inventory.apply(readV2JsonBody(request));
     return reply.code(204).send();
   });
 
@@ -405,7 +376,7 @@ export function registerV2InventoryRoutes(
   });
 
   app.post('/v2/inventory_warehouses', async (request) => {
-    const body = jsonBody(request);
+    const body = readV2JsonBody(request);
     if (typeof body.name !== 'string' || body.name === '') {
       throw v2Error(400, 'validation', 'field_value_required', 'name is required.', 'name');
     }
@@ -423,7 +394,7 @@ export function registerV2InventoryRoutes(
   );
   app.put<{ Params: { id: string } }>('/v2/inventory_warehouses/:id', async (request, reply) => {
     const w = warehouse(request.params.id);
-    const body = jsonBody(request);
+    const body = readV2JsonBody(request);
     if (typeof body.name !== 'string' || body.name === '') {
       throw v2Error(400, 'validation', 'field_value_required', 'name is required.', 'name');
     }
@@ -459,7 +430,7 @@ export function registerV2InventoryRoutes(
   });
 
   app.post('/v2/inventory_locations', async (request) => {
-    const body = jsonBody(request);
+    const body = readV2JsonBody(request);
     if (typeof body.name !== 'string' || body.name === '') {
       throw v2Error(400, 'validation', 'field_value_required', 'name is required.', 'name');
     }
@@ -487,7 +458,7 @@ export function registerV2InventoryRoutes(
   );
   app.put<{ Params: { id: string } }>('/v2/inventory_locations/:id', async (request, reply) => {
     const l = location(request.params.id);
-    const body = jsonBody(request);
+    const body = readV2JsonBody(request);
     if (typeof body.name !== 'string' || body.name === '') {
       throw v2Error(400, 'validation', 'field_value_required', 'name is required.', 'name');
     }

@@ -4,8 +4,8 @@
  * `/_sandbox/v2/webhooks/send` posts any signed payload for a receiver's tests.
  */
 import type { FastifyInstance } from 'fastify';
+import { readV2JsonBody } from './context.js';
 import { v2Error } from './errors.js';
-import { readV2JsonBody } from './v2-inventory.js';
 
 export const V2_WEBHOOK_EVENTS = [
   'batch',
