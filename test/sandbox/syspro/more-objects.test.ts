@@ -714,6 +714,27 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
         lines: [{ SalesOrderLine: 1, MOrderQty: 7, MShipQty: 5, MBackOrderQty: 2 }],
       });
     });
+    it('lines of one document share what is available: a raised line and an added line never allocate it twice', async () => {
+      leaveAvailable(stockC, 3);
+      const beforeC = await stockOf(stockC);
+      // Line 1 goes from 7 to 10 (3 more, all available); a new line for 3 more of the same stock
+      // finds nothing left and is back-ordered (AllocationAction F).
+      const out = await changeLines(
+        `${qtyLine(1, 10)}<StockLine><LineActionType>A</LineActionType><StockCode>${stockC}</StockCode>` +
+          '<Warehouse>FG</Warehouse><OrderQty>3</OrderQty><Price>1.00</Price></StockLine>',
+      );
+      assert.match(out, /quantity 3 placed on back order/);
+      assert.deepEqual(await stockOf(stockC), { ...beforeC, QtyAllocated: beforeC.QtyAllocated + 3 });
+      const state = await orderState();
+      assert.equal(state.status, '2');
+      assert.deepEqual(
+        state.lines.map((l) => [l.MShipQty, l.MBackOrderQty]),
+        [
+          [8, 2],
+          [0, 3],
+        ],
+      );
+    });
   });
 
   describe('latency faults (fake clock)', () => {

@@ -138,6 +138,8 @@ function planNewLine(
   params: ImportParameters,
   errors: ElementError[],
   warnings: string[],
+  /** Stock taken (or freed) by earlier lines of the same document, per InvWarehouse row; updated. */
+  pending: Map<Row, number>,
 ): NewLine | undefined {
   const kind = node.name;
   const lineErrors: ElementError[] = [];
@@ -188,7 +190,9 @@ function planNewLine(
       let backOrder = 0;
       const action = textOf(node, 'AllocationAction').toUpperCase() || params.allocationAction;
       if (warehouseRow) {
-        shipQty = allocatable(action, qty, Math.max(0, availableQty(warehouseRow)));
+        const available = availableQty(warehouseRow) - (pending.get(warehouseRow) ?? 0);
+        shipQty = allocatable(action, qty, Math.max(0, available));
+        pending.set(warehouseRow, (pending.get(warehouseRow) ?? 0) + shipQty);
         backOrder = qty - shipQty;
         if (backOrder > 0)
           warnings.push(`Stock code '${stockCode}' quantity ${backOrder} placed on back order`);
@@ -353,8 +357,9 @@ function planAdd(
     }
   }
   const lines: NewLine[] = [];
+  const pending = new Map<Row, number>();
   for (const node of details?.children ?? []) {
-    const line = planNewLine(ctx, node, warehouse, params, errors, warnings);
+    const line = planNewLine(ctx, node, warehouse, params, errors, warnings, pending);
     if (line) lines.push(line);
   }
   if (!lines.some((l) => l.row.LineType === '1' || l.row.LineType === '7') && !errors.length) {
@@ -493,7 +498,8 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
   for (const node of details?.children ?? []) {
     const action = textOf(node, 'LineActionType').toUpperCase() || 'A';
     if (action === 'A') {
-      const line = planNewLine(ctx, node, (order?.Warehouse as string) || 'FG', params, errors, warnings);
+      const warehouse = (order?.Warehouse as string) || 'FG';
+      const line = planNewLine(ctx, node, warehouse, params, errors, warnings, pending);
       if (line) added.push(line);
       continue;
     }
