@@ -301,27 +301,37 @@ export class Worker {
 
   async #record(kind: string, jobs: Job[], outcomes: JobOutcome[]): Promise<void> {
     const now = this.#clock.now();
-    const completions: Completion[] = [];
-    const completed: Job[] = [];
+    const plain: Array<[Job, Completion]> = [];
+    const withRecord: Array<[Job, Completion]> = [];
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job;
       const outcome = outcomes[i] as JobOutcome;
-      if (outcome.ok) {
-        completions.push({ id: job.id, result: outcome.result, record: outcome.record });
-        completed.push(job);
-      } else {
-        await this.#fail(kind, job, outcome.error, now);
+      if (!outcome.ok) await this.#fail(kind, job, outcome.error, now);
+      else {
+        const completion = { id: job.id, result: outcome.result, record: outcome.record };
+        (outcome.record ? withRecord : plain).push([job, completion]);
       }
     }
+    // One transaction for the plain completions; one per job with record writes, so that a record
+    // that fails undoes only its own job and not the batch mates whose outside writes happened.
+    await this.#complete(kind, plain, now);
+    for (const entry of withRecord) await this.#complete(kind, [entry], now);
+  }
+
+  async #complete(kind: string, entries: Array<[Job, Completion]>, now: number): Promise<void> {
+    if (entries.length === 0) return;
     try {
-      await completeJobs(this.#store, this.id, completions, now);
+      await completeJobs(
+        this.#store,
+        this.id,
+        entries.map(([, completion]) => completion),
+        now,
+      );
     } catch (err) {
-      // Nothing of the completion was committed (its `record` writes included): the jobs fail and
-      // retry on their cadence, visible with the reason, rather than count as done without them.
-      const error = new RetryableError(`the job's outcome could not be recorded: ${describeError(err)}`, {
-        cause: err,
-      });
-      for (const job of completed) await this.#fail(kind, job, error, now);
+      // Nothing of it was committed (the record writes included): the jobs fail and retry on their
+      // cadence, visible with the reason, rather than count as done without them.
+      const error = new RetryableError(`the job's outcome could not be recorded: ${describeError(err)}`);
+      for (const [job] of entries) await this.#fail(kind, job, error, now);
     }
   }
 

@@ -391,6 +391,61 @@ forEachDialect('worker', (ctx) => {
     );
   });
 
+  it("one job's failing record writes do not undo its batch mates", async () => {
+    await ctx.store.db.deleteFrom('audit').execute();
+    const clock = new FakeClock();
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      handlers: [
+        {
+          kind: 'shipments.writeback',
+          batchSize: 10,
+          run: async (jobs) =>
+            jobs.map((job) => ({
+              ok: true as const,
+              record: async (db: Parameters<NonNullable<Completion['record']>>[0]) => {
+                const shipmentId = (job.payload as { shipmentId: number }).shipmentId;
+                await appendAudit(db, {
+                  connection: job.connection,
+                  flow: 'shipments',
+                  entityType: 'shipment',
+                  entityKey: String(shipmentId),
+                  action: 'dispatch-note',
+                  outcome: 'ok',
+                  jobId: job.id,
+                  at: clock.now(),
+                });
+                if (shipmentId === 2) throw new Error('link row refused');
+              },
+            })),
+        },
+      ],
+    });
+    const ids = [];
+    for (const shipmentId of [1, 2, 3]) {
+      ids.push(
+        (
+          await enqueueJob(
+            ctx.store,
+            { kind: 'shipments.writeback', connection: 'a', payload: { shipmentId } },
+            clock.now(),
+          )
+        ).id,
+      );
+    }
+    assert.equal(await worker.runUntilIdle(), 3);
+    const states = [];
+    for (const id of ids) states.push((await getJob(ctx.store, id))!.state);
+    assert.deepEqual(states, ['succeeded', 'queued', 'succeeded']);
+    assert.match(
+      (await getJob(ctx.store, ids[1]!))!.lastError!,
+      /outcome could not be recorded: .*link row refused/,
+    );
+    assert.deepEqual((await listAudit(ctx.store.db)).map((r) => r.entity_key).sort(), ['1', '3']);
+  });
+
   it('a completion whose lease was lost does not run its record writes', async () => {
     const { id } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, Date.now());
     await claimJobs(ctx.store, { kind: 'fast', limit: 1, owner: 'w-new', leaseMs: 60_000, now: Date.now() });
