@@ -25,13 +25,14 @@ describe('applyEnvOverrides', () => {
       {},
       {
         ML_CONNECTOR_MASTER_KEY: 'x',
-        ML_CONNECTOR_MASTER_KEY_FILE: 'y',
         ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: 'z',
         ML_CONNECTOR_CONFIG: 'f.yaml',
         OTHER: '1',
       },
     );
     assert.deepEqual(out, {});
+    // The key *file* is a config path like any other.
+    assert.deepEqual(applyEnvOverrides({}, { ML_CONNECTOR_MASTER_KEY_FILE: 'y' }), { masterKeyFile: 'y' });
   });
 
   it('does not change the object it was given', () => {

@@ -11,12 +11,13 @@
  *   ML_CONNECTOR_LOG__LEVEL=debug                        → log.level
  *
  * A few names are not config paths and are left alone: `ML_CONNECTOR_CONFIG` (the file),
- * `ML_CONNECTOR_MASTER_KEY`, `ML_CONNECTOR_MASTER_KEY_FILE` and `ML_CONNECTOR_SECRET_*`.
+ * `ML_CONNECTOR_MASTER_KEY` and `ML_CONNECTOR_SECRET_*`. (`ML_CONNECTOR_MASTER_KEY_FILE` is the
+ * config path `masterKeyFile`.)
  */
 import { parse as parseYamlScalar } from 'yaml';
 
 const PREFIX = 'ML_CONNECTOR_';
-const RESERVED = /^ML_CONNECTOR_(CONFIG|MASTER_KEY|MASTER_KEY_FILE|SECRET_.*)$/;
+const RESERVED = /^ML_CONNECTOR_(CONFIG|MASTER_KEY|SECRET_.*)$/;
 
 type Json = Record<string, unknown>;
 
