@@ -3,8 +3,9 @@
  * Any problem becomes one `UserError` whose message names each bad field and what was expected.
  *
  * Relative paths in the configuration (`store.url` of `sqlite:` and `masterKeyFile`) are relative
- * to the directory of the file they come from, so the connector finds its database and key
- * wherever it is started from; with no file, to the working directory.
+ * to the directory of the file they come from (or whose defaults they are), so the connector finds
+ * its database and key wherever it is started from. Set by an environment variable, or with no
+ * file, they are relative to the working directory.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -63,20 +64,20 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
 
   const config = parseConfig(applyEnvOverrides(raw, env), readFile ?? file);
-  return { config: readFile ? resolvePaths(config, dirname(readFile)) : config, file: readFile };
+  return { config: readFile ? resolvePaths(config, dirname(readFile), env) : config, file: readFile };
 }
 
-function resolvePaths(config: Config, base: string): Config {
+function resolvePaths(config: Config, base: string, env: NodeJS.ProcessEnv): Config {
+  // What the environment set stays relative to the working directory.
+  const fromEnv = applyEnvOverrides({}, env) as { store?: { url?: unknown }; masterKeyFile?: unknown };
   const anchor = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
   const url = config.store.url;
   const sqlitePath = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : undefined;
+  const anchorUrl = sqlitePath !== undefined && sqlitePath !== ':memory:' && fromEnv.store?.url === undefined;
   return {
     ...config,
-    store: {
-      ...config.store,
-      url: sqlitePath === undefined || sqlitePath === ':memory:' ? url : `sqlite:${anchor(sqlitePath)}`,
-    },
-    masterKeyFile: anchor(config.masterKeyFile),
+    store: { ...config.store, url: anchorUrl ? `sqlite:${anchor(sqlitePath)}` : url },
+    masterKeyFile: fromEnv.masterKeyFile === undefined ? anchor(config.masterKeyFile) : config.masterKeyFile,
   };
 }
 

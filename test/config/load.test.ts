@@ -73,6 +73,13 @@ describe('loadConfig', () => {
       env: {},
     }).config;
     assert.equal(pg.store.url, 'postgres://u@db:5432/mlc');
+    // A path set through the environment is relative to where the command runs, as a shell user expects.
+    const fromEnv = loadConfig({
+      file,
+      env: { ML_CONNECTOR_STORE__URL: 'sqlite:./other.db', ML_CONNECTOR_MASTER_KEY_FILE: 'keys/k' },
+    }).config;
+    assert.equal(fromEnv.store.url, 'sqlite:./other.db');
+    assert.equal(fromEnv.masterKeyFile, 'keys/k');
   });
 
   it('uses defaults when the implicit file does not exist, but not for an explicit one', () => {
