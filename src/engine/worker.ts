@@ -2,9 +2,9 @@
  * The worker: claims due jobs of the kinds it has handlers for, runs them, and records the outcome
  * (complete, retry later, or dead) with an attempt row each time. Per kind, up to `concurrency`
  * batches run at once. While jobs run, a heartbeat extends their leases; a sweep puts back the
- * jobs of processes that died (their leases expired) and, with a retention set, deletes old finished
- * jobs. `stop()` stops claiming, lets running jobs finish within a timeout, then gives back
- * (releases) what is still running.
+ * jobs of processes that died (their leases expired); with a retention set, a purge loop deletes
+ * old finished jobs. `stop()` stops claiming, lets running jobs finish within a timeout, then gives
+ * back (releases) what is still running.
  *
  * Tests drive it with `runUntilIdle()` and a fake clock: it runs every due job and returns, no
  * waiting. Production calls `start()` (and `stopOnSignals` for SIGTERM/SIGINT).
@@ -44,7 +44,8 @@ export interface WorkerOptions {
   sweepMs?: number;
   /**
    * Retention (`config.retention.finishedJobs`): succeeded and cancelled jobs older than this are
-   * deleted by the sweep, at most once per `purgeEveryMs` (default 1 h). Unset or 0: kept for ever.
+   * deleted by a purge loop of their own, at start and then every `purgeEveryMs` (default 1 h), so a
+   * large backlog never delays the lease sweep. Unset or 0: kept for ever.
    */
   retainFinishedMs?: number;
   purgeEveryMs?: number;
@@ -77,7 +78,6 @@ export class Worker {
   readonly #sweepMs: number;
   readonly #retainFinishedMs: number;
   readonly #purgeEveryMs: number;
-  #lastPurgeAt: number | undefined;
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #running = new Set<RunningBatch>();
@@ -137,6 +137,7 @@ export class Worker {
     this.#started = true;
     for (const handler of this.#handlers.values()) this.#loops.push(this.#claimLoop(handler));
     this.#loops.push(this.#heartbeatLoop(), this.#sweepLoop());
+    if (this.#retainFinishedMs > 0) this.#loops.push(this.#purgeLoop());
     this.#log.info({ worker: this.id, kinds: [...this.#handlers.keys()] }, 'worker started');
   }
 
@@ -399,7 +400,6 @@ export class Worker {
       } catch (err) {
         this.#log.error({ worker: this.id, err: describeError(err) }, 'lease sweep failed');
       }
-      await this.#purgeIfDue();
       try {
         await this.#clock.sleep(this.#sweepMs, signal);
       } catch {
@@ -408,18 +408,23 @@ export class Worker {
     }
   }
 
-  /** Retention: deletes old finished jobs when a purge is due (every process may; it is idempotent). */
-  async #purgeIfDue(): Promise<void> {
-    if (this.#retainFinishedMs <= 0) return;
-    const now = this.#clock.now();
-    if (this.#lastPurgeAt !== undefined && now - this.#lastPurgeAt < this.#purgeEveryMs) return;
-    this.#lastPurgeAt = now;
-    try {
-      const purged = await purgeFinishedJobs(this.#store, { finishedBefore: now - this.#retainFinishedMs });
-      if (purged > 0)
-        this.#log.info({ worker: this.id, jobs: purged }, 'purged finished jobs past retention');
-    } catch (err) {
-      this.#log.error({ worker: this.id, err: describeError(err) }, 'purge of finished jobs failed');
+  /** Retention: deletes old finished jobs now and every purge interval (any process may; idempotent). */
+  async #purgeLoop(): Promise<void> {
+    const signal = this.#backgroundStop.signal;
+    while (!signal.aborted) {
+      try {
+        const finishedBefore = this.#clock.now() - this.#retainFinishedMs;
+        const purged = await purgeFinishedJobs(this.#store, { finishedBefore });
+        if (purged > 0)
+          this.#log.info({ worker: this.id, jobs: purged }, 'purged finished jobs past retention');
+      } catch (err) {
+        this.#log.error({ worker: this.id, err: describeError(err) }, 'purge of finished jobs failed');
+      }
+      try {
+        await this.#clock.sleep(this.#purgeEveryMs, signal);
+      } catch {
+        break;
+      }
     }
   }
 }
