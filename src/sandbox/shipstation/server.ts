@@ -356,7 +356,6 @@ export async function startShipStationSandbox(
 
   /** Sends a Fastify error in the shape of the API the request was for. */
   const sendFrameworkError = (
-    request: FastifyRequest,
     reply: FastifyReply,
     api: 'v1' | 'v2' | 'sandbox',
     failure: { status: number; message: string },
@@ -368,7 +367,7 @@ export async function startShipStationSandbox(
         failure.status === 413
           ? 'The request body is too large.'
           : failure.status === 415
-            ? `${unsupportedMediaTypeMessage(String(request.headers['content-type'] ?? DEFAULT_BODY_MEDIA_TYPE))} Send application/json.`
+            ? `${failure.message} Send application/json.`
             : failure.message;
       return reply
         .code(failure.status)
@@ -404,7 +403,7 @@ export async function startShipStationSandbox(
       const api = apiOf(request.url);
       if (api !== 'sandbox' && !admit(request, reply, api)) return;
       const failure = frameworkError(error, request) ?? { status: 400, message: 'The request is invalid.' };
-      sendFrameworkError(request, reply, api, failure);
+      sendFrameworkError(reply, api, failure);
     },
   });
 
@@ -546,7 +545,7 @@ export async function startShipStationSandbox(
     const framework = frameworkError(error, request);
     if (framework) {
       if (framework.status >= 500) request.log.error({ err: error }, 'shipstation sandbox error');
-      return sendFrameworkError(request, reply, api, framework);
+      return sendFrameworkError(reply, api, framework);
     }
     const status =
       error instanceof SandboxRuleError

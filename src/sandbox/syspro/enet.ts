@@ -95,21 +95,8 @@ export function handleEnet(
       return logon(state, params);
     case 'logoff': {
       const userId = params.get('userid');
-      const record = (text: string, outcome: SysproCall['outcome'], operator = '') => {
-        state.calls.record({
-          at: state.now(),
-          method: 'Logoff',
-          businessObject: '',
-          operator,
-          userId: (userId ?? '').trim(),
-          xmlParameters: '',
-          xmlIn: '',
-          response: text,
-          outcome,
-          validateOnly: false,
-        });
-        return { status: 200 as const, text };
-      };
+      const record = (text: string, outcome: SysproCall['outcome'], operator = '') =>
+        sessionReply(state, text, { method: 'Logoff', operator, userId: (userId ?? '').trim(), outcome });
       if (userId === undefined) return record(missing('UserId'), 'error');
       const session = state.sessions.use(userId);
       if (!session.ok) return record(session.error, 'error');
@@ -141,27 +128,39 @@ export function handleEnet(
   return businessObjectCall(state, method, route, params);
 }
 
+/** Records a Logon or Logoff (no business object, no XML) in the call log and answers `text`. */
+function sessionReply(
+  state: EnetState,
+  text: string,
+  call: Pick<SysproCall, 'method' | 'operator' | 'userId' | 'outcome'> & { response?: string },
+): EnetReply {
+  state.calls.record({
+    at: state.now(),
+    businessObject: '',
+    xmlParameters: '',
+    xmlIn: '',
+    validateOnly: false,
+    response: text,
+    ...call,
+  });
+  return { status: 200, text };
+}
+
 function logon(state: EnetState, params: EnetParams): EnetReply {
   for (const name of ['Operator', 'OperatorPassword', 'CompanyId', 'CompanyPassword']) {
     if (!params.has(name.toLowerCase())) return { status: 200, text: missing(name) };
   }
   const code = (params.get('operator') ?? '').trim().toUpperCase();
   const operator = state.operators.get(code);
-  const record = (text: string, outcome: SysproCall['outcome']) => {
-    state.calls.record({
-      at: state.now(),
+  const record = (text: string, outcome: SysproCall['outcome']) =>
+    sessionReply(state, text, {
       method: 'Logon',
-      businessObject: '',
       operator: code,
       userId: outcome === 'ok' ? text.trim() : '',
-      xmlParameters: '',
-      xmlIn: '',
+      // The new UserId is the session credential: the log names the session, not the answer.
       response: outcome === 'ok' ? '(UserId)' : text,
       outcome,
-      validateOnly: false,
     });
-    return { status: 200 as const, text };
-  };
   // Texts other than "Invalid operator password" are invented (UNCONFIRMED).
   if (!operator) return record(`ERROR: Operator '${code}' not found`, 'error');
   if (params.get('operatorpassword') !== operator.password)

@@ -46,7 +46,7 @@ export function toJob(row: JobRow): Job {
     createdAt: Number(row.created_at),
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
     replays: Number(row.replays),
-    lostLeases: Number(row.lost_leases ?? 0),
+    lostLeases: Number(row.lost_leases),
   };
 }
 

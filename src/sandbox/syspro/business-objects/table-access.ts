@@ -174,9 +174,7 @@ export const comfch: BusinessObject = {
     let row: Row | undefined;
     if (keyColumns.length === 1) row = table.get(keyText.trim());
     else if (keyColumns.length === 2 && KEY_WIDTHS[keyColumns[0] as string]) {
-      const width = KEY_WIDTHS[keyColumns[0] as string] as number;
-      const first = keyText.slice(0, width).trim();
-      const second = keyText.slice(width).trim();
+      const [first = '', second = ''] = splitBrowseKey(table, keyText);
       const secondColumn = columnOf(table, keyColumns[1] as string);
       row = table.get(first, secondColumn.type === 'string' ? second : Number(second));
     } else throw new EnetError(`Fetch on table '${table.name}' is not supported by the sandbox`);
