@@ -285,6 +285,21 @@ describe('ml-connector run on SQLite', () => {
   });
 });
 
+describe('ml-connector run: a store it cannot reach', () => {
+  it('is one line naming the store (password masked) and a non-zero exit', async () => {
+    const dir = freshDir();
+    const run = spawnRun(writeConfig(dir, { store: { url: 'postgres://u:pg-secret-pw@127.0.0.1:1/x' } }), {
+      cwd: dir,
+    });
+    assert.notEqual(await run.exited, 0);
+    assert.match(
+      run.stderr().trim(),
+      /^Error: Cannot prepare the store postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: connect ECONNREFUSED[^\n]*$/,
+    );
+    assert.ok(!run.stderr().includes('pg-secret-pw'));
+  });
+});
+
 describe('ml-connector run: jobs running at SIGTERM', () => {
   async function withQueuedSleep(dir: string, ms: number): Promise<number> {
     const store = sqliteStore(dir);

@@ -76,7 +76,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let stopping = false;
   try {
     store = openStore(config.store.url);
-    const migrated = await migrateToLatest(store);
+    const migrated = await migrateToLatest(store).catch((err: Error) => {
+      throw new UserError(
+        `Cannot prepare the store ${store?.displayUrl}: ${redactCredentials(String(err.message ?? err))}. Check store.url and that the database is up (\`ml-connector migrate\` shows the same error).`,
+      );
+    });
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
 
     let masterKey: MasterKey | undefined;
