@@ -138,8 +138,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'ml-connector run started',
     );
 
-    const openStore_ = store;
-    const openHttp = http;
+    // Narrowed for the closure (both are set by now).
+    const started = { store, http };
     let stopped: Promise<void> | undefined;
     return {
       address,
@@ -150,8 +150,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           logger.info({ timeoutMs }, 'stopping: no new jobs; running jobs get the timeout to finish');
           await scheduler.stop();
           await worker.stop(timeoutMs);
-          await openHttp.close();
-          await openStore_.close();
+          await started.http.close();
+          await started.store.close();
           lock?.release();
           logger.info('ml-connector run stopped');
         })();
