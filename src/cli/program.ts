@@ -10,6 +10,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPing } from './commands/ping.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { type CommandContext, createContext } from './context.js';
 
@@ -32,6 +33,7 @@ type Registrar = (program: Command, app: Program) => void;
 
 /** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
 const COMMANDS: Registrar[] = [
+  registerRun,
   registerSandbox,
   registerPing,
   registerMigrate,

@@ -86,6 +86,11 @@ export const sysproSchema = z.strictObject({
   writeback: z.enum(['dispatch-note', 'order-update']).default('dispatch-note'),
   /** Run every SYSPRO write with ValidateOnly=Y (a dry run). */
   validateOnly: z.boolean().default(false),
+  /**
+   * Allow `http://` e.net/OData URLs to a host other than loopback (the operator and company
+   * passwords then cross the network in clear). `run` refuses them unless this is true.
+   */
+  allowInsecureHttp: z.boolean().default(false),
 });
 
 export const shipstationSchema = z.strictObject({
@@ -172,12 +177,18 @@ export const configSchema = z
       .prefault({}),
     http: z
       .strictObject({
-        host: z.string().default('127.0.0.1'),
+        /** Address the HTTP server (health, webhooks, dashboard) listens on; loopback by default. */
+        host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         /** The URL ShipStation reaches this service at (for webhook subscriptions). */
         publicUrl: httpUrl.optional(),
       })
       .prefault({}),
+    /**
+     * On SIGTERM/SIGINT, how long `run` lets running jobs finish before it gives them back
+     * (queued again) and exits.
+     */
+    shutdownTimeout: duration.default(30_000),
     /** Key file used when `ML_CONNECTOR_MASTER_KEY` is not set; created with mode 0600 on first use. */
     masterKeyFile: z.string().default('./data/master.key'),
     log: z

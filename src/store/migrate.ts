@@ -11,7 +11,7 @@ export interface MigrateResult {
   alreadyApplied: number;
 }
 
-export async function migrateToLatest(store: Store): Promise<MigrateResult> {
+function migratorFor(store: Store): Migrator {
   const db = store.db as unknown as Kysely<unknown>;
   const provider = {
     async getMigrations(): Promise<Record<string, Migration>> {
@@ -23,7 +23,18 @@ export async function migrateToLatest(store: Store): Promise<MigrateResult> {
       );
     },
   };
-  const migrator = new Migrator({ db, provider });
+  return new Migrator({ db, provider });
+}
+
+/** Names of the migrations this code has that the store has not applied yet (for `/readyz`). */
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  return (await migratorFor(store).getMigrations())
+    .filter((m) => m.executedAt === undefined)
+    .map((m) => m.name);
+}
+
+export async function migrateToLatest(store: Store): Promise<MigrateResult> {
+  const migrator = migratorFor(store);
   const before = (await migrator.getMigrations()).filter((m) => m.executedAt !== undefined).length;
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

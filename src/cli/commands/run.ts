@@ -1,0 +1,276 @@
+/**
+ * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
+ * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`; the webhook
+ * receiver and the dashboard join it) until SIGTERM or SIGINT.
+ *
+ * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
+ * per SQLite file; PostgreSQL needs none) → open and migrate the store → handlers from
+ * `sync/handlers.ts` → schedules for the polls that have a handler → listen → start the worker and
+ * the scheduler → one start line in the log. A fatal start error (bad config, lock held, port in
+ * use) is one line on stderr and a non-zero exit.
+ *
+ * Stop (first signal): `/readyz` turns 503, the scheduler stops, the worker stops claiming and lets
+ * running jobs finish within `shutdownTimeout` (what outlasts it is released, queued again), the
+ * HTTP server closes, the store closes, the lock is given back, exit 0. A second signal exits 1 at
+ * once. Logs are pino JSON lines on stdout at `log.level`, secrets redacted.
+ */
+import type { Command } from 'commander';
+import pino from 'pino';
+import { type Clock, systemClock } from '../../clock.js';
+import { UserError } from '../../config/errors.js';
+import type { Config, ConnectionConfig } from '../../config/schema.js';
+import type { JobHandler } from '../../engine/handler.js';
+import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
+import { Worker } from '../../engine/worker.js';
+import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
+import { createLogger, type Logger, redactCredentials } from '../../logger.js';
+import type { ScheduleSpec } from '../../store/jobs/schedules.js';
+import { loadMasterKey, type MasterKey } from '../../store/master-key.js';
+import { migrateToLatest } from '../../store/migrate.js';
+import { openStore, type Store } from '../../store/open.js';
+import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
+import type { Program } from '../program.js';
+import { acquireRunLock, type RunLock } from '../run-lock.js';
+
+export function registerRun(program: Command, app: Program): void {
+  program
+    .command('run')
+    .description(
+      'run the service: migrations, scheduler, worker and HTTP server (/healthz, /readyz) until SIGTERM/SIGINT',
+    )
+    .action(async () => {
+      const { config } = app.context();
+      const logger = createLogger({ level: config.log.level }, pino.destination({ dest: 1, sync: true }));
+      const service = await startService({ config, env: app.env, logger });
+      await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger });
+    });
+}
+
+export interface ServiceOptions {
+  config: Config;
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+  clock?: Clock;
+  /** The job handlers (default `jobHandlers` of `sync/handlers.ts`; tests pass their own). */
+  handlers?: (context: HandlerContext) => JobHandler[];
+}
+
+export interface Service {
+  /** Where the HTTP server listens, e.g. `http://127.0.0.1:8080`. */
+  address: string;
+  worker: Worker;
+  /** Graceful stop (idempotent): see the file comment. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config, logger } = options;
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  refuseInsecureSysproUrls(config.connections);
+
+  const sqlitePath = sqliteFile(config.store.url);
+  const lock: RunLock | undefined = sqlitePath ? acquireRunLock(sqlitePath) : undefined;
+  let store: Store | undefined;
+  let http: HttpServer | undefined;
+  let stopping = false;
+  try {
+    store = openStore(config.store.url);
+    const migrated = await migrateToLatest(store).catch((err: Error) => {
+      throw new UserError(
+        `Cannot prepare the store ${store?.displayUrl}: ${redactCredentials(String(err.message ?? err))}. Check store.url and that the database is up (\`ml-connector migrate\` shows the same error).`,
+      );
+    });
+    if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
+
+    let masterKey: MasterKey | undefined;
+    const context: HandlerContext = {
+      config,
+      store,
+      masterKey: () => {
+        masterKey ??= loadMasterKey({ env, file: config.masterKeyFile, create: false });
+        return masterKey;
+      },
+      env,
+      clock,
+      logger,
+    };
+    const handlers = (options.handlers ?? jobHandlers)(context);
+    const kinds = new Set(handlers.map((h) => h.kind));
+    const worker = new Worker({
+      store,
+      handlers,
+      retry: config.retry,
+      clock,
+      logger,
+      retainFinishedMs: config.retention.finishedJobs,
+    });
+    const polls = scheduledPolls(config.connections, kinds);
+    const scheduler = new Scheduler({
+      store,
+      clock,
+      logger,
+      onEnqueued: (enqueued) => {
+        for (const kind of new Set(enqueued.map((p) => p.kind))) worker.notify(kind);
+      },
+    });
+    await scheduler.syncFromConfig(polls.connections);
+
+    http = createHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      logger,
+      readiness: storeReadiness(store, () => stopping),
+    });
+    const address = await http.listen();
+    worker.start();
+    scheduler.start();
+    logger.info(
+      {
+        connections: config.connections.map((c) => c.name),
+        store: store.displayUrl,
+        http: address,
+        handlers: [...kinds],
+        polls: polls.scheduled.map((p) => `${p.connection}:${p.kind}`),
+        pollsWithoutHandler: polls.unhandled.map((p) => `${p.connection}:${p.kind}`),
+        shutdownTimeoutMs: config.shutdownTimeout,
+      },
+      'ml-connector run started',
+    );
+
+    // Narrowed for the closure (both are set by now).
+    const started = { store, http };
+    let stopped: Promise<void> | undefined;
+    return {
+      address,
+      worker,
+      stop(timeoutMs) {
+        stopped ??= (async () => {
+          stopping = true;
+          logger.info({ timeoutMs }, 'stopping: no new jobs; running jobs get the timeout to finish');
+          await scheduler.stop();
+          await worker.stop(timeoutMs);
+          await started.http.close();
+          await started.store.close();
+          lock?.release();
+          logger.info('ml-connector run stopped');
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await http?.close().catch(() => {});
+    await store?.close().catch(() => {});
+    lock?.release();
+    throw err;
+  }
+}
+
+/**
+ * Stops the service on the first SIGTERM/SIGINT and resolves once it has stopped; a second signal
+ * exits 1 at once. A stop that hangs past the timeout plus a grace period exits 1 too.
+ */
+export async function serveUntilSignal(
+  service: Service,
+  options: { timeoutMs: number; logger: Logger; signals?: NodeJS.Signals[] },
+): Promise<void> {
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const { logger } = options;
+  await new Promise<void>((resolveDone, rejectDone) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now, without waiting for running jobs');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      const guard = setTimeout(() => {
+        logger.error('shutdown did not complete in time; exiting');
+        process.exit(1);
+      }, options.timeoutMs + 15_000);
+      guard.unref();
+      service.stop(options.timeoutMs).then(
+        () => {
+          clearTimeout(guard);
+          for (const s of signals) process.off(s, onSignal);
+          resolveDone();
+        },
+        (err) => {
+          clearTimeout(guard);
+          rejectDone(err);
+        },
+      );
+    };
+    for (const s of signals) process.on(s, onSignal);
+  });
+  // Everything is closed; should a stray handle keep the event loop alive, do not hang on it.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+}
+
+function sqliteFile(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  const path = url.slice('sqlite:'.length);
+  return path === ':memory:' ? undefined : path;
+}
+
+/**
+ * The polls `run` schedules: those configured (interval above 0) whose job kind has a handler.
+ * A poll without a handler is left out (its schedule row is removed), so no job piles up that
+ * nothing would run; it is listed in the start line as `pollsWithoutHandler`.
+ */
+export function scheduledPolls(
+  connections: ConnectionConfig[],
+  kinds: Set<string>,
+): {
+  connections: Pick<ConnectionConfig, 'name' | 'polls'>[];
+  scheduled: ScheduleSpec[];
+  unhandled: ScheduleSpec[];
+} {
+  const all = pollSchedules(connections);
+  const filtered = connections.map((c) => {
+    const polls = { ...c.polls };
+    for (const name of Object.keys(POLL_KINDS) as PollName[])
+      if (!kinds.has(POLL_KINDS[name])) polls[name] = 0;
+    return { name: c.name, polls };
+  });
+  return {
+    connections: filtered,
+    scheduled: all.filter((s) => kinds.has(s.kind)),
+    unhandled: all.filter((s) => !kinds.has(s.kind)),
+  };
+}
+
+/** True for a host name of this machine's loopback: `localhost`, 127.0.0.0/8, `::1`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
+  return /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * The SYSPRO URLs that would send the operator and company passwords in clear over a network:
+ * `http://` to a host other than loopback, on a connection without `syspro.allowInsecureHttp`.
+ */
+export function insecureSysproUrls(connections: ConnectionConfig[]): string[] {
+  const found: string[] = [];
+  for (const c of connections) {
+    if (c.syspro.allowInsecureHttp) continue;
+    for (const field of ['enetUrl', 'odataUrl'] as const) {
+      const url = new URL(c.syspro[field]);
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+        found.push(`connection "${c.name}" syspro.${field} ${redactCredentials(c.syspro[field])}`);
+    }
+  }
+  return found;
+}
+
+function refuseInsecureSysproUrls(connections: ConnectionConfig[]): void {
+  const found = insecureSysproUrls(connections);
+  if (found.length === 0) return;
+  throw new UserError(
+    `Refusing plain http:// to SYSPRO on another machine (the operator and company passwords would cross the network unencrypted): ${found.join('; ')}. ` +
+      'Use https://, or set syspro.allowInsecureHttp: true on that connection to accept the risk (e.g. on a private network).',
+  );
+}

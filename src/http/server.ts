@@ -1,0 +1,103 @@
+/**
+ * The one HTTP server of `ml-connector run`: Fastify with our pino logger (redaction included) or
+ * none, and the route modules of `src/http/` (health now; the webhook receiver and the dashboard
+ * register theirs here). Flows know nothing of Fastify: routes call plain functions of `sync/`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { sql } from 'kysely';
+import { UserError } from '../config/errors.js';
+import { type Logger, redactCredentials } from '../logger.js';
+import { pendingMigrations } from '../store/migrate.js';
+import type { Store } from '../store/open.js';
+import { type Readiness, registerHealthRoutes } from './health.js';
+
+export interface HttpServerOptions {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  readiness: Readiness;
+  /** Omitted: Fastify logs nothing. */
+  logger?: Logger;
+}
+
+export interface HttpServer {
+  app: FastifyInstance;
+  /** Starts listening; resolves with the address, e.g. `http://127.0.0.1:8080`. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets requests in flight finish, closes idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const app = Fastify({
+    ...(options.logger
+      ? { loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger }
+      : { logger: false }),
+    // Health probes every few seconds would drown the log at info: one debug line per request instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  registerHealthRoutes(app, options.readiness);
+
+  return {
+    app,
+    async listen() {
+      try {
+        return await app.listen({ host: options.host, port: options.port });
+      } catch (err) {
+        throw listenError(err as NodeJS.ErrnoException, options.host, options.port);
+      }
+    },
+    close: () => app.close(),
+  };
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE')
+    return new UserError(
+      `Cannot listen on ${where}: the port is in use (another ml-connector run, or another program). Stop it, or set http.port (ML_CONNECTOR_HTTP__PORT) to a free port.`,
+    );
+  if (err.code === 'EACCES')
+    return new UserError(
+      `Cannot listen on ${where}: permission denied (ports below 1024 need privileges). Set http.port to 1024 or above.`,
+    );
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+    return new UserError(
+      `Cannot listen on ${where}: this machine has no such address. Set http.host to one of its addresses (127.0.0.1 by default, 0.0.0.0 for all).`,
+    );
+  return new UserError(`Cannot listen on ${where}: ${err.message}.`);
+}
+
+/**
+ * Readiness of a store: a trivial query answers and every migration this code knows is applied.
+ * `stopping` is read on each probe (set once shutdown begins).
+ */
+export function storeReadiness(store: Store, stopping: () => boolean = () => false): Readiness {
+  return {
+    stopping,
+    async check() {
+      try {
+        await sql`select 1`.execute(store.db);
+      } catch (err) {
+        throw new Error(
+          `the store ${store.displayUrl} is unreachable: ${redactCredentials(String((err as Error).message ?? err))}`,
+        );
+      }
+      const pending = await pendingMigrations(store);
+      if (pending.length > 0)
+        throw new Error(`migrations pending: ${pending.join(', ')} (run \`ml-connector migrate\`)`);
+    },
+  };
+}
