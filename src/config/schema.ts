@@ -159,6 +159,48 @@ export const connectionSchema = z.strictObject({
   inventory: z
     .strictObject({ enabled: z.boolean().default(false), warehouses: z.array(z.string()).default([]) })
     .prefault({}),
+  /** How SYSPRO sales orders become ShipStation orders (see src/sync/orders-mapper.ts). */
+  orders: z
+    .strictObject({
+      /** `null`: the order number is SYSPRO's text; a number: leading zeros stripped, padded to that many digits. */
+      orderNumberPadding: z.number().int().min(0).max(20).nullable().default(null),
+      orderNumberPrefix: z.string().max(20).default(''),
+      /** Which of the five SYSPRO address lines is the city, the state and the country (1-5). */
+      addressLayout: z
+        .strictObject({
+          city: z.number().int().min(1).max(5).default(3),
+          state: z.number().int().min(1).max(5).default(4),
+          country: z.number().int().min(1).max(5).default(5),
+        })
+        .prefault({}),
+      /** ISO-2 country when the country line is blank. */
+      defaultCountry: z
+        .string()
+        .regex(/^[A-Z]{2}$/)
+        .default('US'),
+      /** Unit of SYSPRO's unit mass (`MStockUnitMass`). */
+      massUnit: z.enum(['kg', 'g', 'lb', 'oz']).default('lb'),
+      /** SYSPRO line types sent as items (1 stocked, 7 non-stocked; UNCONFIRMED codes, see decisions). */
+      itemLineTypes: z.array(z.string()).default(['1', '7']),
+      /** `ShippingInstrsCod` → ShipStation carrier, service and package codes. */
+      shippingInstructions: z
+        .record(
+          z.string(),
+          z.strictObject({
+            carrierCode: z.string().optional(),
+            serviceCode: z.string().optional(),
+            packageCode: z.string().optional(),
+          }),
+        )
+        .default({}),
+      /** SYSPRO warehouse → ShipStation store id (else `shipstation.storeId`). */
+      stores: z.record(z.string(), z.number().int().positive()).default({}),
+      /** The custom field that carries the customer PO number. */
+      customerPoField: z.enum(['customField1', 'customField2', 'customField3']).default('customField1'),
+      /** How far back each poll re-reads orders entered before the last watermark. */
+      entryOverlap: duration.default(86_400_000),
+    })
+    .prefault({}),
 });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 

@@ -86,6 +86,8 @@ export interface LinksTable {
   last_hash: string | null;
   last_pushed_at: number | null;
   updated_at: number;
+  /** (0007) `open`, `closed` or `invalid` (see the migration); null before 0007. */
+  state: string | null;
 }
 
 export interface CheckpointsTable {

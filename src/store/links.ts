@@ -9,6 +9,8 @@ export interface Link {
   shipstationId: string | null;
   lastHash: string | null;
   lastPushedAt: number | null;
+  /** `open`, `closed` or `invalid` (migration 0007). */
+  state: string | null;
 }
 
 export interface SaveLink {
@@ -18,6 +20,7 @@ export interface SaveLink {
   shipstationId?: string | null;
   lastHash?: string | null;
   pushedAt?: number;
+  state?: string | null;
 }
 
 export async function saveLink(db: Kysely<Database>, link: SaveLink, now = Date.now()): Promise<void> {
@@ -26,6 +29,7 @@ export async function saveLink(db: Kysely<Database>, link: SaveLink, now = Date.
     last_hash: link.lastHash ?? null,
     last_pushed_at: link.pushedAt ?? now,
     updated_at: now,
+    ...(link.state === undefined ? {} : { state: link.state }),
   };
   await db
     .insertInto('links')
@@ -47,6 +51,7 @@ function toLink(row: Database['links']): Link {
     shipstationId: row.shipstation_id,
     lastHash: row.last_hash,
     lastPushedAt: row.last_pushed_at,
+    state: row.state ?? null,
   };
 }
 
@@ -103,4 +108,22 @@ export async function findLinkByShipStationId(
     .where('shipstation_id', '=', shipstationId)
     .executeTakeFirst();
   return row ? toLink(row) : undefined;
+}
+
+/** Keys of one entity type in a state (e.g. the orders still open in ShipStation), for follow-ups. */
+export async function listLinkKeys(
+  db: Kysely<Database>,
+  connection: string,
+  entityType: string,
+  state: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('links')
+    .select('syspro_key')
+    .where('connection', '=', connection)
+    .where('entity_type', '=', entityType)
+    .where('state', '=', state)
+    .orderBy('syspro_key')
+    .execute();
+  return rows.map((r) => r.syspro_key);
 }

@@ -1,0 +1,628 @@
+/**
+ * Orders SYSPRO → ShipStation: the poll and the push, as job handlers over the clients and the store.
+ *
+ * Poll (`orders.poll`, a singleton per connection). SYSPRO has no "last modified" column on
+ * SorMaster, so each poll reads, page by page, the orders in the configured statuses plus those
+ * entered since the last entry watermark (with an overlap), with their lines and customers; maps
+ * each (`orders-mapper.ts`) and compares its hash with the one last pushed (the `links` table).
+ * Only new or changed orders become `orders.push` jobs (one per order, keyed by orderKey, carrying
+ * the mapped body). Orders ShipStation has as open that this poll did not see have left the polled
+ * statuses (cancelled, complete, suspended, deleted): each gets one follow-up push job that reads
+ * the order again in whatever status it has now. A site with a change column (`syspro.changeColumn`)
+ * reads only rows past the last value instead, in any status, and needs no follow-ups. Memory stays
+ * bounded by a page (plus the set of keys seen and the customers of the pass).
+ *
+ * Push (`orders.push`, up to 100 jobs per call of `createorders`). ShipStation upserts by orderKey,
+ * so sending an order again is safe: an attempt whose answer was lost or in doubt is resent as is
+ * (the upsert is the check). Per-order results: a refused order is that job's error and audit row,
+ * the rest land; an order ShipStation has as shipped or cancelled is not overwritten (recorded as
+ * skipped, its link closed).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { ConnectionConfig } from '../config/schema.js';
+import { PermanentError } from '../engine/errors.js';
+import type { JobHandler, JobOutcome } from '../engine/handler.js';
+import { POLL_KINDS } from '../engine/scheduler.js';
+import type { V1OrderInput } from '../shipstation/types.js';
+import type { ShipStationV1Client } from '../shipstation/v1/client.js';
+import { appendAudit, listAudit } from '../store/audit.js';
+import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
+import { enqueueJobs, type NewJob } from '../store/jobs/enqueue.js';
+import type { Job } from '../store/jobs/job.js';
+import { findLinks, listLinkKeys, saveLink } from '../store/links.js';
+import type { Store } from '../store/open.js';
+import { type and, dateTimeLiteral, eq, ge, gt, oneOf, or } from '../syspro/odata-filter.js';
+import type { ODataReader } from '../syspro/odata-reader.js';
+import {
+  AR_CUSTOMER_COLUMNS,
+  type ArCustomerRow,
+  canonicalJson,
+  DEFAULT_ORDER_MAP_OPTIONS,
+  type MapResult,
+  mapSalesOrder,
+  type OrderMapOptions,
+  SOR_DETAIL_COLUMNS,
+  SOR_MASTER_COLUMNS,
+  type SorDetailRow,
+  type SorMasterRow,
+} from './orders-mapper.js';
+
+export const ORDERS_POLL_KIND = POLL_KINDS.orders;
+export const ORDERS_PUSH_KIND = 'orders.push';
+export const ORDER_ENTITY = 'order';
+/** Links that remember the last problems reported for an order that cannot be mapped. */
+export const ORDER_PROBLEM_ENTITY = 'order.problem';
+const FLOW = 'orders';
+const ENTRY_WATERMARK = 'orders.entry-watermark';
+const CHANGE_WATERMARK = 'orders.change-watermark';
+
+/** What the handlers need of a connection: its config and its clients (made once per process). */
+export interface OrdersConnection {
+  connection: ConnectionConfig;
+  odata: ODataReader;
+  shipstation: Pick<ShipStationV1Client, 'createOrUpdateOrders' | 'getOrder'>;
+}
+
+export interface OrdersFlowDeps {
+  store: Store;
+  clock: Clock;
+  /** The connection's config and clients, by connection name. */
+  connectionFor(name: string): Promise<OrdersConnection>;
+  logger?: Logger;
+  /** Rows per OData page of SorMaster (default: the connection's `syspro.odata.pageSize`). */
+  pageSize?: number;
+}
+
+export interface PushPayload {
+  orderKey: string;
+  salesOrder: string;
+  /** Absent for a follow-up: the handler reads the order again. */
+  order?: V1OrderInput;
+  hash?: string;
+  holdUntil?: string;
+}
+
+export interface PollSummary {
+  read: number;
+  queued: number;
+  unchanged: number;
+  skipped: number;
+  invalid: number;
+  followUps: number;
+  odataRequests: number;
+}
+
+export function orderMapOptions(connection: ConnectionConfig): OrderMapOptions {
+  const o = connection.orders;
+  return {
+    ...DEFAULT_ORDER_MAP_OPTIONS,
+    company: connection.syspro.company,
+    sysproTimezone: connection.syspro.timezone,
+    orderNumberPadding: o.orderNumberPadding,
+    orderNumberPrefix: o.orderNumberPrefix,
+    addressLayout: o.addressLayout,
+    defaultCountry: o.defaultCountry,
+    massUnit: o.massUnit,
+    warehouses: connection.mappings.warehouses,
+    stores: o.stores,
+    storeId: connection.shipstation.storeId,
+    shippingInstructions: o.shippingInstructions,
+    customerPoField: o.customerPoField,
+    itemLineTypes: o.itemLineTypes,
+  };
+}
+
+function pushJobKey(connection: string, orderKey: string): string {
+  return `${ORDERS_PUSH_KIND}:${connection}:${orderKey}`;
+}
+
+/** Lines and customers of a page of headers, read with as few OData requests as fit the URL limit. */
+async function readDetails(
+  odata: ODataReader,
+  headers: readonly SorMasterRow[],
+  customers: Map<string, ArCustomerRow>,
+): Promise<Map<string, SorDetailRow[]>> {
+  const lines = new Map<string, SorDetailRow[]>();
+  const salesOrders = headers.map((h) => h.SalesOrder);
+  if (salesOrders.length > 0) {
+    for await (const page of odata.pagesByKeys<SorDetailRow>('SorDetail', 'SalesOrder', salesOrders, {
+      select: SOR_DETAIL_COLUMNS,
+      orderBy: ['SalesOrder', 'SalesOrderLine'],
+    })) {
+      for (const row of page) {
+        const list = lines.get(row.SalesOrder) ?? [];
+        list.push(row);
+        lines.set(row.SalesOrder, list);
+      }
+    }
+  }
+  const missing = [...new Set(headers.map((h) => h.Customer))].filter((c) => c && !customers.has(c));
+  if (missing.length > 0) {
+    for await (const page of odata.pagesByKeys<ArCustomerRow>('ArCustomer', 'Customer', missing, {
+      select: AR_CUSTOMER_COLUMNS,
+      orderBy: ['Customer'],
+    })) {
+      for (const row of page) customers.set(row.Customer, row);
+    }
+  }
+  return lines;
+}
+
+function maxDate(a: string | undefined, b: string | null | undefined): string | undefined {
+  if (!b) return a;
+  return a === undefined || b > a ? b : a;
+}
+
+/** One orders poll of one connection. Returns what it did (also logged and audited per order). */
+export async function pollOrders(
+  deps: OrdersFlowDeps,
+  connectionName: string,
+  signal?: AbortSignal,
+): Promise<PollSummary> {
+  const { store, clock } = deps;
+  const { connection, odata } = await deps.connectionFor(connectionName);
+  const options = orderMapOptions(connection);
+  const requestsBefore = odata.stats.requests;
+  const summary: PollSummary = {
+    read: 0,
+    queued: 0,
+    unchanged: 0,
+    skipped: 0,
+    invalid: 0,
+    followUps: 0,
+    odataRequests: 0,
+  };
+  const changeColumn = connection.syspro.changeColumn;
+  const overlapMs = connection.orders.entryOverlap;
+  let filter: ReturnType<typeof and>;
+  let lastChange: string | undefined;
+  if (changeColumn) {
+    lastChange = await readCheckpoint(store.db, connectionName, CHANGE_WATERMARK);
+    filter = lastChange === undefined ? undefined : gt(changeColumn, Number(lastChange));
+  } else {
+    const watermark = await readCheckpoint(store.db, connectionName, ENTRY_WATERMARK);
+    const since = watermark === undefined ? undefined : Date.parse(watermark) - overlapMs;
+    filter = or(
+      oneOf('OrderStatus', connection.syspro.orderStatuses),
+      since === undefined || Number.isNaN(since) ? undefined : ge('EntrySystemDate', dateTimeLiteral(since)),
+    );
+  }
+  const select = changeColumn ? [...SOR_MASTER_COLUMNS, changeColumn] : [...SOR_MASTER_COLUMNS];
+  const customers = new Map<string, ArCustomerRow>();
+  const seen = new Set<string>();
+  let entryWatermark: string | undefined;
+  let changeWatermark = lastChange === undefined ? undefined : Number(lastChange);
+
+  for await (const headers of odata.pages<SorMasterRow & Record<string, unknown>>('SorMaster', {
+    select,
+    filter,
+    orderBy: ['SalesOrder'],
+    pageSize: deps.pageSize,
+    signal,
+  })) {
+    signal?.throwIfAborted();
+    const lines = await readDetails(odata, headers, customers);
+    const results = headers.map((header) => {
+      entryWatermark = maxDate(entryWatermark, header.EntrySystemDate);
+      if (changeColumn) {
+        const value = Number(header[changeColumn]);
+        if (Number.isFinite(value) && (changeWatermark === undefined || value > changeWatermark)) {
+          changeWatermark = value;
+        }
+      }
+      return {
+        header,
+        result: mapSalesOrder(
+          { header, lines: lines.get(header.SalesOrder) ?? [], customer: customers.get(header.Customer) },
+          options,
+        ),
+      };
+    });
+    summary.read += results.length;
+    const jobs = await decidePage(deps, connectionName, results, summary);
+    for (const r of results) seen.add(r.result.orderKey);
+    if (jobs.length > 0) await enqueueJobs(store, jobs, clock.now());
+    summary.queued += jobs.length;
+  }
+
+  if (!changeColumn) {
+    // Orders still open in ShipStation that this pass did not see have left the polled statuses.
+    const open = await listLinkKeys(store.db, connectionName, ORDER_ENTITY, 'open');
+    const followUps: NewJob[] = open
+      .filter((key) => !seen.has(key))
+      .map((orderKey) => ({
+        kind: ORDERS_PUSH_KIND,
+        connection: connectionName,
+        idempotencyKey: pushJobKey(connectionName, orderKey),
+        payload: { orderKey, salesOrder: orderKey.slice(orderKey.indexOf(':') + 1) } satisfies PushPayload,
+      }));
+    if (followUps.length > 0) await enqueueJobs(store, followUps, clock.now());
+    summary.followUps = followUps.length;
+    if (entryWatermark)
+      await writeCheckpoint(store.db, connectionName, ENTRY_WATERMARK, entryWatermark, clock.now());
+  } else if (changeWatermark !== undefined) {
+    await writeCheckpoint(store.db, connectionName, CHANGE_WATERMARK, String(changeWatermark), clock.now());
+  }
+  summary.odataRequests = odata.stats.requests - requestsBefore;
+  deps.logger?.info({ connection: connectionName, flow: FLOW, ...summary }, 'orders poll done');
+  return summary;
+}
+
+/** Which orders of a page to push (changed or new), and the audit rows of those that cannot go. */
+async function decidePage(
+  deps: OrdersFlowDeps,
+  connectionName: string,
+  results: Array<{ header: SorMasterRow; result: MapResult }>,
+  summary: PollSummary,
+): Promise<NewJob[]> {
+  const { store, clock } = deps;
+  const keys = results.map((r) => r.result.orderKey);
+  const links = await findLinks(store.db, connectionName, ORDER_ENTITY, keys);
+  const problemLinks = await findLinks(store.db, connectionName, ORDER_PROBLEM_ENTITY, keys);
+  const jobs: NewJob[] = [];
+  for (const { header, result } of results) {
+    const link = links.get(result.orderKey);
+    if (result.action === 'push') {
+      if (link?.lastHash === result.hash) {
+        summary.unchanged++;
+        continue;
+      }
+      if (link?.state === 'closed') {
+        summary.skipped++;
+        continue;
+      }
+      jobs.push({
+        kind: ORDERS_PUSH_KIND,
+        connection: connectionName,
+        idempotencyKey: pushJobKey(connectionName, result.orderKey),
+        payload: {
+          orderKey: result.orderKey,
+          salesOrder: header.SalesOrder,
+          order: result.order,
+          hash: result.hash,
+          holdUntil: result.holdUntil,
+        } satisfies PushPayload,
+      });
+    } else if (result.action === 'invalid') {
+      summary.invalid++;
+      const problemHash = canonicalJson(result.problems);
+      if (problemLinks.get(result.orderKey)?.lastHash === problemHash) continue;
+      await appendAudit(store.db, {
+        connection: connectionName,
+        flow: FLOW,
+        entityType: ORDER_ENTITY,
+        entityKey: result.orderKey,
+        action: 'map',
+        outcome: 'error',
+        detail: { salesOrder: header.SalesOrder, problems: result.problems },
+        error: `Sales order ${header.SalesOrder} cannot be sent to ShipStation: ${result.problems
+          .map((p) => `${p.field}: ${p.message}`)
+          .join('; ')}. Correct it in SYSPRO; the next poll sends it.`,
+        at: clock.now(),
+      });
+      await saveLink(
+        store.db,
+        {
+          connection: connectionName,
+          entityType: ORDER_PROBLEM_ENTITY,
+          sysproKey: result.orderKey,
+          lastHash: problemHash,
+          state: 'invalid',
+        },
+        clock.now(),
+      );
+    } else {
+      summary.skipped++;
+      // An order we pushed that SYSPRO has now completed or invoiced: left alone from now on, once.
+      if (link?.state === 'open') {
+        await recordSkip(deps, connectionName, result.orderKey, result.reason);
+      }
+    }
+  }
+  return jobs;
+}
+
+async function recordSkip(deps: OrdersFlowDeps, connectionName: string, orderKey: string, reason: string) {
+  const { store, clock } = deps;
+  await saveLink(
+    store.db,
+    { connection: connectionName, entityType: ORDER_ENTITY, sysproKey: orderKey, state: 'closed' },
+    clock.now(),
+  );
+  await appendAudit(store.db, {
+    connection: connectionName,
+    flow: FLOW,
+    entityType: ORDER_ENTITY,
+    entityKey: orderKey,
+    action: 'skip',
+    outcome: 'skipped',
+    detail: { reason },
+    at: clock.now(),
+  });
+}
+
+/** Reads one sales order again (a follow-up): its mapped result, or undefined when SYSPRO has no such order. */
+async function readOneOrder(
+  odata: ODataReader,
+  options: OrderMapOptions,
+  salesOrder: string,
+): Promise<MapResult | undefined> {
+  let header: SorMasterRow | undefined;
+  for await (const page of odata.pages<SorMasterRow>('SorMaster', {
+    select: SOR_MASTER_COLUMNS,
+    filter: eq('SalesOrder', salesOrder),
+  })) {
+    header ??= page[0];
+  }
+  if (!header) return undefined;
+  const customers = new Map<string, ArCustomerRow>();
+  const lines = await readDetails(odata, [header], customers);
+  return mapSalesOrder(
+    { header, lines: lines.get(header.SalesOrder) ?? [], customer: customers.get(header.Customer) },
+    options,
+  );
+}
+
+const LOCKED = /shipped and cancelled orders may not be updated|may not be updated|cannot be updated/i;
+
+/** The top-level fields (and item lines) that differ between two versions of an order body. */
+export function changedFields(previous: V1OrderInput | undefined, next: V1OrderInput): string[] {
+  if (!previous) return ['(new)'];
+  const keys = new Set([...Object.keys(previous), ...Object.keys(next)]);
+  const changed: string[] = [];
+  for (const key of [...keys].sort()) {
+    const a = (previous as unknown as Record<string, unknown>)[key];
+    const b = (next as unknown as Record<string, unknown>)[key];
+    if (canonicalJson(a) !== canonicalJson(b)) changed.push(key);
+  }
+  return changed;
+}
+
+async function previousBody(
+  store: Store,
+  connection: string,
+  orderKey: string,
+): Promise<V1OrderInput | undefined> {
+  const rows = await listAudit(store.db, {
+    connection,
+    entityType: ORDER_ENTITY,
+    entityKey: orderKey,
+    outcome: 'ok',
+    limit: 1,
+  });
+  const detail = rows[0]?.detail;
+  if (!detail) return undefined;
+  try {
+    return (JSON.parse(detail) as { sent?: V1OrderInput }).sent;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One call of `createorders` for a batch of push jobs (all of one connection). */
+export async function pushOrders(
+  deps: OrdersFlowDeps,
+  jobs: Job[],
+  signal?: AbortSignal,
+): Promise<JobOutcome[]> {
+  const { store, clock } = deps;
+  const connectionName = jobs[0]?.connection as string;
+  const { connection, odata, shipstation } = await deps.connectionFor(connectionName);
+  const options = orderMapOptions(connection);
+  const outcomes: JobOutcome[] = jobs.map(() => ({ ok: true }));
+  const payloads = jobs.map((j) => j.payload as PushPayload);
+  const links = await findLinks(
+    store.db,
+    connectionName,
+    ORDER_ENTITY,
+    payloads.map((p) => p.orderKey),
+  );
+
+  // Follow-ups: read the order as SYSPRO has it now.
+  const toSend: Array<{ index: number; orderKey: string; order: V1OrderInput; hash: string }> = [];
+  for (const [index, payload] of payloads.entries()) {
+    const link = links.get(payload.orderKey);
+    let order = payload.order;
+    let hash = payload.hash;
+    if (!order) {
+      const result = await readOneOrder(odata, options, payload.salesOrder);
+      if (result === undefined) {
+        // Deleted in SYSPRO: cancel it in ShipStation (V1 takes whole orders, so start from its copy).
+        const orderId = Number(link?.shipstationId);
+        if (!link || !Number.isFinite(orderId)) continue;
+        const current = await shipstation.getOrder(orderId, signal);
+        order = {
+          ...stripReadOnly(current as unknown as V1OrderInput & Record<string, unknown>),
+          orderKey: payload.orderKey,
+          orderStatus: 'cancelled',
+        };
+        hash = `deleted:${payload.orderKey}`;
+      } else if (result.action === 'push') {
+        order = result.order;
+        hash = result.hash;
+      } else if (result.action === 'skip') {
+        if (link?.state === 'open') {
+          outcomes[index] = {
+            ok: true,
+            result: { skipped: result.reason },
+            record: async (db) => {
+              await saveLink(
+                db,
+                {
+                  connection: connectionName,
+                  entityType: ORDER_ENTITY,
+                  sysproKey: payload.orderKey,
+                  state: 'closed',
+                },
+                clock.now(),
+              );
+              await appendAudit(db, {
+                connection: connectionName,
+                flow: FLOW,
+                entityType: ORDER_ENTITY,
+                entityKey: payload.orderKey,
+                action: 'skip',
+                outcome: 'skipped',
+                jobId: jobs[index]?.id,
+                detail: { reason: result.reason },
+                at: clock.now(),
+              });
+            },
+          };
+        }
+        continue;
+      } else {
+        outcomes[index] = {
+          ok: false,
+          error: new PermanentError(
+            `Sales order ${payload.salesOrder} cannot be sent to ShipStation: ${result.problems
+              .map((p) => `${p.field}: ${p.message}`)
+              .join('; ')}`,
+          ),
+        };
+        continue;
+      }
+    }
+    if (link?.lastHash === hash) {
+      outcomes[index] = { ok: true, result: { unchanged: true } };
+      continue;
+    }
+    toSend.push({ index, orderKey: payload.orderKey, order, hash: hash as string });
+  }
+  if (toSend.length === 0) return outcomes;
+
+  const answer = await shipstation.createOrUpdateOrders(
+    toSend.map((s) => s.order),
+    signal,
+  );
+  for (const [n, sent] of toSend.entries()) {
+    const result = answer.results[n];
+    const job = jobs[sent.index] as Job;
+    const payload = payloads[sent.index] as PushPayload;
+    if (result?.success) {
+      const previous = await previousBody(store, connectionName, sent.orderKey);
+      const state = sent.order.orderStatus === 'cancelled' ? 'closed' : 'open';
+      outcomes[sent.index] = {
+        ok: true,
+        result: { orderId: result.orderId, state },
+        record: async (db) => {
+          await saveLink(
+            db,
+            {
+              connection: connectionName,
+              entityType: ORDER_ENTITY,
+              sysproKey: sent.orderKey,
+              shipstationId: result.orderId === null ? null : String(result.orderId),
+              lastHash: sent.hash,
+              state,
+            },
+            clock.now(),
+          );
+          await appendAudit(db, {
+            connection: connectionName,
+            flow: FLOW,
+            entityType: ORDER_ENTITY,
+            entityKey: sent.orderKey,
+            action: previous ? 'update' : 'create',
+            outcome: 'ok',
+            jobId: job.id,
+            detail: {
+              salesOrder: payload.salesOrder,
+              orderId: result.orderId,
+              attempt: job.attempts,
+              changed: changedFields(previous, sent.order),
+              sent: sent.order,
+            },
+            at: clock.now(),
+          });
+        },
+      };
+    } else if (result && LOCKED.test(result.errorMessage ?? '')) {
+      // ShipStation has shipped or cancelled it: never overwritten; the link is closed.
+      outcomes[sent.index] = {
+        ok: true,
+        result: { locked: result.errorMessage },
+        record: async (db) => {
+          await saveLink(
+            db,
+            {
+              connection: connectionName,
+              entityType: ORDER_ENTITY,
+              sysproKey: sent.orderKey,
+              shipstationId: result.orderId === null ? null : String(result.orderId),
+              lastHash: sent.hash,
+              state: 'closed',
+            },
+            clock.now(),
+          );
+          await appendAudit(db, {
+            connection: connectionName,
+            flow: FLOW,
+            entityType: ORDER_ENTITY,
+            entityKey: sent.orderKey,
+            action: 'update',
+            outcome: 'skipped',
+            jobId: job.id,
+            detail: { salesOrder: payload.salesOrder, reason: result.errorMessage },
+            at: clock.now(),
+          });
+        },
+      };
+    } else {
+      const message = result?.errorMessage ?? 'ShipStation returned no result for this order';
+      await appendAudit(store.db, {
+        connection: connectionName,
+        flow: FLOW,
+        entityType: ORDER_ENTITY,
+        entityKey: sent.orderKey,
+        action: 'push',
+        outcome: 'error',
+        jobId: job.id,
+        detail: { salesOrder: payload.salesOrder, attempt: job.attempts },
+        error: message,
+        at: clock.now(),
+      });
+      outcomes[sent.index] = {
+        ok: false,
+        error: new PermanentError(`ShipStation refused sales order ${payload.salesOrder}: ${message}`),
+      };
+    }
+  }
+  return outcomes;
+}
+
+/** An order as ShipStation returns it, less what it computes itself, to send back whole. */
+function stripReadOnly(order: V1OrderInput & Record<string, unknown>): V1OrderInput {
+  const {
+    orderId: _id,
+    createDate: _c,
+    modifyDate: _m,
+    orderTotal: _t,
+    customerId: _cu,
+    userId: _u,
+    externallyFulfilled: _e,
+    externallyFulfilledBy: _eb,
+    ...rest
+  } = order;
+  return rest as V1OrderInput;
+}
+
+export function ordersHandlers(deps: OrdersFlowDeps): JobHandler[] {
+  return [
+    {
+      kind: ORDERS_POLL_KIND,
+      batchSize: 1,
+      async run(jobs, context) {
+        const job = jobs[0] as Job;
+        const summary = await pollOrders(deps, job.connection, context.signal);
+        return [{ ok: true, result: summary }];
+      },
+    },
+    {
+      kind: ORDERS_PUSH_KIND,
+      batchSize: 100,
+      run: (jobs, context) => pushOrders(deps, jobs, context.signal),
+    },
+  ];
+}

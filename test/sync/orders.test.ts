@@ -1,0 +1,222 @@
+/**
+ * The orders flow end to end at the engine level: the worker runs `orders.poll` and `orders.push`
+ * against both sandboxes over HTTP, and every assertion counts effects in the sandboxes' own records
+ * (ShipStation's orders, SYSPRO's tables) rather than in our bookkeeping.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
+import { configSchema } from '../../src/config/schema.js';
+import { Worker } from '../../src/engine/worker.js';
+import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
+import type { RateLimiter } from '../../src/shipstation/rate-limit.js';
+import { listAudit } from '../../src/store/audit.js';
+import { enqueueJob } from '../../src/store/jobs/enqueue.js';
+import { type ConnectionClients, openConnectionClients } from '../../src/sync/connection-clients.js';
+import { ORDERS_POLL_KIND, type OrdersConnection, ordersHandlers } from '../../src/sync/orders.js';
+import { FakeClock } from '../helpers/clock.js';
+import { forEachDialect } from '../helpers/dialects.js';
+
+forEachDialect('orders flow against the sandboxes', (ctx) => {
+  let shipstation: ShipStationSandbox;
+  let syspro: SysproSandbox;
+  let clients: ConnectionClients;
+  let worker: Worker;
+  let requests = 0;
+  const clock = new FakeClock(Date.parse('2026-11-20T15:00:00Z'));
+
+  before(async () => {
+    shipstation = await startShipStationSandbox({ port: 0, seed: 11, clock });
+    syspro = await startSysproSandbox({ port: 0, seed: 11, orders: 80, clock });
+    const document = sandboxConfigDocument('main', {
+      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
+      syspro: { ...syspro, enetUrl: syspro.enetUrl },
+    });
+    const config = configSchema.parse(document);
+    const connection = config.connections[0]!;
+    const inner = new MemoryRateLimiter({ clock, limit: 40, windowMs: 60_000 });
+    const counting: RateLimiter = {
+      acquire: (key, signal) => {
+        requests++;
+        return inner.acquire(key, signal);
+      },
+      observe: (key, o) => inner.observe(key, o),
+      block: (key, until) => inner.block(key, until),
+    };
+    clients = await openConnectionClients({
+      connection,
+      db: ctx.store.db,
+      masterKey: () => {
+        throw new Error('secrets come from the environment here');
+      },
+      env: {
+        ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
+        ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
+        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
+        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
+        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
+      },
+      clock,
+      limiter: counting,
+    });
+    const ordersConnection: OrdersConnection = {
+      connection,
+      odata: clients.odata,
+      shipstation: clients.shipstation,
+    };
+    worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry: { cadence: [60_000], perKind: {}, jitter: 0 },
+      handlers: ordersHandlers({ store: ctx.store, clock, connectionFor: async () => ordersConnection }),
+    });
+  });
+  after(async () => {
+    await clients?.close();
+    await shipstation?.close();
+    await syspro?.close();
+  });
+
+  async function poll(): Promise<void> {
+    clock.advance(60_000);
+    await enqueueJob(
+      ctx.store,
+      { kind: ORDERS_POLL_KIND, connection: 'main', idempotencyKey: `test-poll:${clock.now()}` },
+      clock.now(),
+    );
+    await worker.runUntilIdle();
+  }
+
+  const byKey = (salesOrder: string) => {
+    const id = shipstation.state.orderIdByKey.get(`${syspro.company}:${salesOrder}`);
+    return id === undefined ? undefined : shipstation.state.orders.get(id);
+  };
+  const sysproOrders = () =>
+    [...syspro.db.sorMaster.rows].map((r) => ({
+      salesOrder: String(r.SalesOrder),
+      status: String(r.OrderStatus),
+      shippable: syspro.db
+        .linesOf(String(r.SalesOrder))
+        .some((l) => (l.LineType === '1' || l.LineType === '7') && Number(l.MShipQty) > 0),
+    }));
+
+  it('pushes every shippable open order once, and nothing else', async () => {
+    await poll();
+    const expected = sysproOrders().filter((o) => ['1', '2', '3', '4'].includes(o.status) && o.shippable);
+    assert.ok(expected.length > 10, `seed gives open orders (${expected.length})`);
+    const failed = new Set(
+      (await listAudit(ctx.store.db, { connection: 'main', outcome: 'error', limit: 1000 })).map(
+        (r) => r.entity_key,
+      ),
+    );
+    for (const o of expected) {
+      const record = byKey(o.salesOrder);
+      if (failed.has(`${syspro.company}:${o.salesOrder}`)) continue;
+      assert.ok(record, `sales order ${o.salesOrder} is in ShipStation`);
+      assert.equal(record.status, 'awaiting_shipment');
+      assert.equal(record.orderNumber, o.salesOrder);
+    }
+    const ours = [...shipstation.state.orders.values()].filter((r) =>
+      r.orderKey.startsWith(`${syspro.company}:`),
+    );
+    assert.equal(ours.length, expected.length - [...failed].length);
+    assert.equal(new Set(ours.map((r) => r.orderNumber)).size, ours.length, 'no sales order twice');
+    // Content: one order checked field by field against SYSPRO's rows.
+    const sample = expected.find((o) => !failed.has(`${syspro.company}:${o.salesOrder}`))!;
+    const header = syspro.db.sorMaster.get(sample.salesOrder)!;
+    const body = byKey(sample.salesOrder)!.body() as unknown as Record<string, unknown> & {
+      items: Array<{ sku: string; quantity: number }>;
+      shipTo: { postalCode: string };
+      advancedOptions: { customField1: string | null };
+    };
+    const shipLines = syspro.db
+      .linesOf(sample.salesOrder)
+      .filter((l) => (l.LineType === '1' || l.LineType === '7') && Number(l.MShipQty) > 0);
+    assert.deepEqual(
+      body.items.filter((i) => i.sku).map((i) => [i.sku, i.quantity]),
+      shipLines.map((l) => [String(l.MStockCode).trim(), Number(l.MShipQty)]),
+    );
+    assert.equal(body.shipTo.postalCode, String(header.ShipPostalCode).trim());
+    assert.equal(body.advancedOptions.customField1, String(header.CustomerPoNumber).trim() || null);
+  });
+
+  it('makes no ShipStation call for unchanged orders on the next poll', async () => {
+    const before = requests;
+    const modified = [...shipstation.state.orders.values()].map((r) => r.modifyDate);
+    await poll();
+    assert.equal(requests - before, 0);
+    assert.deepEqual(
+      [...shipstation.state.orders.values()].map((r) => r.modifyDate),
+      modified,
+    );
+  });
+
+  it('updates a changed order, cancels a cancelled one and holds a suspended one', async () => {
+    const open = sysproOrders().filter(
+      (o) => ['1', '4'].includes(o.status) && o.shippable && byKey(o.salesOrder),
+    );
+    const [changed, cancelled, suspended] = open;
+    assert.ok(changed && cancelled && suspended);
+    const line = syspro.db
+      .linesOf(changed.salesOrder)
+      .find((l) => (l.LineType === '1' || l.LineType === '7') && Number(l.MShipQty) > 0)!;
+    line.MShipQty = Number(line.MShipQty) + 7;
+    const cancelledRow = syspro.db.sorMaster.get(cancelled.salesOrder)!;
+    cancelledRow.OrderStatus = '\\';
+    cancelledRow.CancelledFlag = 'Y';
+    syspro.db.sorMaster.get(suspended.salesOrder)!.OrderStatus = 'S';
+    const untouched = open[3]!;
+    const untouchedModify = byKey(untouched.salesOrder)!.modifyDate;
+
+    await poll();
+    const item = (
+      byKey(changed.salesOrder)!.body() as { items: Array<{ sku: string; quantity: number }> }
+    ).items.find((i) => i.sku === String(line.MStockCode).trim());
+    assert.equal(item?.quantity, Number(line.MShipQty));
+    assert.equal(byKey(cancelled.salesOrder)!.status, 'cancelled');
+    assert.equal(byKey(suspended.salesOrder)!.status, 'on_hold');
+    assert.equal(byKey(untouched.salesOrder)!.modifyDate, untouchedModify);
+    const audit = await listAudit(ctx.store.db, {
+      entityKey: `${syspro.company}:${changed.salesOrder}`,
+      outcome: 'ok',
+    });
+    assert.equal(audit[0]?.action, 'update');
+    assert.deepEqual((JSON.parse(audit[0]!.detail!) as { changed: string[] }).changed, ['items']);
+  });
+
+  it('fails an order with a bad address alone, visible with its reason, and reports it once', async () => {
+    const row = syspro.db.sorMaster.rows.find((r) => r.OrderStatus === '1' && !byKey(String(r.SalesOrder)));
+    const target =
+      row ??
+      sysproOrders()
+        .filter((o) => o.status === '1' && o.shippable)
+        .map((o) => syspro.db.sorMaster.get(o.salesOrder)!)[0]!;
+    const salesOrder = String(target.SalesOrder);
+    const good = sysproOrders().find((o) => o.status === '1' && o.shippable && o.salesOrder !== salesOrder)!;
+    syspro.db.linesOf(good.salesOrder).find((l) => Number(l.MShipQty) > 0)!.MShipQty = 1;
+    target.ShipAddress1 = '';
+    target.ShipAddress2 = '';
+    target.ShipPostalCode = '';
+    target.ShipAddress5 = 'Atlantis';
+    target.OrderStatus = '1';
+    for (const l of syspro.db.linesOf(salesOrder))
+      if (l.LineType === '1') l.MShipQty = Math.max(1, Number(l.MShipQty));
+    await poll();
+    await poll();
+    const errors = await listAudit(ctx.store.db, {
+      entityKey: `${syspro.company}:${salesOrder}`,
+      outcome: 'error',
+    });
+    assert.equal(errors.length, 1, 'reported once, not on every poll');
+    assert.match(errors[0]!.error ?? '', /shipTo\.street1/);
+    assert.match(errors[0]!.error ?? '', /Atlantis/);
+    const goodItems = (byKey(good.salesOrder)!.body() as { items: Array<{ quantity: number; sku: string }> })
+      .items;
+    assert.ok(
+      goodItems.some((i) => i.quantity === 1),
+      'the rest of the orders still land',
+    );
+  });
+});
