@@ -1,8 +1,11 @@
 /**
  * The job handlers `ml-connector run` gives its worker: one entry per job kind a flow handles.
- * Empty for now; each flow adds its handlers here (e.g. `orders.poll`, `orders.push`). `run` only
- * schedules the polls whose kind has a handler (see `scheduledPolls` in `cli/commands/run.ts`), so a
- * poll without one never piles up as queued jobs.
+ * `run` only schedules the polls whose kind has a handler (see `scheduledPolls` in
+ * `cli/commands/run.ts`), so a poll without one never piles up as queued jobs.
+ *
+ * Each connection's clients are opened once per process, on first use, and shared by every job of
+ * that connection (one e.net session queue, one ShipStation limiter). The e.net client logs off
+ * whenever its queue is empty, so nothing needs closing at shutdown.
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
@@ -10,6 +13,8 @@ import type { JobHandler } from '../engine/handler.js';
 import type { Logger } from '../logger.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
+import { openConnectionClients } from './connection-clients.js';
+import { type OrdersConnection, ordersHandlers } from './orders.js';
 
 /** What a flow's handlers may use; built once by `run`. */
 export interface HandlerContext {
@@ -22,6 +27,28 @@ export interface HandlerContext {
   logger: Logger;
 }
 
-export function jobHandlers(_context: HandlerContext): JobHandler[] {
-  return [];
+export function jobHandlers(context: HandlerContext): JobHandler[] {
+  const opened = new Map<string, Promise<OrdersConnection>>();
+  const connectionFor = (name: string): Promise<OrdersConnection> => {
+    let clients = opened.get(name);
+    if (!clients) {
+      const connection = context.config.connections.find((c) => c.name === name);
+      if (!connection) return Promise.reject(new Error(`connection ${name} is not in the configuration`));
+      clients = openConnectionClients({
+        connection,
+        db: context.store.db,
+        masterKey: context.masterKey,
+        env: context.env,
+        clock: context.clock,
+        logger: context.logger,
+      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation }));
+      // A failure (a secret not yet stored) is retried on the next job, not cached.
+      clients.catch(() => opened.delete(name));
+      opened.set(name, clients);
+    }
+    return clients;
+  };
+  return [
+    ...ordersHandlers({ store: context.store, clock: context.clock, logger: context.logger, connectionFor }),
+  ];
 }

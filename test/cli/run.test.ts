@@ -147,12 +147,8 @@ describe('ml-connector run on SQLite', () => {
     assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(start.connections, ['main']);
     assert.match(String(start.store), /^sqlite:.*ml-connector\.db$/);
-    assert.deepEqual(start.polls, [], 'no poll is scheduled while no flow handles it');
-    assert.deepEqual(start.pollsWithoutHandler, [
-      'main:orders.poll',
-      'main:shipments.poll',
-      'main:customers.poll',
-    ]);
+    assert.deepEqual(start.polls, ['main:orders.poll'], 'only polls a flow handles are scheduled');
+    assert.deepEqual(start.pollsWithoutHandler, ['main:shipments.poll', 'main:customers.poll']);
     await untilReady(address);
     assert.deepEqual(await getJson(`${address}/healthz`), { status: 200, body: { status: 'ok' } });
     assert.deepEqual(await getJson(`${address}/readyz`), { status: 200, body: { status: 'ready' } });
@@ -174,10 +170,11 @@ describe('ml-connector run on SQLite', () => {
     ])
       assert.ok(messages.includes(msg), `logged "${msg}"`);
     assert.equal(run.stderr().trim(), '', 'nothing on stderr');
-    // No schedule rows were left for polls nothing handles.
+    // Schedule rows only for the polls a flow handles.
     const store = sqliteStore(dir);
     try {
-      assert.deepEqual(await store.db.selectFrom('schedules').selectAll().execute(), []);
+      const rows = await store.db.selectFrom('schedules').select(['connection', 'kind']).execute();
+      assert.deepEqual(rows, [{ connection: 'main', kind: 'orders.poll' }]);
     } finally {
       await store.close();
     }
