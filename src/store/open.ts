@@ -140,7 +140,8 @@ function withPassword(url: string, password: string): string {
       `store.url (${maskUrl(url)}) needs a host (postgres://user@host:port/db) to be used with store.password.`,
     );
   }
-  parsed.password = password;
+  // pg decodes it with decodeURIComponent; the URL setter alone would leave a `%20` as it is.
+  parsed.password = encodeURIComponent(password);
   return parsed.href;
 }
 
