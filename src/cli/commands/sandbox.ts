@@ -235,6 +235,6 @@ async function writeSandboxConfig(
     await store.close();
   }
   app.err(
-    `Wrote ${file} (connection "${flags.connection}") and stored its credentials encrypted in ${config.store.url}.`,
+    `Wrote ${file} (connection "${flags.connection}") and stored its credentials encrypted in ${store.displayUrl}.`,
   );
 }
