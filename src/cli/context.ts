@@ -5,7 +5,7 @@
 import { type Config, loadConfig } from '../config/index.js';
 import { loadMasterKey, type MasterKey } from '../store/master-key.js';
 import { migrateToLatest } from '../store/migrate.js';
-import { openStore, type Store } from '../store/open.js';
+import { openConfiguredStore, type Store } from '../store/open.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -21,7 +21,15 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandContext {
+/**
+ * `warn` receives warnings that do not stop the command (a key file others may read); the program
+ * prints them on stderr.
+ */
+export function createContext(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = (message) => process.stderr.write(`Warning: ${message}\n`),
+): CommandContext {
   const { config, file } = loadConfig({ file: options.config, env });
   let store: Store | undefined;
   let migrated = false;
@@ -29,7 +37,7 @@ export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = p
     config,
     configFile: file,
     async store() {
-      store ??= openStore(config.store.url);
+      store ??= openConfiguredStore(config.store, env);
       if (!migrated) {
         await migrateToLatest(store);
         migrated = true;
@@ -37,7 +45,7 @@ export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = p
       return store;
     },
     masterKey(create = false) {
-      return loadMasterKey({ env, file: config.masterKeyFile, create });
+      return loadMasterKey({ env, file: config.masterKeyFile, create, warn });
     },
     async close() {
       await store?.close();

@@ -52,7 +52,7 @@ export function buildProgram(io: ProgramIo): {
   let ctx: CommandContext | undefined;
   const app: Program = {
     context() {
-      ctx ??= createContext(program.opts<{ config?: string }>(), io.env);
+      ctx ??= createContext(program.opts<{ config?: string }>(), io.env, (m) => io.stderr(`Warning: ${m}`));
       return ctx;
     },
     out: io.stdout,

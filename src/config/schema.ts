@@ -215,6 +215,23 @@ export const configSchema = z
             message: 'expected "sqlite:<path>" or "postgres://user:pass@host:port/db"',
           })
           .default('sqlite:./data/ml-connector.db'),
+        /**
+         * PostgreSQL only: the password, as a reference `secret:<name>` read from the environment
+         * variable `ML_CONNECTOR_SECRET_<NAME>` (e.g. `secret:store.password` →
+         * `ML_CONNECTOR_SECRET_STORE_PASSWORD`), for a `store.url` without a password. Never from
+         * `creds set`: the encrypted credentials live in the database it opens. Without it, a
+         * password-less URL uses `PGPASSWORD`.
+         */
+        password: secretRef.optional(),
+      })
+      .superRefine((store, ctx) => {
+        if (store.password && !/^postgres(ql)?:\/\//.test(store.url)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['password'],
+            message: 'store.password applies to a postgres:// store.url only',
+          });
+        }
       })
       .prefault({}),
     http: z

@@ -1,5 +1,14 @@
-/** The append-only audit trail: one row per record moved, skipped or failed. Never updated or deleted. */
+/**
+ * The append-only audit trail: one row per record moved, skipped or failed. Never updated or deleted.
+ *
+ * `detail` and `error` go through the logger's redaction (src/logger.ts), the one list of what
+ * counts as a secret: `detail` through `redactDeep` (secret-named keys at any depth, credentials in
+ * URL-named fields), a plain-string `detail` and `error` through `redactCredentials` (`user:pass@`,
+ * secret query parameters, Basic/Bearer tokens). A caller that puts a secret under an innocent key
+ * name, or in free text that is not URL- or header-shaped, is not caught: summaries only.
+ */
 import type { Kysely } from 'kysely';
+import { redactCredentials, redactDeep } from '../logger.js';
 import type { AuditTable, Database } from './database.js';
 
 export interface AuditEntry {
@@ -28,12 +37,16 @@ export async function appendAudit(db: Kysely<Database>, entry: AuditEntry): Prom
       action: entry.action,
       outcome: entry.outcome,
       job_id: entry.jobId ?? null,
-      detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
-      error: entry.error ?? null,
+      detail: entry.detail === undefined ? null : JSON.stringify(redactDetail(entry.detail)),
+      error: entry.error == null ? null : redactCredentials(entry.error),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return Number(row.id);
+}
+
+function redactDetail(detail: unknown): unknown {
+  return typeof detail === 'string' ? redactCredentials(detail) : redactDeep(detail);
 }
 
 export interface AuditFilter {

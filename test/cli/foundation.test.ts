@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -125,5 +134,73 @@ describe('ml-connector CLI (foundation)', () => {
       env: { ML_CONNECTOR_MASTER_KEY: 'short' },
     });
     assertOneParagraphError(result, /not a 256-bit key.*openssl rand -base64 32/);
+  });
+
+  it('creds set creates data/ 0700 and the SQLite files 0600', async () => {
+    const cwd = freshDir();
+    const set = await runCli(['creds', 'set', 'main', 'x'], { cwd, stdin: SECRET });
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(statSync(join(cwd, 'data')).mode & 0o777, 0o700);
+    for (const name of readdirSync(join(cwd, 'data'))) {
+      assert.equal(statSync(join(cwd, 'data', name)).mode & 0o777, 0o600, name);
+    }
+  });
+
+  it('a 43-character password as ML_CONNECTOR_MASTER_KEY is refused, naming the variable', async () => {
+    const password = 'CorrectHorseBatteryStapleCorrectHorseBatter';
+    const result = await runCli(['creds', 'set', 'main', 'x'], {
+      cwd: freshDir(),
+      stdin: 'v',
+      env: { ML_CONNECTOR_MASTER_KEY: password },
+    });
+    assertOneParagraphError(result, /ML_CONNECTOR_MASTER_KEY is not a 256-bit key.*openssl rand -base64 32/);
+    assert.ok(!result.stderr.includes(password));
+  });
+
+  it('a key file others may read is a warning on stderr, and its mode is left alone', async () => {
+    const cwd = freshDir();
+    mkdirSync(join(cwd, 'data'), { mode: 0o700 });
+    const keyFile = join(cwd, 'data', 'master.key');
+    writeFileSync(keyFile, `${Buffer.alloc(32, 3).toString('base64')}\n`);
+    chmodSync(keyFile, 0o640);
+    const set = await runCli(['creds', 'set', 'main', 'x'], { cwd, stdin: SECRET });
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stderr, /^Warning: The master key file .*master\.key has mode 0640.*chmod 600/);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o640);
+  });
+
+  it('config check names where the store password comes from, never the password', async () => {
+    const cwd = freshDir();
+    const password = 'pg-pa55word-never-printed';
+    writeFileSync(
+      join(cwd, 'ml-connector.yaml'),
+      'store:\n  url: postgres://app@127.0.0.1:1/connector\n  password: secret:store.password\n',
+    );
+    const ok = await runCli(['config', 'check'], {
+      cwd,
+      env: { ML_CONNECTOR_SECRET_STORE_PASSWORD: password },
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /Store: postgres:\/\/app@127\.0\.0\.1:1\/connector\n/);
+    assert.match(
+      ok.stdout,
+      /Store password: secret "store\.password" from the environment \(ML_CONNECTOR_SECRET_STORE_PASSWORD\)/,
+    );
+    assert.ok(!ok.stdout.includes(password) && !ok.stderr.includes(password));
+
+    const inline = await runCli(['config', 'check'], {
+      cwd: freshDir(),
+      env: { ML_CONNECTOR_STORE__URL: `postgres://app:${password}@127.0.0.1:1/connector` },
+    });
+    assert.equal(inline.code, 0, inline.stderr);
+    assert.match(inline.stdout, /Store: postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/connector\n/);
+    assert.match(inline.stdout, /Store password: in store\.url/);
+    assert.ok(!inline.stdout.includes(password) && !inline.stderr.includes(password));
+
+    const missing = await runCli(['config', 'check'], { cwd });
+    assertOneParagraphError(
+      missing,
+      /ML_CONNECTOR_SECRET_STORE_PASSWORD.*not set.*cannot come from `ml-connector creds set`/,
+    );
   });
 });

@@ -236,6 +236,59 @@ forEachDialect('store', (ctx) => {
     assert.equal(errors[0]!.error, 'unknown SKU');
   });
 
+  it('redacts audit detail and error as the logs do, keeping what is not secret', async () => {
+    const id = await appendAudit(ctx.store.db, {
+      connection: 'redact',
+      flow: 'shipments.writeback',
+      entityType: 'shipment',
+      entityKey: '123',
+      action: 'write',
+      outcome: 'error',
+      detail: {
+        request: {
+          url: `https://ADMIN:${PLAINTEXT}@erp/Rest/Transaction/Post?UserId=${PLAINTEXT}&BusinessObject=SORTDN`,
+          headers: { Authorization: `Basic ${PLAINTEXT}`, 'API-Key': PLAINTEXT, accept: 'application/xml' },
+        },
+        syspro: { OperatorPassword: PLAINTEXT, salesOrder: '000123' },
+        items: [{ apiSecret: PLAINTEXT, sku: 'W-1' }],
+      },
+      error: `POST https://u:${PLAINTEXT}@ssapi.shipstation.com/x?apiKey=${PLAINTEXT} failed: Bearer ${PLAINTEXT}`,
+    });
+    const row = await ctx.store.db
+      .selectFrom('audit')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.ok(!row.detail!.includes(PLAINTEXT), row.detail!);
+    assert.ok(!row.error!.includes(PLAINTEXT), row.error!);
+    const detail = JSON.parse(row.detail!);
+    assert.equal(detail.request.headers.Authorization, '[redacted]');
+    assert.equal(detail.request.headers.accept, 'application/xml');
+    assert.match(detail.request.url, /BusinessObject=SORTDN/);
+    assert.equal(detail.syspro.salesOrder, '000123');
+    assert.equal(detail.items[0].sku, 'W-1');
+    assert.match(
+      row.error!,
+      /^POST https:\/\/\[redacted\]@ssapi\.shipstation\.com\/x\?apiKey=\[redacted\] failed: Bearer \[redacted\]$/,
+    );
+
+    const plain = await appendAudit(ctx.store.db, {
+      connection: 'redact',
+      flow: 'x',
+      entityType: 'x',
+      entityKey: 'x',
+      action: 'x',
+      outcome: 'info',
+      detail: `GET https://u:${PLAINTEXT}@host/`,
+    });
+    const text = await ctx.store.db
+      .selectFrom('audit')
+      .select('detail')
+      .where('id', '=', plain)
+      .executeTakeFirstOrThrow();
+    assert.ok(!text.detail!.includes(PLAINTEXT));
+  });
+
   it('records connections', async () => {
     await ensureConnection(ctx.store.db, 'zeta', 'hash1', 5);
     await ensureConnection(ctx.store.db, 'zeta', 'hash2', 6);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../config/errors.js';
-import { maskUrl } from '../../store/open.js';
+import { maskUrl, resolveStorePassword, storeSecretEnvName, urlHasPassword } from '../../store/open.js';
 import { secretReferences } from '../../store/secret-refs.js';
 import { resolveSecret, secretEnvName } from '../../store/secrets.js';
 import type { Program } from '../program.js';
@@ -14,6 +14,8 @@ export function registerConfig(program: Command, app: Program): void {
       const ctx = app.context();
       app.out(`Configuration: ${ctx.configFile ?? '(no file; defaults and environment only)'}`);
       app.out(`Store: ${maskUrl(ctx.config.store.url)}`);
+      const storePassword = describeStorePassword(ctx.config.store, app.env);
+      if (storePassword) app.out(`Store password: ${storePassword}`);
       if (ctx.config.connections.length === 0) {
         app.out('No connections configured. Add one under "connections:" (see README.md, "Configuration").');
         return;
@@ -39,4 +41,21 @@ export function registerConfig(program: Command, app: Program): void {
       if (problems.length > 0) throw new UserError(problems.join(' '));
       app.out('Configuration is valid and every secret can be read.');
     });
+}
+
+/**
+ * Where the store password comes from, never the password itself; throws the UserError of
+ * resolveStorePassword when `store.password` names a variable that is not set.
+ */
+function describeStorePassword(
+  store: Parameters<typeof resolveStorePassword>[0],
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const password = resolveStorePassword(store, env);
+  if (store.password) {
+    return `secret "${store.password.secret}" from the environment (${storeSecretEnvName(store.password.secret)})`;
+  }
+  if (password !== undefined) return 'from the environment (PGPASSWORD)';
+  if (urlHasPassword(store.url)) return 'in store.url (prefer store.password: secret:store.password)';
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { migrateToLatest } from '../../store/migrate.js';
-import { openStore } from '../../store/open.js';
+import { openConfiguredStore } from '../../store/open.js';
 import type { Program } from '../program.js';
 
 export function registerMigrate(program: Command, app: Program): void {
@@ -9,7 +9,7 @@ export function registerMigrate(program: Command, app: Program): void {
     .description('create or upgrade the store (SQLite file or PostgreSQL database); safe to run again')
     .action(async () => {
       const ctx = app.context();
-      const store = openStore(ctx.config.store.url);
+      const store = openConfiguredStore(ctx.config.store, app.env);
       try {
         const result = await migrateToLatest(store);
         if (result.applied.length === 0) {

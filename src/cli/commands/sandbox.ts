@@ -9,7 +9,7 @@ import type { FaultSpec, ShipStationSandbox } from '../../sandbox/shipstation/in
 import type { SysproFaults, SysproSandbox } from '../../sandbox/syspro/index.js';
 import { loadMasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
-import { openStore } from '../../store/open.js';
+import { openConfiguredStore } from '../../store/open.js';
 import { putSecret } from '../../store/secrets.js';
 import type { Program } from '../program.js';
 
@@ -219,7 +219,7 @@ async function writeSandboxConfig(
   );
   // Validate what was written with the same loader every command uses, then store the secrets.
   const { config } = loadConfig({ file, env: app.env });
-  const store = openStore(config.store.url);
+  const store = openConfiguredStore(config.store, app.env);
   try {
     await migrateToLatest(store);
     const master = loadMasterKey({ env: app.env, file: config.masterKeyFile, create: true });
@@ -235,6 +235,6 @@ async function writeSandboxConfig(
     await store.close();
   }
   app.err(
-    `Wrote ${file} (connection "${flags.connection}") and stored its credentials encrypted in ${config.store.url}.`,
+    `Wrote ${file} (connection "${flags.connection}") and stored its credentials encrypted in ${store.displayUrl}.`,
   );
 }

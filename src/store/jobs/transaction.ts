@@ -6,16 +6,26 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../database.js';
 import type { Store } from '../open.js';
+import { runMarked } from '../transaction-guard.js';
 
+/**
+ * Runs `body` in a write transaction and commits what it did, or rolls back if it throws. `body`
+ * must use the `db` it is given: any use of `store.db` (or a handle taken from it) inside fails at
+ * once with a TransactionEscapeError (see transaction-guard.ts), and so does a nested
+ * withWriteTransaction on the same store.
+ */
 export async function withWriteTransaction<T>(
   store: Store,
   body: (db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
-  if (store.dialect === 'postgres') return store.db.transaction().execute(body);
-  return store.db.connection().execute(async (db) => {
+  const outer = store.db;
+  if (store.dialect === 'postgres') {
+    return outer.transaction().execute((trx) => runMarked(outer, () => body(trx)));
+  }
+  return outer.connection().execute(async (db) => {
     await sql`BEGIN IMMEDIATE`.execute(db);
     try {
-      const result = await body(db);
+      const result = await runMarked(outer, () => body(db));
       await sql`COMMIT`.execute(db);
       return result;
     } catch (err) {
