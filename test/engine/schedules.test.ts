@@ -1,10 +1,12 @@
 /** Poll schedules on SQLite and PostgreSQL: due times in the database, singleton polls, restarts. */
 import assert from 'node:assert/strict';
 import { beforeEach, it } from 'node:test';
+import { sql } from 'kysely';
 import { POLL_KINDS, Scheduler } from '../../src/engine/scheduler.js';
 import { claimJobs } from '../../src/store/jobs/claim.js';
 import { completeJobs } from '../../src/store/jobs/complete.js';
 import { listSchedules } from '../../src/store/jobs/schedules.js';
+import { openStore, type Store } from '../../src/store/open.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
@@ -19,6 +21,17 @@ forEachDialect('schedules', (ctx) => {
     await ctx.store.db.deleteFrom('schedules').execute();
     await ctx.store.db.deleteFrom('jobs').execute();
   });
+
+  /** PostgreSQL: stores with their own pools, connected before they race; SQLite: the one store. */
+  const schedulerStores = async (n: number): Promise<Store[]> => {
+    if (ctx.dialect !== 'postgres') return Array.from({ length: n }, () => ctx.store);
+    const stores = Array.from({ length: n }, () => openStore(ctx.url, { poolSize: 2 }));
+    await Promise.all(stores.flatMap((store) => [1, 2].map(() => sql`select 1`.execute(store.db))));
+    return stores;
+  };
+  const closeSchedulerStores = async (stores: Store[]) => {
+    for (const store of stores) if (store !== ctx.store) await store.close();
+  };
 
   const activeJobs = async () =>
     ctx.store.db
@@ -82,16 +95,76 @@ forEachDialect('schedules', (ctx) => {
     assert.equal(Number(nextDue), clock.now() + 15 * MIN);
     await ctx.store.db.deleteFrom('jobs').execute();
 
-    // "Restart": new scheduler objects, same database.
+    // "Restart": new scheduler objects, same database; on PostgreSQL each with its own store (pool),
+    // as two processes would have, ticking at once.
     clock.advance(10 * MIN);
-    const a = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0 });
-    const b = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0 });
-    assert.deepEqual(await a.syncFromConfig(connections.slice(1)), { added: 0, changed: 0, removed: 0 });
-    assert.deepEqual(await a.tick(), [], 'not due yet: the restart did not reset the schedule');
-    clock.advance(5 * MIN);
-    const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
-    assert.equal(ra.length + rb.length, 1, 'one of the two took the due poll');
-    assert.equal((await activeJobs()).length, 1);
+    const [storeA, storeB] = await schedulerStores(2);
+    try {
+      const a = new Scheduler({ store: storeA!, clock, jitter: 0, random: () => 0 });
+      const b = new Scheduler({ store: storeB!, clock, jitter: 0, random: () => 0 });
+      assert.deepEqual(await a.syncFromConfig(connections.slice(1)), { added: 0, changed: 0, removed: 0 });
+      assert.deepEqual(await a.tick(), [], 'not due yet: the restart did not reset the schedule');
+      clock.advance(5 * MIN);
+      const [ra, rb] = await Promise.all([a.tick(), b.tick()]);
+      assert.equal(ra.length + rb.length, 1, 'one of the two took the due poll');
+      assert.equal((await activeJobs()).length, 1);
+      assert.equal(Number((await listSchedules(ctx.store))[0]!.next_run_at), clock.now() + 15 * MIN);
+    } finally {
+      await closeSchedulerStores([storeA!, storeB!]);
+    }
+  });
+
+  it('four schedulers with their own stores, ticking at once every minute for half an hour, enqueue each due poll once', async () => {
+    const clock = new FakeClock(undefined, { autoAdvance: false });
+    const many = Array.from({ length: 10 }, (_, i) => ({
+      name: `c${i}`,
+      polls: { orders: 5 * MIN, shipments: 0, customers: 0, inventory: i % 2 === 0 ? 15 * MIN : 0 },
+    }));
+    const stores = await schedulerStores(4);
+    try {
+      const schedulers = stores.map((store) => new Scheduler({ store, clock, jitter: 0, random: () => 0 }));
+      await schedulers[0]!.syncFromConfig(many);
+      const t0 = clock.now();
+      const created = new Map<string, number[]>();
+      for (let minute = 0; minute <= 30; minute++) {
+        const results = await Promise.all(schedulers.map((s) => s.tick()));
+        const seen = new Set<string>();
+        for (const poll of results.flat()) {
+          const key = `${poll.connection}/${poll.kind}`;
+          assert.ok(!seen.has(key), `${key} taken by two schedulers at minute ${minute}`);
+          seen.add(key);
+          assert.ok(poll.created, `${key} at minute ${minute}: the previous poll was finished`);
+          created.set(key, [...(created.get(key) ?? []), (clock.now() - t0) / MIN]);
+        }
+        // A worker runs every poll before the next minute (a claim takes from one connection).
+        for (const kind of [POLL_KINDS.orders, POLL_KINDS.inventory]) {
+          for (;;) {
+            const jobs = await claimJobs(ctx.store, {
+              kind,
+              limit: 100,
+              owner: 'w',
+              leaseMs: MIN,
+              now: clock.now(),
+            });
+            if (jobs.length === 0) break;
+            const ids = jobs.map((j) => ({ id: j.id }));
+            await completeJobs(ctx.store, 'w', ids, clock.now());
+          }
+        }
+        clock.advance(MIN);
+      }
+      assert.equal(created.size, 15);
+      const every = (step: number) => Array.from({ length: 30 / step + 1 }, (_, i) => i * step);
+      for (const [key, minutes] of created)
+        assert.deepEqual(minutes, every(key.endsWith(POLL_KINDS.orders) ? 5 : 15), key);
+      const total = await ctx.store.db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(total.n), 10 * 7 + 5 * 3, 'no poll job beyond one per due time');
+    } finally {
+      await closeSchedulerStores(stores);
+    }
   });
 
   it('jitter spreads the next due time; config changes update and remove schedules', async () => {

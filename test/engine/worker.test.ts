@@ -19,11 +19,22 @@ import { forEachDialect } from '../helpers/dialects.js';
 const MIN = 60_000;
 const retry = { cadence: [1 * MIN, 5 * MIN, 15 * MIN], perKind: { 'quick.kind': [1000] }, jitter: 0 };
 
-async function waitFor(check: () => Promise<boolean>, what: string, capMs = 5000): Promise<void> {
+/**
+ * Waits until `check` holds, moving the fake clock `stepMs` at a time (0: not at all) and letting the
+ * worker's database calls complete in between. No real sleeping: the only real time spent is I/O.
+ */
+async function runUntil(
+  clock: FakeClock,
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  stepMs = 0,
+  capMs = 10_000,
+): Promise<void> {
   const until = Date.now() + capMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what} (fake time ${clock.now()})`);
+    if (stepMs > 0) await clock.tickAsync(stepMs);
+    else await clock.settle(1);
   }
 }
 
@@ -173,14 +184,15 @@ forEachDialect('worker', (ctx) => {
   });
 
   it('the loop runs kinds in parallel, respects per-kind concurrency and keeps a group to one job at a time', async () => {
+    const clock = new FakeClock(undefined, { autoAdvance: false });
     let inSyspro = 0;
     let maxInSyspro = 0;
     let inPush = 0;
     let maxInPush = 0;
     const waiting: (() => void)[] = [];
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const worker = new Worker({
       store: ctx.store,
+      clock,
       retry,
       pollMs: 20,
       handlers: [
@@ -189,7 +201,7 @@ forEachDialect('worker', (ctx) => {
           async () => {
             inSyspro++;
             maxInSyspro = Math.max(maxInSyspro, inSyspro);
-            await sleep(15);
+            await clock.sleep(15);
             inSyspro--;
           },
           { concurrency: 4 },
@@ -199,45 +211,59 @@ forEachDialect('worker', (ctx) => {
           async () => {
             inPush++;
             maxInPush = Math.max(maxInPush, inPush);
-            // Hold each push until three run together (or 2 s pass), so a slow machine cannot
-            // finish one before the third starts and hide the concurrency we want to see.
+            // Hold each push until three run together. Time only moves when the test moves it, so
+            // a slow machine cannot finish one before the third starts; the 10 min (fake) cap only
+            // keeps a broken worker from hanging the test (maxInPush then tells what went wrong).
             if (inPush >= 3) for (const release of waiting.splice(0)) release();
-            else await Promise.race([new Promise<void>((r) => waiting.push(r)), sleep(2000)]);
-            await sleep(5);
+            else await Promise.race([new Promise<void>((r) => waiting.push(r)), clock.sleep(10 * MIN)]);
+            await clock.sleep(5);
             inPush--;
           },
           { concurrency: 3 },
         ),
       ],
     });
-    const now = Date.now();
+    const t0 = clock.now();
     const jobs = [];
     for (let i = 0; i < 8; i++)
       jobs.push({ kind: 'shipments.writeback', connection: 'a', groupKey: 'syspro:a' });
     for (let i = 0; i < 12; i++) jobs.push({ kind: 'orders.push', connection: 'a' });
-    await enqueueJobs(ctx.store, jobs, now);
+    await enqueueJobs(ctx.store, jobs, t0);
     worker.start();
     try {
-      await waitFor(async () => {
-        const left = await ctx.store.db
-          .selectFrom('jobs')
-          .select('id')
-          .where('state', '!=', 'succeeded')
-          .execute();
-        return left.length === 0;
-      }, 'all jobs to succeed');
+      await runUntil(
+        clock,
+        async () => {
+          const left = await ctx.store.db
+            .selectFrom('jobs')
+            .select('id')
+            .where('state', '!=', 'succeeded')
+            .execute();
+          return left.length === 0;
+        },
+        'all jobs to succeed',
+        5,
+      );
     } finally {
+      clock.autoAdvance = true;
       await worker.stop(1000);
     }
     assert.equal(maxInSyspro, 1, 'one SYSPRO write per connection at a time, despite concurrency 4');
     assert.equal(maxInPush, 3, 'pushes ran three at a time');
+    // The writes ran one after another (8 × 15 ms) while the pushes ran beside them.
+    const finished = await ctx.store.db.selectFrom('jobs').select(['kind', 'finished_at']).execute();
+    const lastWrite = Math.max(
+      ...finished.filter((j) => j.kind === 'shipments.writeback').map((j) => Number(j.finished_at)),
+    );
+    assert.ok(lastWrite - t0 >= 8 * 15, `the last write finished ${lastWrite - t0} ms in`);
   });
 
   it('stop() waits for running jobs, and releases those that outlast the timeout', async () => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const clock = new FakeClock(undefined, { autoAdvance: false });
     let started = 0;
     const worker = new Worker({
       store: ctx.store,
+      clock,
       retry,
       pollMs: 10,
       handlers: [
@@ -245,7 +271,7 @@ forEachDialect('worker', (ctx) => {
           'fast',
           async () => {
             started++;
-            await sleep(50);
+            await clock.sleep(50);
           },
           { concurrency: 1 },
         ),
@@ -259,35 +285,44 @@ forEachDialect('worker', (ctx) => {
         ),
       ],
     });
-    const a = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, Date.now());
-    const b = await enqueueJob(ctx.store, { kind: 'stuck', connection: 'a' }, Date.now());
-    const c = await enqueueJob(
-      ctx.store,
-      { kind: 'fast', connection: 'a', runAt: Date.now() + 60_000 },
-      Date.now(),
-    );
+    const t0 = clock.now();
+    const a = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, t0);
+    const b = await enqueueJob(ctx.store, { kind: 'stuck', connection: 'a' }, t0);
+    const c = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a', runAt: t0 + 60_000 }, t0);
     worker.start();
-    await waitFor(async () => started === 2, 'both jobs to start');
-    await worker.stop(300);
-    assert.equal((await getJob(ctx.store, a.id))!.state, 'succeeded', 'finished within the timeout');
+    await runUntil(clock, () => started === 2, 'both jobs to start');
+    let stopped = false;
+    const stopping = worker.stop(300).then(() => {
+      stopped = true;
+    });
+    await clock.tickAsync(50);
+    await runUntil(clock, async () => (await getJob(ctx.store, a.id))!.state === 'succeeded', 'the fast job');
+    await clock.tickAsync(249);
+    assert.equal(stopped, false, 'still waiting at 299 ms of the 300 ms timeout');
+    assert.equal((await getJob(ctx.store, b.id))!.state, 'running');
+    await clock.tickAsync(1);
+    await stopping;
+    assert.equal(clock.now() - t0, 300, 'no other time passed');
     const stuck = await getJob(ctx.store, b.id);
     assert.equal(stuck!.state, 'queued', 'released');
     assert.equal(stuck!.attempts, 0);
     assert.equal((await getJob(ctx.store, c.id))!.state, 'queued');
+    assert.equal(clock.pending, 0, 'the stopped worker left no sleeper behind');
     // Nothing left running under this worker, and a new worker can take the released job at once.
     const again = await claimJobs(ctx.store, {
       kind: 'stuck',
       limit: 1,
       owner: 'next',
       leaseMs: 1000,
-      now: Date.now(),
+      now: clock.now(),
     });
     assert.equal(again.length, 1);
   });
 
-  it('the sweep purges finished jobs past retention and keeps dead and recent ones', async () => {
+  it('the purge loop deletes finished jobs past retention at start and every purge interval, and keeps dead ones', async () => {
     const DAY = 86_400_000;
-    const old = Date.now() - 40 * DAY;
+    const clock = new FakeClock(undefined, { autoAdvance: false });
+    const old = clock.now() - 40 * DAY;
     const { id: oldDone } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'a' }, old);
     await claimJobs(ctx.store, { kind: 'fast', limit: 1, owner: 'w0', leaseMs: 1000, now: old });
     await completeJobs(ctx.store, 'w0', [{ id: oldDone }], old);
@@ -296,6 +331,7 @@ forEachDialect('worker', (ctx) => {
     await failJob(ctx.store, 'w0', oldDead, 'HTTP 400', null, old);
     const worker = new Worker({
       store: ctx.store,
+      clock,
       retry,
       pollMs: 10,
       sweepMs: 10,
@@ -303,19 +339,29 @@ forEachDialect('worker', (ctx) => {
       purgeEveryMs: 60 * MIN,
       handlers: [handleEachJob('fast', async () => {})],
     });
+    const exists = async (id: number) => (await getJob(ctx.store, id)) !== undefined;
     worker.start();
     try {
-      await waitFor(async () => (await getJob(ctx.store, oldDone)) === undefined, 'the old job to be purged');
+      await runUntil(clock, async () => !(await exists(oldDone)), 'the old job to be purged at start');
       // A job that finishes now is within retention and stays.
-      const { id: fresh } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'c' }, Date.now());
+      const { id: fresh } = await enqueueJob(ctx.store, { kind: 'fast', connection: 'c' }, clock.now());
       worker.notify('fast');
-      await waitFor(async () => (await getJob(ctx.store, fresh))?.state === 'succeeded', 'the new job');
+      await runUntil(
+        clock,
+        async () => (await getJob(ctx.store, fresh))?.state === 'succeeded',
+        'the new job',
+      );
+      assert.equal((await ctx.store.db.selectFrom('jobs').select('id').execute()).length, 2);
+      // 31 days on, the next purge (its hourly sleep fires on the way) takes the fresh job too.
+      clock.advance(31 * DAY);
+      await runUntil(clock, async () => !(await exists(fresh)), 'the purge an interval later');
     } finally {
+      clock.autoAdvance = true;
       await worker.stop(1000);
     }
     assert.equal((await getJob(ctx.store, oldDead))?.state, 'dead', 'dead jobs are kept whatever their age');
     const left = await ctx.store.db.selectFrom('jobs').select('id').execute();
-    assert.equal(left.length, 2);
+    assert.equal(left.length, 1);
   });
 
   it("a completion's record writes commit with the job's success, or not at all", async () => {
