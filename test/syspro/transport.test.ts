@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { querySalesOrder } from '../../src/syspro/business-objects/sorqry.js';
 import { createEnetClient } from '../../src/syspro/enet-client.js';
 import { SysproError } from '../../src/syspro/errors.js';
 import { encodeWindows1252 } from '../../src/syspro/windows-1252.js';
@@ -134,6 +135,25 @@ describe('e.net transport', () => {
       contentType: 'application/xml; charset=utf-8',
     };
     assert.equal(await c.query('SORQRY', '<Query/>'), '<X>a &amp; b</X>');
+    await c.close();
+  });
+
+  it('answers a DOCTYPE in an XmlOut with a bad-response error instead of expanding its entities', async () => {
+    // An internal entity would otherwise put "099999" into SalesOrder.
+    queryBody = {
+      bytes: new TextEncoder().encode(
+        '<?xml version="1.0"?><!DOCTYPE SorDetail [<!ENTITY so "099999">]><SorDetail><SalesOrder>&so;</SalesOrder></SorDetail>',
+      ),
+      contentType: 'application/xml',
+    };
+    const c = client();
+    await assert.rejects(querySalesOrder(c, { salesOrder: '015562' }), (error: unknown) => {
+      assert.ok(error instanceof SysproError, String(error));
+      assert.equal(error.kind, 'bad-response');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /SORQRY .*DOCTYPE/);
+      return true;
+    });
     await c.close();
   });
 
