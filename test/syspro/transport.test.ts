@@ -229,6 +229,41 @@ describe('e.net transport', () => {
 });
 
 describe('e.net transport failures', () => {
+  it('never follows a redirect: the logon (password in its query) does not reach the target', async () => {
+    const reached: string[] = [];
+    const target = await listen((req, res) => {
+      reached.push(req.url ?? '');
+      res.end(USER_ID);
+    });
+    const { server, url } = await listen((req, res) => {
+      res.statusCode = 307;
+      res.setHeader('Location', `${target.url}${(req.url ?? '').replace(/^\/SYSPROWCFService\/Rest/, '')}`);
+      res.end();
+    });
+    const c = createEnetClient({
+      baseUrl: url,
+      operator: 'SHIP',
+      company: 'EDU1',
+      operatorPassword: PASSWORD,
+    });
+    await assert.rejects(c.query('SORQRY', '<Q/>'), (e: unknown) => {
+      assert.ok(e instanceof SysproError, String(e));
+      assert.equal(e.kind, 'http-status');
+      assert.equal(e.status, 307);
+      assert.equal(e.retryable, false);
+      assert.match(
+        e.message,
+        /answered a redirect \(HTTP 307, to http:\/\/127\.0\.0\.1:\d+\/SYSPROWCFService\/Rest\/Logon\)/,
+      );
+      assert.ok(!e.message.includes(PASSWORD), e.message);
+      return true;
+    });
+    assert.deepEqual(reached, [], 'nothing reached the redirect target');
+    await c.close();
+    await close(server);
+    await close(target.server);
+  });
+
   it('classifies a closed port as unreachable (retryable)', async () => {
     const { server, url } = await listen(() => undefined);
     await close(server);
