@@ -86,6 +86,12 @@ export const sysproSchema = z.strictObject({
   writeback: z.enum(['dispatch-note', 'order-update']).default('dispatch-note'),
   /** Run every SYSPRO write with ValidateOnly=Y (a dry run). */
   validateOnly: z.boolean().default(false),
+  /**
+   * Let `run` use an `http://` enetUrl or odataUrl on a host other than loopback, which sends the
+   * operator, company and OData passwords in clear text (see `insecureHttpProblems`). Off by default;
+   * `config check` and `ping` warn either way.
+   */
+  allowInsecureHttp: z.boolean().default(false),
 });
 
 export const shipstationSchema = z.strictObject({
