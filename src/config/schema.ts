@@ -87,8 +87,9 @@ export const sysproSchema = z.strictObject({
   /** Run every SYSPRO write with ValidateOnly=Y (a dry run). */
   validateOnly: z.boolean().default(false),
   /**
-   * Allow `http://` e.net/OData URLs to a host other than loopback (the operator and company
-   * passwords then cross the network in clear). `run` refuses them unless this is true.
+   * Let `run` use an `http://` enetUrl or odataUrl on a host other than loopback, which sends the
+   * operator, company and OData passwords in clear text (see `insecureHttpProblems`). Off by default;
+   * `config check` and `ping` warn either way.
    */
   allowInsecureHttp: z.boolean().default(false),
 });

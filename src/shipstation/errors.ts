@@ -116,7 +116,7 @@ const KIND_TEXT: Record<ShipStationErrorKind, string> = {
   server: 'server error',
   http: 'unexpected HTTP response',
   invalid_response: 'unexpected response body',
-  refused_host: 'refused to fetch a URL outside the ShipStation API hosts',
+  refused_host: 'refused to fetch a URL that is not a webhook resource on a ShipStation API host',
 };
 
 function describe(init: ShipStationErrorInit): string {
@@ -285,5 +285,5 @@ export const OPERATOR_ADVICE: Record<ShipStationErrorKind, string> = {
   http: 'Unexpected HTTP answer (a redirect or unusual status): check the configured URL.',
   invalid_response: 'The answer was not ShipStation JSON (a proxy or maintenance page?): check the URL.',
   refused_host:
-    'A webhook pointed outside the ShipStation API hosts and was not followed. If it is a sandbox or proxy, add its host to shipstation.allowedResourceHosts.',
+    'A webhook pointed outside the ShipStation API hosts, or at a path or query webhooks do not use, and was not followed. If the host is a sandbox or proxy, add it to shipstation.allowedResourceHosts.',
 };

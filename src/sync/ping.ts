@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { UserError } from '../config/errors.js';
+import { INSECURE_HTTP_ADVICE, insecureHttpProblems } from '../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../config/schema.js';
 import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
 import type { Database } from '../store/database.js';
@@ -141,6 +142,22 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
   };
   const skip = (check: string, why: string) =>
     results.push({ connection: connection.name, check, verdict: 'skip', detail: why, ms: 0 });
+
+  // Passwords in clear text: a warning (the ping itself works), said before anything is sent.
+  const allowed = connection.syspro.allowInsecureHttp;
+  for (const problem of insecureHttpProblems(connection)) {
+    results.push({
+      connection: connection.name,
+      check: 'syspro http',
+      verdict: 'warn',
+      detail: allowed
+        ? `${problem} (allowed by syspro.allowInsecureHttp)`
+        : `${problem}; \`run\` refuses this connection until it is fixed or allowed`,
+      advice: allowed ? 'use https:// for the SYSPRO service' : INSECURE_HTTP_ADVICE,
+      kind: 'insecure-http',
+      ms: 0,
+    });
+  }
 
   let clients: ConnectionClients | undefined;
   const opened = await run('credentials', async () => {

@@ -29,7 +29,18 @@ export async function sendRequest(request: SysproRequest): Promise<SysproRespons
   const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
   const host = hostOf(request.url);
   try {
-    const response = await fetch(request.url, { method: 'GET', headers: request.headers, signal });
+    // Redirects are never followed: following resends the request (e.net passwords ride in the
+    // query string, OData sends Basic credentials) to wherever `Location` says. A 3xx is an error.
+    const response = await fetch(request.url, {
+      method: 'GET',
+      headers: request.headers,
+      signal,
+      redirect: 'manual',
+    });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      throw redirectError(response.status, response.headers.get('location'), request, host);
+    }
     const bytes = new Uint8Array(await response.arrayBuffer());
     const contentType = response.headers.get('content-type');
     const decodeAs = request.charset ? `text/plain; charset=${request.charset}` : contentType;
@@ -49,6 +60,29 @@ export async function sendRequest(request: SysproRequest): Promise<SysproRespons
       businessObject: request.businessObject,
     });
   }
+}
+
+/** A 3xx answer: names where it pointed (origin and path only; a query may echo passwords). */
+function redirectError(
+  status: number,
+  location: string | null,
+  request: SysproRequest,
+  host: string,
+): SysproError {
+  let target = 'no Location';
+  if (location) {
+    try {
+      const to = new URL(location, request.url);
+      target = `to ${to.origin}${to.pathname}`;
+    } catch {
+      target = 'to an invalid Location';
+    }
+  }
+  return new SysproError(
+    'http-status',
+    `SYSPRO ${request.endpoint} on ${host} answered a redirect (HTTP ${status}, ${target}); SYSPRO requests never follow redirects, since they would carry the credentials along — set the configured URL to the address the service answers at itself (https:// if it redirects to https)`,
+    { endpoint: request.endpoint, businessObject: request.businessObject, status, retryable: false },
+  );
 }
 
 /** `host:port` of a URL, for messages. */

@@ -6,6 +6,10 @@
  * when the server gives one (server-driven paging); a window that came back full is followed by the
  * next window, a short one ends the read.
  *
+ * A nextLink is followed only on the service's own origin (scheme, host and port of `serviceUrl`)
+ * and without user information: the request carries Basic credentials, so a nextLink to another
+ * origin (or from https down to http) would hand them over. One is refused as `bad-response`.
+ *
  * Long key lists (`SalesOrder eq '1' or SalesOrder eq '2' …`) are split so that no URL is longer than
  * `maxUrlLength` (default 2,000 characters, safe for any proxy and for IIS, which hosts the service).
  */
@@ -75,6 +79,7 @@ export interface ODataReader {
 export function createODataReader(options: ODataReaderOptions): ODataReader {
   const serviceUrl = options.serviceUrl.replace(/\/+$/, '');
   const host = hostOf(serviceUrl);
+  const serviceOrigin = originOf(serviceUrl);
   const rowCap = options.rowCap ?? ODATA_ROW_CAP;
   const defaultPageSize = Math.min(options.pageSize ?? 1000, rowCap);
   const maxUrlLength = options.maxUrlLength ?? 2000;
@@ -162,7 +167,15 @@ export function createODataReader(options: ODataReaderOptions): ODataReader {
         inWindow += page.rows.length;
         if (page.rows.length > 0) yield page.rows as T[];
         if (!page.nextLink) break;
-        const next = new URL(page.nextLink, pageUrl).toString();
+        const nextUrl = new URL(page.nextLink, pageUrl);
+        if (nextUrl.origin !== serviceOrigin || nextUrl.username !== '' || nextUrl.password !== '') {
+          throw new SysproError(
+            'bad-response',
+            `OData ${table} on ${host} sent a nextLink to ${nextUrl.origin}, not its own origin ${serviceOrigin}; it is not followed, since it would carry the OData credentials there — ${OPERATOR_ADVICE['bad-response']}`,
+            { endpoint: `OData ${table}` },
+          );
+        }
+        const next = nextUrl.toString();
         if (seen.has(next)) {
           throw new SysproError('bad-response', `OData ${table} on ${host} sent a nextLink that loops`, {
             endpoint: `OData ${table}`,
@@ -198,6 +211,15 @@ export function createODataReader(options: ODataReaderOptions): ODataReader {
   }
 
   return { pages, rows, pagesByKeys, url, stats };
+}
+
+/** `scheme://host:port` of a URL (`''` for an invalid one, which then matches no nextLink). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
 }
 
 /**

@@ -123,6 +123,17 @@ describe('parseXml and accessors', () => {
     assert.throws(() => parseXml('<a><b></a>'), /not well-formed/);
   });
 
+  it('refuses a DOCTYPE or entity declaration instead of expanding entities into values', () => {
+    const spoofed = `<?xml version="1.0"?>
+<!DOCTYPE SorDetail [ <!ENTITY so "099999"> ]>
+<SorDetail><SalesOrder>&so;</SalesOrder></SorDetail>`;
+    assert.throws(() => parseXml(spoofed), /DOCTYPE or entity declaration/);
+    assert.throws(() => parseXml('<!doctype a><a>1</a>'), /DOCTYPE/);
+    assert.throws(() => parseXml('<a><![CDATA[<!ENTITY x "y">]]></a>'), /entity declaration/);
+    // The predefined entities and character references are still decoded.
+    assert.equal(text(rootOf(parseXml('<a><b>A &amp; B &#233;</b></a>')).node, 'b'), 'A & B é');
+  });
+
   it('compares zero-padded keys', () => {
     assert.ok(sameKey('000000000015574', '015574'));
     assert.ok(sameKey('15574', '015574 '));

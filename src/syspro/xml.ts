@@ -6,6 +6,12 @@
  * `undefined` leaves its element out (SYSPRO silently ignores unknown elements, so we never invent
  * any). Parsing: namespace prefixes (`SALSLS:Name`) are dropped, element names are looked up without
  * regard to case (Setup outputs are lower-case), values stay strings (`015562` keeps its zeros).
+ *
+ * A document with a DOCTYPE (or any `<!ENTITY` declaration) is refused before it is parsed. The
+ * parser expands internal entities, so `<!ENTITY so "099999">` in the prolog and `&so;` in a value
+ * let one piece of a document decide another's value (or blow up in size); SYSPRO's XmlOut never
+ * carries a DOCTYPE, so refusing costs nothing. The five XML entities and character references
+ * (`&amp;`, `&#233;`) are still decoded.
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { toWindows1252Text } from './windows-1252.js';
@@ -146,6 +152,13 @@ export function schemaAttributes(xsd: string): Record<string, string> {
 export function parseXml(text: string): XmlNode {
   const trimmed = text.trim();
   if (!trimmed.startsWith('<')) throw new Error(`not XML: ${trimmed.slice(0, 80)}`);
+  // Anywhere, in any case (also inside CDATA or a comment): cheaper and safer than deciding where
+  // a declaration would count.
+  if (/<!(DOCTYPE|ENTITY)/i.test(trimmed)) {
+    throw new Error(
+      'the XML carries a DOCTYPE or entity declaration, which SYSPRO XmlOut never has; refused without parsing it',
+    );
+  }
   const valid = XMLValidator.validate(trimmed);
   if (valid !== true) throw new Error(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
   const parsed = parser.parse(trimmed) as unknown;

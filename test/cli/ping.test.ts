@@ -209,6 +209,42 @@ describe('ml-connector ping against the sandboxes', () => {
     assert.equal(checks.get('shipstation v1 auth')?.kind, 'tls');
   });
 
+  it('warns that an http:// e.net URL to another host sends passwords in clear (ping and config check)', async () => {
+    // 192.0.2.1 (TEST-NET-1) is never routed: the logon fails fast; the warning comes first anyway.
+    const insecure = {
+      ...env,
+      ML_CONNECTOR_CONNECTIONS__MAIN__SYSPRO__ENET_URL: 'http://192.0.2.1:20161/SYSPROWCFService/Rest',
+    };
+    const ping = await runCli(['ping', '--timeout', '1'], { cwd, env: insecure });
+    assert.match(
+      ping.stdout,
+      /^warn\s+main\s+syspro http: syspro\.enetUrl is http:\/\/192\.0\.2\.1:20161 \(not https, and host 192\.0\.2\.1 is not this machine\): the e\.net logon sends the operator and company passwords in clear text over the network; `run` refuses this connection/m,
+    );
+    assert.match(
+      ping.stdout,
+      /→ use https:\/\/ for the SYSPRO service, or, .*syspro\.allowInsecureHttp: true/,
+    );
+    assert.doesNotMatch(ping.stdout, /syspro\.odataUrl is/, 'the loopback OData URL is fine');
+
+    const check = await runCli(['config', 'check'], { cwd, env: insecure });
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(
+      check.stdout,
+      /^ {2}warning: syspro\.enetUrl is http:\/\/192\.0\.2\.1:20161 .*in clear text.*`run` refuses this connection/m,
+    );
+    assert.match(check.stdout, /with 1 warning\(s\) above\./);
+
+    const allowed = await runCli(['config', 'check'], {
+      cwd,
+      env: { ...insecure, ML_CONNECTOR_CONNECTIONS__MAIN__SYSPRO__ALLOW_INSECURE_HTTP: 'true' },
+    });
+    assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+    assert.match(allowed.stdout, /warning: syspro\.enetUrl .*\(allowed by syspro\.allowInsecureHttp\)/);
+
+    const secure = await runCli(['config', 'check'], { cwd, env });
+    assert.doesNotMatch(secure.stdout, /warning/);
+  });
+
   it('fails a missing secret with the command that stores it', async () => {
     const { ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: _, ...without } = env;
     const result = await runCli(['ping'], { cwd, env: without });

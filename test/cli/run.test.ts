@@ -13,8 +13,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { insecureSysproUrls, isLoopbackHost } from '../../src/cli/commands/run.js';
-import { connectionSchema } from '../../src/config/schema.js';
 import { createHttpServer, storeReadiness } from '../../src/http/server.js';
 import { enqueueJobs } from '../../src/store/jobs/enqueue.js';
 import { listAttempts } from '../../src/store/jobs/queries.js';
@@ -260,7 +258,7 @@ describe('ml-connector run on SQLite', () => {
     assert.notEqual(await refused.exited, 0);
     assert.match(
       refused.stderr().trim(),
-      /^Error: Refusing plain http:\/\/ to SYSPRO on another machine .*connection "main" syspro\.enetUrl http:\/\/erp\.example\.com:20161\/SYSPROWCFService\/Rest\. Use https:\/\/, or set syspro\.allowInsecureHttp: true/,
+      /^Error: Connection main is not started: syspro\.enetUrl is http:\/\/erp\.example\.com:20161 \(not https.*set syspro\.allowInsecureHttp: true/,
     );
     const allowed = spawnRun(
       writeConfig(dir, {
@@ -420,28 +418,6 @@ describe('/readyz', () => {
       await server.close();
       await store.close();
     }
-  });
-});
-
-describe('run: plain-http SYSPRO URLs', () => {
-  it('loopback hosts are this machine', () => {
-    for (const host of ['localhost', '127.0.0.1', '127.8.9.10', '[::1]', '::1', 'api.localhost'])
-      assert.ok(isLoopbackHost(host), host);
-    for (const host of ['erp', '10.0.0.5', '128.0.0.1', 'localhost.example.com', '[::2]', '127.0.0.1.nip.io'])
-      assert.ok(!isLoopbackHost(host), host);
-  });
-
-  it('lists http:// URLs to other hosts, skips https, loopback and allowInsecureHttp', () => {
-    const parse = (syspro: Record<string, unknown>, name = 'main') =>
-      connectionSchema.parse({ ...CONNECTION, name, syspro: { ...CONNECTION.syspro, ...syspro } });
-    assert.deepEqual(insecureSysproUrls([parse({})]), []);
-    assert.deepEqual(
-      insecureSysproUrls([
-        parse({ enetUrl: 'https://erp/Rest', odataUrl: 'http://user:pw@erp:40000/OData' }, 'a'),
-        parse({ enetUrl: 'http://erp/Rest', allowInsecureHttp: true }, 'b'),
-      ]),
-      ['connection "a" syspro.odataUrl http://[redacted]@erp:40000/OData'],
-    );
   });
 });
 

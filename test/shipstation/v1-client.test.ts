@@ -211,6 +211,11 @@ describe('ShipStation V1 client against the sandbox', () => {
         `${forged.url}/shipments?batchId=1`,
         `https://ssapi.shipstation.com.${new URL(forged.url).hostname}.nip.io/shipments`,
         `http://ssapi.shipstation.com/shipments?batchId=1`,
+        // An allowed host, but not a webhook resource: a forged SHIP_NOTIFY paging the account.
+        `${sandbox.url}/shipments?pageSize=1`,
+        `${sandbox.url}/shipments?batchId=1&pageSize=500`,
+        `${sandbox.url}/shipments/../orders?storeID=1`,
+        `${sandbox.url}/orders`,
       ]) {
         const error = await client.fetchResource(url).catch((e: unknown) => e);
         assert.ok(error instanceof ShipStationError, url);

@@ -1,6 +1,8 @@
 /**
  * OData reader edge cases against a tiny local server: a server that pages with nextLink and also
- * honours $top, one that ignores $top, a nextLink that loops, and refused credentials.
+ * honours $top, one that ignores $top, a nextLink that loops, refused credentials, and what must not
+ * be followed (a redirect, a nextLink to another origin): a second local server stands for the
+ * foreign host and records whatever reaches it.
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,8 +12,12 @@ import { SysproError } from '../../src/syspro/errors.js';
 import { createODataReader } from '../../src/syspro/odata-reader.js';
 
 const ROWS = Array.from({ length: 23 }, (_, i) => ({ Key: `K${String(i).padStart(3, '0')}` }));
-let mode: 'nextlink' | 'ignore-top' | 'loop' = 'nextlink';
+let mode: 'nextlink' | 'ignore-top' | 'loop' | 'redirect' | 'foreign-nextlink' | 'userinfo-nextlink' =
+  'nextlink';
 const requests: string[] = [];
+/** Where the foreign server listens, and what reached it (path and Authorization header). */
+let foreignUrl = '';
+const foreignRequests: Array<{ url: string; authorization?: string }> = [];
 
 function handler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -26,6 +32,23 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   const skip = Number(url.searchParams.get('$skip') ?? 0);
   if (mode === 'ignore-top') {
     res.end(JSON.stringify({ value: ROWS }));
+    return;
+  }
+  if (mode === 'redirect') {
+    res.statusCode = 302;
+    res.setHeader('Location', `${foreignUrl}/odata/Items${url.search}`);
+    res.end();
+    return;
+  }
+  if (mode === 'foreign-nextlink') {
+    res.end(
+      JSON.stringify({ value: ROWS.slice(0, 2), '@odata.nextLink': `${foreignUrl}/odata/Items?start=2` }),
+    );
+    return;
+  }
+  if (mode === 'userinfo-nextlink') {
+    const own = `http://someone@${req.headers.host}/odata/Items?start=2`;
+    res.end(JSON.stringify({ value: ROWS.slice(0, 2), '@odata.nextLink': own }));
     return;
   }
   if (mode === 'loop') {
@@ -43,13 +66,72 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
 
 describe('OData reader edge cases', () => {
   let server: Server;
+  let foreign: Server;
   let serviceUrl: string;
   before(async () => {
     server = createServer(handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/odata`;
+    foreign = createServer((req, res) => {
+      foreignRequests.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ value: ROWS.slice(2, 4) }));
+    });
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    foreignUrl = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => foreign.close(() => resolve()));
+  });
+
+  const drain = async (reader: ReturnType<typeof createODataReader>) => {
+    for await (const _ of reader.pages('Items')) {
+      // drain
+    }
+  };
+
+  it('never follows a redirect: a 3xx is an http-status error and the credentials stay here', async () => {
+    mode = 'redirect';
+    foreignRequests.length = 0;
+    const reader = createODataReader({ serviceUrl, username: 'ODATA', password: 'pw' });
+    await assert.rejects(drain(reader), (e: unknown) => {
+      assert.ok(e instanceof SysproError, String(e));
+      assert.equal(e.kind, 'http-status');
+      assert.equal(e.status, 302);
+      assert.equal(e.retryable, false);
+      assert.match(e.message, /redirect \(HTTP 302, to http:\/\/127\.0\.0\.1:\d+\/odata\/Items\)/);
+      assert.match(e.message, /never follow redirects/);
+      return true;
+    });
+    assert.deepEqual(foreignRequests, [], 'nothing reached the redirect target');
+  });
+
+  it('refuses a nextLink to another origin, before sending anything there', async () => {
+    mode = 'foreign-nextlink';
+    foreignRequests.length = 0;
+    const reader = createODataReader({ serviceUrl, username: 'ODATA', password: 'pw' });
+    const pages: unknown[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const page of reader.pages('Items')) pages.push(page);
+      },
+      (e: unknown) => {
+        assert.ok(e instanceof SysproError, String(e));
+        assert.equal(e.kind, 'bad-response');
+        assert.match(e.message, /nextLink to http:\/\/127\.0\.0\.1:\d+, not its own origin/);
+        return true;
+      },
+    );
+    assert.equal(pages.length, 1, 'the first page, from the service itself, was read');
+    assert.deepEqual(foreignRequests, [], 'the Basic credentials did not go to the foreign origin');
+  });
+
+  it('refuses a nextLink on its own origin that carries user information', async () => {
+    mode = 'userinfo-nextlink';
+    const reader = createODataReader({ serviceUrl, username: 'ODATA', password: 'pw' });
+    await assert.rejects(drain(reader), { kind: 'bad-response' });
+  });
 
   it('follows nextLinks inside each $top window and then moves to the next window', async () => {
     mode = 'nextlink';

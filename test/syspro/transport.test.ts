@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { querySalesOrder } from '../../src/syspro/business-objects/sorqry.js';
 import { createEnetClient } from '../../src/syspro/enet-client.js';
 import { SysproError } from '../../src/syspro/errors.js';
 import { encodeWindows1252 } from '../../src/syspro/windows-1252.js';
@@ -137,6 +138,25 @@ describe('e.net transport', () => {
     await c.close();
   });
 
+  it('answers a DOCTYPE in an XmlOut with a bad-response error instead of expanding its entities', async () => {
+    // An internal entity would otherwise put "099999" into SalesOrder.
+    queryBody = {
+      bytes: new TextEncoder().encode(
+        '<?xml version="1.0"?><!DOCTYPE SorDetail [<!ENTITY so "099999">]><SorDetail><SalesOrder>&so;</SalesOrder></SorDetail>',
+      ),
+      contentType: 'application/xml',
+    };
+    const c = client();
+    await assert.rejects(querySalesOrder(c, { salesOrder: '015562' }), (error: unknown) => {
+      assert.ok(error instanceof SysproError, String(error));
+      assert.equal(error.kind, 'bad-response');
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /SORQRY .*DOCTYPE/);
+      return true;
+    });
+    await c.close();
+  });
+
   it('logs off after each burst of calls, so no session outlives its work', async () => {
     seen.length = 0;
     queryBody = { bytes: new TextEncoder().encode('<X/>'), contentType: 'text/plain' };
@@ -209,6 +229,41 @@ describe('e.net transport', () => {
 });
 
 describe('e.net transport failures', () => {
+  it('never follows a redirect: the logon (password in its query) does not reach the target', async () => {
+    const reached: string[] = [];
+    const target = await listen((req, res) => {
+      reached.push(req.url ?? '');
+      res.end(USER_ID);
+    });
+    const { server, url } = await listen((req, res) => {
+      res.statusCode = 307;
+      res.setHeader('Location', `${target.url}${(req.url ?? '').replace(/^\/SYSPROWCFService\/Rest/, '')}`);
+      res.end();
+    });
+    const c = createEnetClient({
+      baseUrl: url,
+      operator: 'SHIP',
+      company: 'EDU1',
+      operatorPassword: PASSWORD,
+    });
+    await assert.rejects(c.query('SORQRY', '<Q/>'), (e: unknown) => {
+      assert.ok(e instanceof SysproError, String(e));
+      assert.equal(e.kind, 'http-status');
+      assert.equal(e.status, 307);
+      assert.equal(e.retryable, false);
+      assert.match(
+        e.message,
+        /answered a redirect \(HTTP 307, to http:\/\/127\.0\.0\.1:\d+\/SYSPROWCFService\/Rest\/Logon\)/,
+      );
+      assert.ok(!e.message.includes(PASSWORD), e.message);
+      return true;
+    });
+    assert.deepEqual(reached, [], 'nothing reached the redirect target');
+    await c.close();
+    await close(server);
+    await close(target.server);
+  });
+
   it('classifies a closed port as unreachable (retryable)', async () => {
     const { server, url } = await listen(() => undefined);
     await close(server);

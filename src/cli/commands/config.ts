@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../config/errors.js';
+import { INSECURE_HTTP_ADVICE, insecureHttpProblems } from '../../config/insecure-http.js';
 import { maskUrl, resolveStorePassword, storeSecretEnvName, urlHasPassword } from '../../store/open.js';
 import { secretReferences } from '../../store/secret-refs.js';
 import { resolveSecret, secretEnvName } from '../../store/secrets.js';
@@ -22,8 +23,19 @@ export function registerConfig(program: Command, app: Program): void {
       }
       const store = await ctx.store();
       const problems: string[] = [];
+      let warnings = 0;
       for (const connection of ctx.config.connections) {
         app.out(`Connection ${connection.name}:`);
+        // Passwords in clear text: a warning here (the configuration is valid); `run` refuses it
+        // unless syspro.allowInsecureHttp is true.
+        for (const problem of insecureHttpProblems(connection)) {
+          warnings++;
+          app.out(
+            connection.syspro.allowInsecureHttp
+              ? `  warning: ${problem} (allowed by syspro.allowInsecureHttp)`
+              : `  warning: ${problem}; \`run\` refuses this connection: ${INSECURE_HTTP_ADVICE}`,
+          );
+        }
         for (const use of secretReferences(connection)) {
           try {
             await resolveSecret(store.db, () => ctx.masterKey(false), connection.name, use.name, app.env);
@@ -39,7 +51,11 @@ export function registerConfig(program: Command, app: Program): void {
         }
       }
       if (problems.length > 0) throw new UserError(problems.join(' '));
-      app.out('Configuration is valid and every secret can be read.');
+      app.out(
+        warnings === 0
+          ? 'Configuration is valid and every secret can be read.'
+          : `Configuration is valid and every secret can be read, with ${warnings} warning(s) above.`,
+      );
     });
 }
 

@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { type Clock, systemClock } from '../../clock.js';
 import { UserError } from '../../config/errors.js';
+import { refuseInsecureHttp } from '../../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { JobHandler } from '../../engine/handler.js';
 import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
@@ -67,7 +68,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, logger } = options;
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  refuseInsecureSysproUrls(config.connections);
+  refuseInsecureSysproUrls(config.connections, logger);
 
   const sqlitePath = sqliteFile(config.store.url);
   const lock: RunLock | undefined = sqlitePath ? acquireRunLock(sqlitePath) : undefined;
@@ -241,36 +242,17 @@ export function scheduledPolls(
   };
 }
 
-/** True for a host name of this machine's loopback: `localhost`, 127.0.0.0/8, `::1`. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  return /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
 /**
- * The SYSPRO URLs that would send the operator and company passwords in clear over a network:
- * `http://` to a host other than loopback, on a connection without `syspro.allowInsecureHttp`.
+ * Plain http:// to a SYSPRO on another machine sends passwords in clear: refused per connection
+ * (`config/insecure-http.ts`), or logged as a warning where the site set `allowInsecureHttp`.
  */
-export function insecureSysproUrls(connections: ConnectionConfig[]): string[] {
-  const found: string[] = [];
-  for (const c of connections) {
-    if (c.syspro.allowInsecureHttp) continue;
-    for (const field of ['enetUrl', 'odataUrl'] as const) {
-      const url = new URL(c.syspro[field]);
-      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
-        found.push(`connection "${c.name}" syspro.${field} ${redactCredentials(c.syspro[field])}`);
-    }
+function refuseInsecureSysproUrls(connections: ConnectionConfig[], logger: Logger): void {
+  for (const connection of connections) {
+    const allowed = refuseInsecureHttp(connection);
+    if (allowed.length > 0)
+      logger.warn(
+        { connection: connection.name, problems: allowed },
+        'plain http to SYSPRO allowed by allowInsecureHttp',
+      );
   }
-  return found;
-}
-
-function refuseInsecureSysproUrls(connections: ConnectionConfig[]): void {
-  const found = insecureSysproUrls(connections);
-  if (found.length === 0) return;
-  throw new UserError(
-    `Refusing plain http:// to SYSPRO on another machine (the operator and company passwords would cross the network unencrypted): ${found.join('; ')}. ` +
-      'Use https://, or set syspro.allowInsecureHttp: true on that connection to accept the risk (e.g. on a private network).',
-  );
 }

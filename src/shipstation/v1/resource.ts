@@ -1,9 +1,10 @@
 /**
  * Following a V1 webhook's `resource_url` (reference shipstation-api.md §4.2): SHIP_NOTIFY points at
  * a shipments list (`/shipments?batchId=…`), ORDER_NOTIFY at an orders list (`/orders?importBatch=…`).
- * The host guard (resource-url.ts) runs first; a refused URL throws `refused_host` and no request
- * leaves. Whether a resource list can span several pages is UNCONFIRMED, so `listResourcePages`
- * follows `page` like the other lists.
+ * The guard (resource-url.ts: host, then path and query shape) runs first; a refused URL throws
+ * `refused_host` and no request leaves. Whether a resource list can span several pages is
+ * UNCONFIRMED, so `listResourcePages` follows `page` like the other lists, with our page size
+ * (a resource_url never carries `pageSize`: the guard refuses it).
  */
 import { describeEndpoint, ShipStationError } from '../errors.js';
 import { requireBody, type ShipStationTransport } from '../http.js';
@@ -25,7 +26,7 @@ export function guardResourceUrl(resourceUrl: string, allowedHosts: readonly str
       kind: 'refused_host',
       api: 'v1',
       endpoint: describeEndpoint('GET', safeForMessage(resourceUrl)),
-      providerMessage: `${check.reason}; only ssapi.shipstation.com, its numbered shards and hosts listed in shipstation.allowedResourceHosts are fetched`,
+      providerMessage: `${check.reason}; only webhook resources (/shipments?batchId=…, /orders?importBatch=…, /fulfillments?batchId=…) on ssapi.shipstation.com, its numbered shards and hosts listed in shipstation.allowedResourceHosts are fetched`,
       retryable: false,
     });
   }
@@ -59,7 +60,7 @@ export function listResourcePages<T extends V1Order | V1Shipment>(
 ): AsyncGenerator<Page<T>, void, undefined> {
   // Refuse before the first page is asked for, not lazily on iteration.
   guardResourceUrl(resourceUrl, allowedHosts);
-  const pageSize = Number(new URL(resourceUrl).searchParams.get('pageSize')) || DEFAULT_PAGE_SIZE;
+  const pageSize = DEFAULT_PAGE_SIZE;
   return pageThrough(
     async (page) => {
       const body = await fetchResource(http, resourceUrl, allowedHosts, { page, signal });
