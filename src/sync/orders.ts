@@ -42,6 +42,7 @@ import {
   type MapResult,
   mapSalesOrder,
   type OrderMapOptions,
+  orderKeyFor,
   SOR_DETAIL_COLUMNS,
   SOR_MASTER_COLUMNS,
   type SorDetailRow,
@@ -115,6 +116,30 @@ export function orderMapOptions(connection: ConnectionConfig): OrderMapOptions {
 
 function pushJobKey(connection: string, orderKey: string): string {
   return `${ORDERS_PUSH_KIND}:${connection}:${orderKey}`;
+}
+
+/**
+ * Queues a sync of single orders (a nudge from a SYSPRO trigger, a customer change): a push job
+ * with no body, which reads each order again as SYSPRO has it now. Coalesced by the job key with
+ * the poll's jobs for the same order, so a nudge during a poll adds nothing twice.
+ */
+export async function queueOrderSyncs(
+  store: Store,
+  connection: ConnectionConfig,
+  salesOrders: readonly string[],
+  now: number,
+): Promise<Array<{ salesOrder: string; jobId: number; created: boolean }>> {
+  const jobs: NewJob[] = salesOrders.map((salesOrder) => {
+    const orderKey = orderKeyFor(connection.syspro.company, salesOrder);
+    return {
+      kind: ORDERS_PUSH_KIND,
+      connection: connection.name,
+      idempotencyKey: pushJobKey(connection.name, orderKey),
+      payload: { orderKey, salesOrder: salesOrder.trim() } satisfies PushPayload,
+    };
+  });
+  const results = jobs.length === 0 ? [] : await enqueueJobs(store, jobs, now);
+  return results.map((r, i) => ({ salesOrder: salesOrders[i] as string, jobId: r.id, created: r.created }));
 }
 
 /** Lines and customers of a page of headers, read with as few OData requests as fit the URL limit. */
