@@ -155,7 +155,8 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
 
   function enetError(body: string, route: Route, businessObject?: string): SysproError {
     const message = redactSecrets(body.trim(), secrets);
-    const kind = classifyEnetError(message, options.sessionErrorPatterns);
+    // Classified by route: logon texts (company, operator, password, licence) only on Logon.
+    const kind = classifyEnetError(message, route, options.sessionErrorPatterns);
     const subject =
       route === 'Logon'
         ? `SYSPRO logon of operator ${options.operator} to company ${options.company} on ${host}`
