@@ -517,6 +517,26 @@ describe('e.net client under injected faults', () => {
     await client.close();
   });
 
+  it('logs the old session off before logging on again after an unexplained ERROR', async () => {
+    sandbox.setFaults({ failures: [{ target: 'SORQRY', rate: 1, kind: 'error' }] });
+    const client = clientFor(sandbox, clock);
+    const since = sandbox.calls.list().at(-1)?.seq ?? 0;
+    await assert.rejects(querySalesOrder(client, { salesOrder: salesOrder() }), { kind: 'enet-error' });
+    const calls = sandbox.calls.list({ sinceSeq: since });
+    assert.deepEqual(
+      calls.map((c) => c.method.toLowerCase()),
+      ['logon', 'query/query', 'logoff', 'logon', 'query/query', 'logoff'],
+    );
+    // The first logoff ends the first session (it was still alive), not the second.
+    assert.equal(calls[2]?.userId, calls[1]?.userId);
+    assert.equal(calls[2]?.outcome, 'ok');
+    assert.equal(client.stats.logons, 2);
+    assert.equal(client.stats.logoffs, 2);
+    assert.equal(liveSessions(sandbox).length, 0);
+    sandbox.setFaults({});
+    await client.close();
+  });
+
   it('never repeats a post after an unexplained ERROR', async () => {
     sandbox.setFaults({ failures: [{ target: 'SORTOS', rate: 1, kind: 'error' }] });
     const client = clientFor(sandbox, clock);
