@@ -221,6 +221,33 @@ describe('ShipStation clients over HTTP: failures an operator must tell apart', 
     assert.equal(server.hits.length, 5, 'keyed upsert: retried');
   });
 
+  it("writes ModelState's \\r\\n texts on one line in the message, and keeps them raw in modelState", async () => {
+    const raw =
+      "Error converting value \"soon\" to type 'System.DateTime'. Path 'orderDate', line 1, position 42.\r\n";
+    const server = await scripted((_req, res) =>
+      json(res, 400, {
+        Message: 'The request is invalid.\r\n',
+        ModelState: { 'apiOrder.orderDate': [raw, 'Second\r\nline.'] },
+      }),
+    );
+    const invalid = await failure(
+      v1(server.url).createOrUpdateOrder({
+        orderNumber: 'SO1',
+        orderDate: 'soon',
+        orderStatus: 'awaiting_shipment',
+        billTo: {},
+        shipTo: {},
+      }),
+    );
+    assert.equal(invalid.kind, 'bad_request');
+    assert.doesNotMatch(invalid.message, /[\r\n]/);
+    assert.match(
+      invalid.message,
+      /The request is invalid\. \[apiOrder\.orderDate: Error converting value "soon" to type 'System\.DateTime'\. Path 'orderDate', line 1, position 42\.; Second line\.\]$/,
+    );
+    assert.deepEqual(invalid.modelState, { 'apiOrder.orderDate': [raw, 'Second\r\nline.'] });
+  });
+
   it('a 429 that keeps coming is `rate_limited` after rateLimitAttempts waits (0 for ping: at once)', async () => {
     const server = await scripted((_req, res) =>
       json(
