@@ -119,14 +119,23 @@ const KIND_TEXT: Record<ShipStationErrorKind, string> = {
   refused_host: 'refused to fetch a URL that is not a webhook resource on a ShipStation API host',
 };
 
+/**
+ * ShipStation's texts on one line: Json.NET's ModelState messages (and some `Message`s) carry `\r\n`,
+ * which would split a log line or a dashboard cell. The raw texts stay in `providerMessage` and
+ * `modelState`.
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
 function describe(init: ShipStationErrorInit): string {
   const parts = [`ShipStation ${init.api.toUpperCase()} ${init.endpoint}: ${KIND_TEXT[init.kind]}`];
   if (init.status !== undefined) parts.push(`(HTTP ${init.status})`);
   let text = parts.join(' ');
-  if (init.providerMessage) text += `: ${init.providerMessage}`;
+  if (init.providerMessage) text += `: ${oneLine(init.providerMessage)}`;
   if (init.modelState && Object.keys(init.modelState).length > 0) {
     const fields = Object.entries(init.modelState)
-      .map(([field, messages]) => `${field}: ${messages.join('; ')}`)
+      .map(([field, messages]) => `${oneLine(field)}: ${messages.map(oneLine).join('; ')}`)
       .join(' | ');
     text += ` [${fields}]`;
   }

@@ -155,7 +155,8 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
 
   function enetError(body: string, route: Route, businessObject?: string): SysproError {
     const message = redactSecrets(body.trim(), secrets);
-    const kind = classifyEnetError(message, options.sessionErrorPatterns);
+    // Classified by route: logon texts (company, operator, password, licence) only on Logon.
+    const kind = classifyEnetError(message, route, options.sessionErrorPatterns);
     const subject =
       route === 'Logon'
         ? `SYSPRO logon of operator ${options.operator} to company ${options.company} on ${host}`
@@ -203,7 +204,8 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
     }
   }
 
-  async function logoff(): Promise<void> {
+  /** Logs the current session off. `sessionDead`: SYSPRO already said it ended, so a refusal is expected. */
+  async function logoff(sessionDead = false): Promise<void> {
     const id = userId;
     if (id === undefined) return;
     userId = undefined;
@@ -213,7 +215,9 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
         log?.warn({ system: 'syspro', answer: body.trim().slice(0, 100) }, 'e.net logoff');
     } catch (error) {
       // The session may already be gone (evicted, timed out, host down); nothing else to do.
-      log?.warn({ system: 'syspro', err: (error as Error).message }, 'e.net logoff failed');
+      const entry = { system: 'syspro', err: (error as Error).message };
+      if (sessionDead) log?.debug(entry, 'e.net logoff of the ended session failed');
+      else log?.warn(entry, 'e.net logoff failed');
     } finally {
       stats.logoffs++;
     }
@@ -236,7 +240,9 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
         !/not found|does not exist|invalid|cannot|must\b/i.test(error.sysproMessage ?? '');
       if (!deadSession && !unknownError) throw error;
       // The session was evicted (another logon of the operator) or timed out: the call did not run,
-      // so log on again once and repeat it. The dead UserId needs no logoff.
+      // so log on again once and repeat it. After an unrecognised error the old session may still be
+      // alive and hold a licence seat, so it is logged off first: every logon is paired with a
+      // logoff, also when SYSPRO said the session had ended (the logoff is then a harmless refusal).
       log?.warn(
         {
           system: 'syspro',
@@ -246,7 +252,7 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
         },
         'e.net session lost; logging on again',
       );
-      userId = undefined;
+      await logoff(deadSession);
       userId = await logon();
       stats.relogons++;
       return await request(spec.route, { UserId: userId, ...spec.params }, spec.businessObject);

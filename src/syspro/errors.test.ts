@@ -3,27 +3,51 @@ import { describe, it } from 'node:test';
 import { classifyEnetError, redactSecrets, SysproError, transportError } from './errors.js';
 
 describe('classifyEnetError', () => {
-  const cases: [string, string][] = [
+  const logonCases: [string, string][] = [
     ['ERROR: Invalid operator password', 'wrong-operator-password'],
     ['ERROR: Invalid company password', 'wrong-company-password'],
     ["ERROR: Company 'ZZ' not found", 'unknown-company'],
     ["ERROR: Operator 'BOB' not found", 'unknown-operator'],
     ['ERROR: All e.net licences are in use (2 of 2); operator SHIP cannot log on', 'licence-exhausted'],
     ['ERROR: No more licenses available', 'licence-exhausted'],
+    ['ERROR: e.net exception raised: 100000', 'business-object-unavailable'],
+    ['ERROR: Unable to read the SYSPRO base directory registry string BaseDir8', 'enet-error'],
+  ];
+  for (const [text, kind] of logonCases) {
+    it(`Logon: ${text} → ${kind}`, () => assert.equal(classifyEnetError(text, 'Logon'), kind));
+  }
+
+  const callCases: [string, string][] = [
     ['ERROR: UserId 3EA613166FE4BF47925DF1CEA14E910100 is not logged on', 'session-invalid'],
     [
       'ERROR: UserId X is not logged on (the session was ended by a newer logon of operator SHIP)',
       'session-invalid',
     ],
+    // The logon wording (company, operator, password, licence) does not apply once logged on.
+    ['ERROR: UserId [session] is not logged on to company EDU1', 'session-invalid'],
+    ['ERROR: Operator SHIP is not logged in', 'session-invalid'],
+    ['ERROR: Invalid operator password', 'enet-error'],
+    ["ERROR: Company 'ZZ' not found", 'enet-error'],
+    ['ERROR: All e.net licences are in use (2 of 2)', 'enet-error'],
     ['ERROR: e.net exception raised: 100000', 'business-object-unavailable'],
     ['ERROR: Unable to read the SYSPRO base directory registry string BaseDir8', 'enet-error'],
   ];
-  for (const [text, kind] of cases) {
-    it(`${text} → ${kind}`, () => assert.equal(classifyEnetError(text), kind));
+  for (const route of ['Query/Query', 'Transaction/Post', 'Setup/Add', 'Query/Browse']) {
+    for (const [text, kind] of callCases) {
+      it(`${route}: ${text} → ${kind}`, () => assert.equal(classifyEnetError(text, route), kind));
+    }
   }
 
-  it('takes site-specific session patterns first', () => {
-    assert.equal(classifyEnetError('ERROR: Guid mismatch', [/guid mismatch/i]), 'session-invalid');
+  it('takes site-specific session patterns first, on every route but Logon', () => {
+    assert.equal(
+      classifyEnetError('ERROR: Guid mismatch', 'Transaction/Post', [/guid mismatch/i]),
+      'session-invalid',
+    );
+    assert.equal(
+      classifyEnetError('ERROR: company session guid mismatch', 'Query/Query', [/guid mismatch/i]),
+      'session-invalid',
+    );
+    assert.equal(classifyEnetError('ERROR: Guid mismatch', 'Logon', [/guid mismatch/i]), 'enet-error');
   });
 
   it('marks licence, session, network and timeout kinds retryable, the others not', () => {

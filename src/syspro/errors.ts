@@ -132,8 +132,12 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
  * Patterns for e.net `ERROR…` texts. The invalid-password text is on the wire (S1); the rest of the
  * wording is not published by SYSPRO (UNCONFIRMED in the reference), so these are broad and can be
  * extended per site through the client's `sessionErrorPatterns`.
+ *
+ * The logon patterns (licence, passwords, company, operator) are tested on the Logon route only: on
+ * any other route the session already exists, so a text such as `ERROR: UserId … is not logged on to
+ * company EDU1` means the session is gone, not that the company id is wrong.
  */
-const ENET_PATTERNS: readonly [SysproErrorKind, RegExp][] = [
+const LOGON_PATTERNS: readonly [SysproErrorKind, RegExp][] = [
   [
     'licence-exhausted',
     /licen[cs]es? (?:are |is )?(?:all )?(?:in use|exhausted|exceeded|unavailable|taken)|all (?:[\w.]+ )?licen[cs]es|no (?:more |free )?(?:seats?|licen[cs]es?)|maximum number of (?:users|sessions|licen)/i,
@@ -141,21 +145,32 @@ const ENET_PATTERNS: readonly [SysproErrorKind, RegExp][] = [
   ['wrong-company-password', /company password/i],
   ['wrong-operator-password', /password/i],
   ['unknown-company', /company/i],
-  [
-    'session-invalid',
-    /not logged on|not logged in|session|user ?id\b.*(?:invalid|not found|expired|unknown)|invalid user ?id|logged (?:off|out)|evicted|expired/i,
-  ],
   ['unknown-operator', /operator/i],
-  ['business-object-unavailable', /e\.net exception raised: 100000\b/i],
 ];
 
-/** Classifies the text of an e.net `ERROR…` answer. */
+const SESSION_PATTERN =
+  /not logged on|not logged in|session|user ?id\b.*(?:invalid|not found|expired|unknown)|invalid user ?id|logged (?:off|out)|evicted|expired/i;
+
+const BUSINESS_OBJECT_UNAVAILABLE = /e\.net exception raised: 100000\b/i;
+
+/**
+ * Classifies the text of an e.net `ERROR…` answer by the route that gave it. On `Logon`: licence,
+ * password, company and operator texts, then an unavailable business object. On every other route:
+ * a dead session (the site's `extraSessionPatterns` first), then an unavailable business object.
+ * Anything else is `enet-error`.
+ */
 export function classifyEnetError(
   text: string,
+  route: string,
   extraSessionPatterns: readonly RegExp[] = [],
 ): SysproErrorKind {
-  for (const pattern of extraSessionPatterns) if (pattern.test(text)) return 'session-invalid';
-  for (const [kind, pattern] of ENET_PATTERNS) if (pattern.test(text)) return kind;
+  if (route.toLowerCase() === 'logon') {
+    for (const [kind, pattern] of LOGON_PATTERNS) if (pattern.test(text)) return kind;
+  } else {
+    for (const pattern of extraSessionPatterns) if (pattern.test(text)) return 'session-invalid';
+    if (SESSION_PATTERN.test(text)) return 'session-invalid';
+  }
+  if (BUSINESS_OBJECT_UNAVAILABLE.test(text)) return 'business-object-unavailable';
   return 'enet-error';
 }
 

@@ -221,6 +221,33 @@ describe('ShipStation clients over HTTP: failures an operator must tell apart', 
     assert.equal(server.hits.length, 5, 'keyed upsert: retried');
   });
 
+  it("writes ModelState's \\r\\n texts on one line in the message, and keeps them raw in modelState", async () => {
+    const raw =
+      "Error converting value \"soon\" to type 'System.DateTime'. Path 'orderDate', line 1, position 42.\r\n";
+    const server = await scripted((_req, res) =>
+      json(res, 400, {
+        Message: 'The request is invalid.\r\n',
+        ModelState: { 'apiOrder.orderDate': [raw, 'Second\r\nline.'] },
+      }),
+    );
+    const invalid = await failure(
+      v1(server.url).createOrUpdateOrder({
+        orderNumber: 'SO1',
+        orderDate: 'soon',
+        orderStatus: 'awaiting_shipment',
+        billTo: {},
+        shipTo: {},
+      }),
+    );
+    assert.equal(invalid.kind, 'bad_request');
+    assert.doesNotMatch(invalid.message, /[\r\n]/);
+    assert.match(
+      invalid.message,
+      /The request is invalid\. \[apiOrder\.orderDate: Error converting value "soon" to type 'System\.DateTime'\. Path 'orderDate', line 1, position 42\.; Second line\.\]$/,
+    );
+    assert.deepEqual(invalid.modelState, { 'apiOrder.orderDate': [raw, 'Second\r\nline.'] });
+  });
+
   it('a 429 that keeps coming is `rate_limited` after rateLimitAttempts waits (0 for ping: at once)', async () => {
     const server = await scripted((_req, res) =>
       json(
@@ -260,6 +287,110 @@ describe('ShipStation clients over HTTP: failures an operator must tell apart', 
       RangeError,
     );
     assert.equal(server.hits.length, 0);
+  });
+
+  it('createorders: matches results out of request order by key, id, unique number, then position', async () => {
+    const base = {
+      orderDate: '2026-01-15 04:00:00',
+      orderStatus: 'awaiting_shipment' as const,
+      billTo: {},
+      shipTo: {},
+    };
+    const orders = [
+      { ...base, orderNumber: 'A1', orderKey: 'K-A1' },
+      { ...base, orderNumber: 'B2', orderId: 502 },
+      { ...base, orderNumber: 'C3' },
+      { ...base, orderNumber: 'DUP' },
+      { ...base, orderNumber: 'DUP' },
+    ];
+    const result = (orderId: number, orderNumber: string, orderKey: string, success = true) => ({
+      orderId,
+      orderNumber,
+      orderKey,
+      success,
+      errorMessage: success ? null : 'refused',
+    });
+    // Reversed except the two DUPs, which only their position can tell apart.
+    const server = await scripted((_req, res) =>
+      json(res, 200, {
+        hasErrors: true,
+        results: [
+          result(503, 'C3', 'gen-c3'),
+          result(502, 'B2', 'gen-b2', false),
+          result(501, 'A1', 'K-A1'),
+          result(504, 'DUP', 'gen-d4'),
+          result(505, 'DUP', 'gen-d5'),
+        ],
+      }),
+    );
+    const outcome = await v1(server.url).createOrUpdateOrders(orders);
+    assert.equal(outcome.hasErrors, true);
+    assert.deepEqual(
+      outcome.results.map((r) => [r.orderNumber, r.orderId, r.orderKey, r.success]),
+      [
+        ['A1', 501, 'K-A1', true],
+        ['B2', 502, 'gen-b2', false],
+        ['C3', 503, 'gen-c3', true],
+        ['DUP', 504, 'gen-d4', true],
+        ['DUP', 505, 'gen-d5', true],
+      ],
+    );
+    assert.equal(outcome.results[1]?.errorMessage, 'refused');
+  });
+
+  it("createorders: keeps ShipStation's hasErrors false when a result is missing", async () => {
+    const base = {
+      orderDate: '2026-01-15 04:00:00',
+      orderStatus: 'awaiting_shipment' as const,
+      billTo: {},
+      shipTo: {},
+    };
+    const server = await scripted((_req, res) =>
+      json(res, 200, {
+        hasErrors: false,
+        results: [{ orderId: 601, orderNumber: 'E1', orderKey: 'K-E1', success: true, errorMessage: null }],
+      }),
+    );
+    const outcome = await v1(server.url).createOrUpdateOrders([
+      { ...base, orderNumber: 'E1', orderKey: 'K-E1' },
+      { ...base, orderNumber: 'E2', orderKey: 'K-E2' },
+    ]);
+    assert.equal(outcome.hasErrors, false);
+    assert.deepEqual(
+      outcome.results.map((r) => [r.orderKey, r.orderId, r.success, r.errorMessage]),
+      [
+        ['K-E1', 601, true, null],
+        ['K-E2', null, true, null],
+      ],
+    );
+  });
+
+  it('createorders: an order without a result fails when ShipStation reports errors', async () => {
+    const base = {
+      orderDate: '2026-01-15 04:00:00',
+      orderStatus: 'awaiting_shipment' as const,
+      billTo: {},
+      shipTo: {},
+    };
+    const server = await scripted((_req, res) =>
+      json(res, 200, {
+        hasErrors: true,
+        // A result naming another order's key is not taken by position.
+        results: [{ orderId: 0, orderNumber: 'F2', orderKey: 'K-F2', success: false, errorMessage: 'x' }],
+      }),
+    );
+    const outcome = await v1(server.url).createOrUpdateOrders([
+      { ...base, orderNumber: 'F1', orderKey: 'K-F1' },
+      { ...base, orderNumber: 'F2', orderKey: 'K-F2' },
+    ]);
+    assert.equal(outcome.hasErrors, true);
+    assert.deepEqual(
+      outcome.results.map((r) => [r.orderKey, r.success, r.errorMessage]),
+      [
+        ['K-F1', false, 'ShipStation returned no result for this order'],
+        ['K-F2', false, 'x'],
+      ],
+    );
   });
 
   it('V2: sends API-Key, waits Retry-After on 429, and reads the errors[] body', async () => {

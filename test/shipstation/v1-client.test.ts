@@ -102,6 +102,36 @@ describe('ShipStation V1 client against the sandbox', () => {
     assert.equal(typeof outcome.results[0]?.orderId, 'number');
   });
 
+  it('matches createorders results to orders sent without orderKey, or with only orderId', async () => {
+    const at = clock.now() - 3_600_000;
+    const existing = await client.createOrUpdateOrder(testOrder(5200, at));
+    const keyless = testOrder(5201, at, { orderKey: undefined });
+    const byIdOnly = testOrder(5200, at, {
+      orderKey: undefined,
+      orderId: existing.orderId,
+      internalNotes: 'updated by orderId',
+    });
+    const outcome = await client.createOrUpdateOrders([keyless, byIdOnly, testOrder(5202, at)]);
+    assert.equal(outcome.hasErrors, false, JSON.stringify(outcome));
+    assert.deepEqual(
+      outcome.results.map((r) => [r.index, r.orderNumber, r.success, r.errorMessage]),
+      [
+        [0, 'SO5201', true, null],
+        [1, 'SO5200', true, null],
+        [2, 'SO5202', true, null],
+      ],
+    );
+    // The keyless order comes back with the key ShipStation generated for it.
+    const generated = outcome.results[0]?.orderKey;
+    assert.ok(generated, JSON.stringify(outcome.results[0]));
+    const created = await client.getOrder(outcome.results[0]?.orderId as number);
+    assert.equal(created.orderKey, generated);
+    assert.equal(created.orderNumber, 'SO5201');
+    assert.equal(outcome.results[1]?.orderId, existing.orderId);
+    assert.equal(outcome.results[1]?.orderKey, 'ACME:SO5200');
+    assert.equal((await client.getOrder(existing.orderId)).internalNotes, 'updated by orderId');
+  });
+
   it('pages through orders with an async iterator, and orderNumber is a prefix search', async () => {
     const at = clock.now() - 7_200_000;
     const orders = Array.from({ length: 12 }, (_, i) => testOrder(`77${String(i).padStart(2, '0')}`, at));

@@ -349,6 +349,36 @@ describe('e.net client against the SYSPRO sandbox', () => {
     await client.close();
   });
 
+  it("GENTJL line texts land in the journal's Reference and AdditionalReference", async () => {
+    const client = clientFor(sandbox, clock);
+    const tracking = '1Z999AA10123456784';
+    const long = `UPS Ground ${tracking} for order 000123 & more`;
+    const journal = await postJournal(client, {
+      journalDate: '2026-02-10',
+      postingYear: 2026,
+      postingPeriod: 2,
+      reference: 'SHIP-77 freight',
+      lines: [
+        { ledgerCode: '5100-000', amount: 9.5, reference: 'SHIP-77', additionalReference: `UPS ${tracking}` },
+        { ledgerCode: '2150-000', amount: -9.5, reference: 'SHIP-77 accrual', additionalReference: long },
+      ],
+    });
+    assertSucceeded('GENTJL', 'journal SHIP-77', journal);
+    const number = Number(journal.journalNumbers[0]);
+    const rows = sandbox.db.genJnlDetail.rows
+      .filter((r) => r.JnlYear === 2026 && r.JnlPeriod === 2 && r.Journal === number)
+      .sort((a, b) => (a.EntryNumber as number) - (b.EntryNumber as number));
+    assert.deepEqual(
+      rows.map((r) => [r.GlCode, r.Reference, r.AdditionalReference]),
+      [
+        ['5100-000', 'SHIP-77', `UPS ${tracking}`],
+        // Cut to the 30 characters a line text may have (UNCONFIRMED), never dropped.
+        ['2150-000', 'SHIP-77 accrual', long.slice(0, 30).trimEnd()],
+      ],
+    );
+    await client.close();
+  });
+
   it('posts a balanced GL journal with GENTJL and reads INVQRY quantities', async () => {
     const client = clientFor(sandbox, clock);
     const journal = await postJournal(client, {
@@ -512,6 +542,26 @@ describe('e.net client under injected faults', () => {
     const since = sandbox.calls.list().at(-1)?.seq ?? 0;
     await assert.rejects(querySalesOrder(client, { salesOrder: salesOrder() }), { kind: 'enet-error' });
     assert.equal(sandbox.calls.count({ sinceSeq: since, businessObject: 'SORQRY' }), 2);
+    assert.equal(liveSessions(sandbox).length, 0);
+    sandbox.setFaults({});
+    await client.close();
+  });
+
+  it('logs the old session off before logging on again after an unexplained ERROR', async () => {
+    sandbox.setFaults({ failures: [{ target: 'SORQRY', rate: 1, kind: 'error' }] });
+    const client = clientFor(sandbox, clock);
+    const since = sandbox.calls.list().at(-1)?.seq ?? 0;
+    await assert.rejects(querySalesOrder(client, { salesOrder: salesOrder() }), { kind: 'enet-error' });
+    const calls = sandbox.calls.list({ sinceSeq: since });
+    assert.deepEqual(
+      calls.map((c) => c.method.toLowerCase()),
+      ['logon', 'query/query', 'logoff', 'logon', 'query/query', 'logoff'],
+    );
+    // The first logoff ends the first session (it was still alive), not the second.
+    assert.equal(calls[2]?.userId, calls[1]?.userId);
+    assert.equal(calls[2]?.outcome, 'ok');
+    assert.equal(client.stats.logons, 2);
+    assert.equal(client.stats.logoffs, 2);
     assert.equal(liveSessions(sandbox).length, 0);
     sandbox.setFaults({});
     await client.close();

@@ -306,6 +306,37 @@ describe('e.net transport failures', () => {
     await close(server);
   });
 
+  it('reads "not logged on to company" on a call as a lost session: logs off, on again, repeats', async () => {
+    // Each logon gets a new UserId; the first session is refused on every call with a text that
+    // names the company (the logon wording must not make it unknown-company).
+    const ids = ['11111111111111111111111111111111AA', '22222222222222222222222222222222BB'];
+    let logons = 0;
+    const seenCalls: string[] = [];
+    const { server, url } = await listen((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const route = u.pathname.replace(/^.*\/Rest\//, '');
+      const id = u.searchParams.get('UserId') ?? '';
+      seenCalls.push(route === 'Logon' ? 'Logon' : `${route} ${id.slice(0, 2)}`);
+      if (route === 'Logon') return res.end(`${ids[logons++] ?? ids[1]}  `);
+      if (route === 'Logoff') return res.end(id === ids[0] ? `ERROR: UserId ${id} is not logged on` : '0');
+      if (id === ids[0]) return res.end(`ERROR: UserId ${id} is not logged on to company EDU1`);
+      return res.end('<XmlOut/>');
+    });
+    const c = createEnetClient({ baseUrl: url, operator: 'SHIP', company: 'EDU1', timeoutMs: 2000 });
+    assert.equal(await c.post('SORTOS', '<P/>', '<D/>'), '<XmlOut/>');
+    assert.deepEqual(seenCalls, [
+      'Logon',
+      'Transaction/Post 11',
+      'Logoff 11',
+      'Logon',
+      'Transaction/Post 22',
+      'Logoff 22',
+    ]);
+    assert.deepEqual(c.stats, { logons: 2, logoffs: 2, relogons: 1 });
+    await c.close();
+    await close(server);
+  });
+
   it('turns a 503 into a retryable http-status error', async () => {
     const { server, url } = await listen((_req, res) => {
       res.statusCode = 503;

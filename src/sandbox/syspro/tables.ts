@@ -244,7 +244,8 @@ export const GEN_JNL_DETAIL_DEFAULTS: Row = {
   GlCode: '',
   Reference: '',
   EntryValue: 0,
-  Comment: '',
+  // The journal line's second text, GENTJL `AdditionalReference` (column name UNCONFIRMED).
+  AdditionalReference: '',
   TimeStamp: 0,
 };
 

@@ -292,6 +292,33 @@ describe('COMSFM / GENTJL / INVQRY', () => {
     );
   });
 
+  it('writes journal line texts as Reference and AdditionalReference, cut to 30 characters', () => {
+    const xml = buildJournal({
+      journalDate: '2024-01-15',
+      postingYear: 2024,
+      postingPeriod: 1,
+      lines: [
+        { ledgerCode: '6100', amount: 1, reference: 'SHIP-1', additionalReference: 'UPS 1Z999AA10123456784' },
+        {
+          ledgerCode: '2100',
+          amount: -1,
+          reference: 'R'.repeat(31),
+          additionalReference: `${'x'.repeat(28)}😀😀 tail`,
+        },
+      ],
+    });
+    const details = children(child(root(xml).node, 'Item'), 'JournalDetails');
+    assert.deepEqual(
+      details.map((d) => [text(d, 'Reference'), text(d, 'AdditionalReference')]),
+      [
+        ['SHIP-1', 'UPS 1Z999AA10123456784'],
+        // Cut by characters: the emoji (outside Windows-1252) becomes one '?' each, never half of one.
+        ['R'.repeat(30), `${'x'.repeat(28)}??`],
+      ],
+    );
+    assert.doesNotMatch(xml, /<Comment>/);
+  });
+
   it('builds the stock query with a warehouse filter and parses quantities', () => {
     const doc = root(buildStockQuery({ stockCode: 'A100', warehouses: ['FG'] }));
     const filter = child(doc.node, 'Filter', 'Warehouse');

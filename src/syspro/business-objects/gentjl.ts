@@ -5,6 +5,13 @@
  * UNCONFIRMED: the sign convention of `EntryAmount`. We send signed amounts, debit positive and
  * credit negative, and refuse a journal whose lines do not add up to zero before sending it.
  * The XmlOut is UNCONFIRMED too; the journal number is read from `Journal`/`JournalNumber`.
+ *
+ * Line texts. A `<JournalDetails>` line has two texts, `Reference` and `AdditionalReference` (SYSPRO's
+ * sample, S9); it has no `Comment` element, and SYSPRO ignores unknown elements silently, so a text
+ * sent under another name is lost without an error. Their lengths are UNCONFIRMED (the reference
+ * gives none): we keep each within 30 characters, the width of the journal's own reference, and
+ * truncate a longer text rather than refuse the journal (a freight accrual should not fail on its
+ * description). Callers that need every character must fit their text to `JOURNAL_LINE_TEXT_MAX`.
  */
 import type { EnetSession } from '../enet-client.js';
 import { buildXml, children, formatDecimal, schemaAttributes, textAny, type XmlNode } from '../xml.js';
@@ -12,12 +19,24 @@ import { type BusinessObjectResult, type PostOptions, readXmlOut, yn } from './c
 
 export const GENTJL = 'GENTJL';
 
+/** Longest `Reference` / `AdditionalReference` sent on a journal line (UNCONFIRMED; see above). */
+export const JOURNAL_LINE_TEXT_MAX = 30;
+
 export interface JournalLineInput {
   ledgerCode: string;
   /** Debit positive, credit negative. */
   amount: number;
+  /** The line's `Reference`; cut to `JOURNAL_LINE_TEXT_MAX` characters. */
   reference?: string;
-  comment?: string;
+  /** The line's `AdditionalReference` (its second text); cut to `JOURNAL_LINE_TEXT_MAX` characters. */
+  additionalReference?: string;
+}
+
+/** `text` cut to `max` characters (code points, so a surrogate pair is never split); trailing blanks dropped. */
+function fitText(text: string | undefined, max: number): string | undefined {
+  if (text === undefined) return undefined;
+  const chars = Array.from(text);
+  return chars.length > max ? chars.slice(0, max).join('').trimEnd() : text;
 }
 
 export interface JournalInput {
@@ -83,11 +102,12 @@ export function buildJournal(journal: JournalInput, options: JournalOptions = {}
         PostingPeriod: journal.postingPeriod,
         PostingYear: journal.postingYear,
         SourceCode: journal.sourceCode,
+        // Element order as in SYSPRO's sample: LedgerCode, Reference, EntryAmount, …, AdditionalReference.
         JournalDetails: journal.lines.map((line) => ({
           LedgerCode: line.ledgerCode,
-          Reference: line.reference,
+          Reference: fitText(line.reference, JOURNAL_LINE_TEXT_MAX),
           EntryAmount: formatDecimal(line.amount, 2),
-          Comment: line.comment,
+          AdditionalReference: fitText(line.additionalReference, JOURNAL_LINE_TEXT_MAX),
         })),
       },
     },

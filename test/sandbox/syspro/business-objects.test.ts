@@ -295,6 +295,32 @@ describe('SYSPRO sandbox business objects', () => {
       `GenJnlDetail?$filter=Reference%20eq%20''%20and%20GlCode%20eq%20'5100-000'%20and%20EntryValue%20eq%2012.34`,
     );
     assert.equal((rows.body.value as unknown[]).length, 1);
+
+    // A line keeps Reference and AdditionalReference; an element SYSPRO does not have is ignored.
+    const texts = await post(
+      sandbox,
+      userId,
+      'GENTJL',
+      '<PostGlJournal><Parameters/></PostGlJournal>',
+      `<PostGlJournal><Item><JournalDate>2026-03-03</JournalDate><PostingPeriod>3</PostingPeriod><PostingYear>2026</PostingYear>` +
+        `<JournalDetails><LedgerCode>5100-000</LedgerCode><Reference>SHIP-9</Reference><EntryAmount>5.00</EntryAmount><AdditionalReference>UPS 1Z999</AdditionalReference><Comment>lost</Comment></JournalDetails>` +
+        `<JournalDetails><LedgerCode>2150-000</LedgerCode><Reference>SHIP-9</Reference><EntryAmount>-5.00</EntryAmount><Comment>lost too</Comment></JournalDetails></Item></PostGlJournal>`,
+    );
+    const journalNumber = Number(xmlValue(texts, 'Journal'));
+    const lines = sandbox.db.genJnlDetail.rows.filter(
+      (r) => r.JnlYear === 2026 && r.JnlPeriod === 3 && r.Journal === journalNumber,
+    );
+    assert.deepEqual(
+      lines.map((r) => [r.GlCode, r.Reference, r.AdditionalReference]),
+      [
+        ['5100-000', 'SHIP-9', 'UPS 1Z999'],
+        ['2150-000', 'SHIP-9', ''],
+      ],
+    );
+    assert.ok(
+      lines.every((r) => !Object.values(r).includes('lost') && !Object.values(r).includes('lost too')),
+      JSON.stringify(lines),
+    );
   });
 
   it('INVQRY and COMFND read stock and rows; COMFCH fetches a whole row', async () => {

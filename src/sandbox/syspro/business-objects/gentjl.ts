@@ -1,8 +1,12 @@
 /**
  * GENTJL, GL journal posting (reference §2.7), root `PostGlJournal`: `<Item>` per journal with
  * JournalDate, JournalReference, Notation, PostingPeriod, PostingYear and repeating
- * `<JournalDetails>` (LedgerCode, Reference, EntryAmount). Amounts are signed (debit positive;
- * UNCONFIRMED) and must balance. The XmlOut layout is UNCONFIRMED.
+ * `<JournalDetails>` (LedgerCode, Reference, EntryAmount, AdditionalReference). Amounts are signed
+ * (debit positive; UNCONFIRMED) and must balance. The XmlOut layout is UNCONFIRMED.
+ *
+ * A line keeps its two texts, `Reference` and `AdditionalReference`, cut to 30 characters (their
+ * lengths are UNCONFIRMED). Like SYSPRO, any other element (a `<Comment>`, say) is ignored without
+ * an error, so a client that sends its text under the wrong name finds it missing from GenJnlDetail.
  */
 import { GEN_JNL_CTL_DEFAULTS, GEN_JNL_DETAIL_DEFAULTS, type Row } from '../tables.js';
 import { fitColumn } from '../text.js';
@@ -47,7 +51,12 @@ export const gentjl: BusinessObject = {
           description: `Posting year '${textOf(item, 'PostingYear')}' is invalid`,
         });
       }
-      const entries: Array<{ glCode: string; amount: number; reference: string; comment: string }> = [];
+      const entries: Array<{
+        glCode: string;
+        amount: number;
+        reference: string;
+        additionalReference: string;
+      }> = [];
       for (const detail of children(item, 'JournalDetails')) {
         const glCode = textOf(detail, 'LedgerCode');
         if (!ctx.db.genMaster.get(glCode)) {
@@ -74,7 +83,7 @@ export const gentjl: BusinessObject = {
           glCode,
           amount: amount ?? 0,
           reference: fitColumn(textOf(detail, 'Reference'), 30),
-          comment: fitColumn(textOf(detail, 'Comment'), 50),
+          additionalReference: fitColumn(textOf(detail, 'AdditionalReference'), 30),
         });
       }
       const total = Math.round(entries.reduce((sum, e) => sum + e.amount, 0) * 100) / 100;
@@ -119,7 +128,7 @@ export const gentjl: BusinessObject = {
               GlCode: e.glCode,
               Reference: e.reference,
               EntryValue: e.amount,
-              Comment: e.comment,
+              AdditionalReference: e.additionalReference,
             };
             ctx.db.touch(row);
             ctx.db.genJnlDetail.insert(row);
