@@ -55,6 +55,11 @@ export interface JobsTable {
   replays: ColumnType<number, number | undefined, number>;
   /** (0003) Attempts of the current run that ended in an expired lease, not a failure. */
   lost_leases: ColumnType<number, number | undefined, number>;
+  /**
+   * (0005) Which of a key's two active slots the job holds (0 or 1): a key may have one running job
+   * and one queued follow-up; unique over active jobs per (key, slot).
+   */
+  key_slot: ColumnType<number, number | undefined, number>;
 }
 
 export interface AuditTable {

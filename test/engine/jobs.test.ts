@@ -22,7 +22,7 @@ forEachDialect('job store', (ctx) => {
     await ctx.store.db.deleteFrom('jobs').execute();
   });
 
-  it('a second enqueue of an active key is a no-op and says so; a finished key can be used again', async () => {
+  it('a second enqueue of a queued key coalesces into it; a finished key can be used again', async () => {
     const first = await enqueueJob(
       ctx.store,
       { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' },
@@ -42,12 +42,6 @@ forEachDialect('job store', (ctx) => {
       leaseMs: LEASE,
       now: T0,
     });
-    // Still active while running.
-    assert.equal(
-      (await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' }, T0))
-        .created,
-      false,
-    );
     await completeJobs(ctx.store, 'w1', [{ id: job!.id }], T0 + 1);
     const third = await enqueueJob(
       ctx.store,
