@@ -3,7 +3,9 @@
  * due ones and moving their next due time happen in one transaction (rows locked with
  * `FOR UPDATE SKIP LOCKED` on PostgreSQL, an immediate transaction on SQLite), so a restart neither
  * skips nor repeats a poll, and two processes never enqueue the same poll twice. The job itself is a
- * singleton through its idempotency key: while a poll is queued or running, no second one is added.
+ * singleton through its idempotency key (`enqueue.ts`): a due schedule whose poll is still queued
+ * (e.g. waiting for a retry) coalesces into it and makes it due now; one whose poll is running gets
+ * one follow-up poll that runs after it.
  */
 import type { Selectable } from 'kysely';
 import type { SchedulesTable } from '../database.js';
@@ -86,7 +88,7 @@ export interface EnqueuedPoll {
   connection: string;
   kind: string;
   jobId: number;
-  /** False when the previous poll was still queued or running (nothing new was added). */
+  /** False when the previous poll was still queued: it was made due now instead of adding one. */
   created: boolean;
   nextRunAt: number;
 }
