@@ -122,4 +122,38 @@ describe('jobs and replay commands', () => {
       'the dead (and the replayed) job are still there',
     );
   });
+
+  it('a dead job whose key succeeded since is shown superseded, skipped by replay, replayed with --force', async () => {
+    const now = Date.now();
+    const key = 'writeback:main:ship-77';
+    const run = async (fail: boolean) => {
+      const { id } = await enqueueJob(
+        store,
+        { kind: 'shipments.void', connection: 'main', idempotencyKey: key },
+        now,
+      );
+      await claimJobs(store, { kind: 'shipments.void', limit: 1, owner: 'w', leaseMs: 1000, now });
+      if (fail) await failJob(store, 'w', id, 'SYSPRO e.net: timeout', null, now);
+      else await completeJobs(store, 'w', [{ id }], now);
+      return id;
+    };
+    const dead = await run(true);
+    const done = await run(false);
+    const listed = await cli('jobs', 'list', '--state', 'dead', '--kind', 'shipments.void');
+    assert.match(
+      listed.out,
+      new RegExp(`^${dead}\tshipments.void\t.*\tsuperseded by job ${done}: SYSPRO e.net: timeout$`, 'm'),
+    );
+    const dry = await cli('replay', '--kind', 'shipments.void', '--dry-run');
+    assert.equal(
+      dry.out,
+      `No dead jobs match.\nWould skip job ${dead}: superseded by job ${done} (--force replays it)`,
+    );
+    const skipped = await cli('replay', '--kind', 'shipments.void');
+    assert.match(skipped.err, new RegExp(`Skipped job ${dead}: superseded by job ${done}`));
+    assert.equal((await getJob(store, dead))!.state, 'dead');
+    const forced = await cli('replay', '--kind', 'shipments.void', '--force');
+    assert.equal(forced.out, `Replayed 1 job(s): ${dead}`);
+    assert.equal((await getJob(store, dead))!.state, 'queued');
+  });
 });

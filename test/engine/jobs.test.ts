@@ -10,7 +10,7 @@ import { extendLeases } from '../../src/store/jobs/heartbeat.js';
 import { purgeFinishedJobs } from '../../src/store/jobs/purge.js';
 import { countJobsByKindAndState, getJob, listAttempts } from '../../src/store/jobs/queries.js';
 import { releaseJobs } from '../../src/store/jobs/release.js';
-import { replayJobs } from '../../src/store/jobs/replay.js';
+import { findReplayCandidates, replayJobs } from '../../src/store/jobs/replay.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
 const T0 = Date.parse('2026-01-15T12:00:00Z');
@@ -406,6 +406,48 @@ forEachDialect('job store', (ctx) => {
     assert.equal(job!.replays, 1);
     assert.equal(job!.runAt, T0 + 10);
     assert.equal((await listAttempts(ctx.store, a3)).length, 1, 'the dead attempt is still in the history');
+  });
+
+  it('replay skips a dead job superseded by a newer succeeded job with its key, unless forced', async () => {
+    const run = async (key: string, ok: boolean, at: number) => {
+      const { id } = await enqueueJob(
+        ctx.store,
+        { kind: 'shipments.writeback', connection: 'a', idempotencyKey: key },
+        at,
+      );
+      await claimJobs(ctx.store, {
+        kind: 'shipments.writeback',
+        limit: 1,
+        owner: 'w',
+        leaseMs: LEASE,
+        now: at,
+      });
+      if (ok) await completeJobs(ctx.store, 'w', [{ id }], at + 1);
+      else await failJob(ctx.store, 'w', id, 'SYSPRO: timeout', null, at + 1);
+      return id;
+    };
+    const dead = await run('ship:5', false, T0 + 10);
+    const superseding = await run('ship:5', true, T0 + 20);
+    const alone = await run('ship:6', false, T0 + 30);
+    // A job that succeeded BEFORE the dead one was created does not supersede it.
+    await run('ship:7', true, T0 + 40);
+    const stillNeeded = await run('ship:7', false, T0 + 50);
+
+    const dry = await findReplayCandidates(ctx.store, { kind: 'shipments.writeback' });
+    assert.deepEqual(
+      dry.map((c) => [c.id, c.supersededBy]),
+      [
+        [dead, superseding],
+        [alone, null],
+        [stillNeeded, null],
+      ],
+    );
+    const result = await replayJobs(ctx.store, { kind: 'shipments.writeback' }, T0 + 100);
+    assert.deepEqual(result.replayed, [alone, stillNeeded]);
+    assert.deepEqual(result.skipped, [{ id: dead, reason: `superseded by job ${superseding}` }]);
+    assert.equal((await getJob(ctx.store, dead))!.state, 'dead');
+    const forced = await replayJobs(ctx.store, { ids: [dead] }, T0 + 200, { force: true });
+    assert.deepEqual(forced.replayed, [dead]);
   });
 
   it('purge deletes old succeeded and cancelled jobs with their attempts, and keeps dead, active and recent ones', async () => {

@@ -9,6 +9,7 @@ import { UserError } from '../../config/errors.js';
 import type { JobState } from '../../store/database.js';
 import { purgeFinishedJobs } from '../../store/jobs/purge.js';
 import { countJobsByKindAndState, getJob, listAttempts, listJobs } from '../../store/jobs/queries.js';
+import { findSuperseding } from '../../store/jobs/replay.js';
 import type { Program } from '../program.js';
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'dead', 'cancelled'];
@@ -68,8 +69,14 @@ export function registerJobs(program: Command, app: Program): void {
         app.out('No jobs match.');
         return;
       }
+      // A dead job whose key succeeded in a newer job is said to be superseded (replay skips it).
+      const superseded = await findSuperseding(
+        store,
+        rows.filter((j) => j.state === 'dead').map((j) => ({ id: j.id, key: j.idempotencyKey })),
+      );
       app.out(['ID', 'KIND', 'CONNECTION', 'STATE', 'ATTEMPTS', 'RUN_AT', 'LAST_ERROR'].join('\t'));
       for (const j of rows) {
+        const by = superseded.get(j.id);
         app.out(
           [
             j.id,
@@ -78,7 +85,7 @@ export function registerJobs(program: Command, app: Program): void {
             j.state,
             j.attempts,
             iso(j.runAt),
-            (j.lastError ?? '').replace(/\s+/g, ' '),
+            (by === undefined ? '' : `superseded by job ${by}: `) + (j.lastError ?? '').replace(/\s+/g, ' '),
           ].join('\t'),
         );
       }
