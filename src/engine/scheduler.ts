@@ -79,11 +79,20 @@ export class Scheduler {
     this.#onEnqueued = options.onEnqueued;
   }
 
-  /** Writes the configured polls to `schedules`; a new poll is first due within jitter × interval. */
+  /**
+   * Writes the configured polls to `schedules`; a new poll is first due within jitter × interval.
+   * Only the schedules of `connections` (this process's configuration) are added, changed or
+   * removed: other processes sharing the database may serve other connections, and theirs stay.
+   * Processes starting together may all call this at once.
+   */
   async syncFromConfig(connections: Pick<ConnectionConfig, 'name' | 'polls'>[]) {
     const now = this.#clock.now();
-    return syncScheduleRows(this.#store, pollSchedules(connections), now, (spec) =>
-      Math.round(now + this.#random() * this.#jitter * spec.intervalMs),
+    return syncScheduleRows(
+      this.#store,
+      pollSchedules(connections),
+      now,
+      (spec) => Math.round(now + this.#random() * this.#jitter * spec.intervalMs),
+      connections.map((c) => c.name),
     );
   }
 

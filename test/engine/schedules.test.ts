@@ -8,6 +8,7 @@ import { claimJobs } from '../../src/store/jobs/claim.js';
 import { completeJobs } from '../../src/store/jobs/complete.js';
 import { getJob } from '../../src/store/jobs/queries.js';
 import { listSchedules } from '../../src/store/jobs/schedules.js';
+import { openStore } from '../../src/store/open.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
@@ -159,4 +160,66 @@ forEachDialect('schedules', (ctx) => {
     const dead = await ctx.store.db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
     assert.deepEqual(dead, [], 'a poll does not die of an outage');
   });
+
+  it('five processes starting together sync their schedules every time, and none deletes what another serves', async () => {
+    const clock = new FakeClock();
+    const stores = Array.from({ length: 5 }, () => openStore(ctx.url));
+    try {
+      for (let round = 0; round < 20; round++) {
+        await ctx.store.db.deleteFrom('schedules').execute();
+        // All five serve east and west; the fifth also serves north, which only it knows.
+        const sync = (n: number) =>
+          new Scheduler({ store: stores[n]!, clock, jitter: 0, random: () => 0 }).syncFromConfig(
+            n === 4
+              ? [
+                  ...connections,
+                  { name: 'north', polls: { orders: MIN, shipments: 0, customers: 0, inventory: 0 } },
+                ]
+              : connections,
+          );
+        // PostgreSQL: truly at once. SQLite serves one process (DESIGN "Scale"), and five handles
+        // in one test process would block each other's event loop: one after another there.
+        const results =
+          ctx.dialect === 'postgres'
+            ? await Promise.allSettled(stores.map((_, n) => sync(n)))
+            : await sequentially(stores.map((_, n) => () => sync(n)));
+        const failed = results.filter((r) => r.status === 'rejected');
+        assert.deepEqual(failed, [], `round ${round}`);
+        const added = results.map((r) => (r.status === 'fulfilled' ? r.value.added : 0));
+        assert.equal(
+          added.reduce((a, b) => a + b, 0),
+          5,
+          `each schedule added once in round ${round}`,
+        );
+        assert.deepEqual(
+          (await listSchedules(ctx.store)).map((r) => `${r.connection}/${r.kind}`),
+          [
+            'east/customers.poll',
+            'east/orders.poll',
+            'east/shipments.poll',
+            'north/orders.poll',
+            'west/orders.poll',
+          ],
+        );
+      }
+      // A process that does not serve north leaves its schedule alone, and removes only its own.
+      const eastOnly = new Scheduler({ store: stores[0]!, clock, jitter: 0, random: () => 0 });
+      const result = await eastOnly.syncFromConfig([
+        { name: 'east', polls: { orders: 10 * MIN, shipments: 0, customers: 30 * MIN, inventory: 0 } },
+      ]);
+      assert.deepEqual(result, { added: 0, changed: 0, removed: 1 });
+      assert.deepEqual(
+        (await listSchedules(ctx.store)).map((r) => `${r.connection}/${r.kind}`),
+        ['east/customers.poll', 'east/orders.poll', 'north/orders.poll', 'west/orders.poll'],
+      );
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
 });
+
+async function sequentially<T>(tasks: Array<() => Promise<T>>): Promise<PromiseSettledResult<T>[]> {
+  const out: PromiseSettledResult<T>[] = [];
+  for (const task of tasks) out.push(...(await Promise.allSettled([task()])));
+  return out;
+}
