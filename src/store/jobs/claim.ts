@@ -111,7 +111,8 @@ async function claimFrom(store: Store, options: ClaimOptions, connection: string
                   .select(sql.lit(1).as('one'))
                   .whereRef('k.idempotency_key', '=', 'j.idempotency_key')
                   .whereRef('k.id', '<>', 'j.id')
-                  .where('k.state', 'in', ['queued', 'running'])
+                  // Literal, so SQLite can use the partial index `jobs_active_key_slot`.
+                  .where(sql<boolean>`k.state in ('queued', 'running')`)
                   .where((k) =>
                     k.or([
                       k('k.state', '=', 'running'),
