@@ -117,6 +117,8 @@ export async function enqueueJob(store: Store, job: NewJob, now: number): Promis
       .executeTakeFirstOrThrow();
     return { id: Number(inserted.id), created: true };
   }
+  const fresh = await insertIfKeyIdle(store, job, key, now);
+  if (fresh !== undefined) return { id: fresh, created: true };
   // A few tries: between our look-up and our write another process can claim the queued job,
   // finish the running one, or take the free slot.
   for (let tryNo = 0; tryNo < 5; tryNo++) {
@@ -134,6 +136,32 @@ export async function enqueueJob(store: Store, job: NewJob, now: number): Promis
     if (inserted) return { id: Number(inserted.id), created: true, followUp: plan.followUp };
   }
   throw new Error(`enqueue of ${job.kind} key ${key} kept conflicting; try again`);
+}
+
+/**
+ * The common case in one statement: insert into slot 0 if no active job has the key. Undefined when
+ * one has (or a racing insert took the slot): the caller then decides with a look-up. The casts
+ * give PostgreSQL the parameter types an INSERT … SELECT does not infer (SQLite reads them as
+ * affinities); SQLite needs the WHERE for its upsert grammar anyway.
+ */
+async function insertIfKeyIdle(
+  store: Store,
+  job: NewJob,
+  key: string,
+  now: number,
+): Promise<number | undefined> {
+  const row = toRow(job, now);
+  const { rows } = await sql<{ id: number | string }>`
+    INSERT INTO jobs (kind, connection, payload, state, run_at, attempts, idempotency_key, group_key,
+                      created_at, updated_at, key_slot)
+    SELECT CAST(${row.kind} AS text), CAST(${row.connection} AS text), CAST(${row.payload} AS text), 'queued',
+           CAST(${row.run_at} AS bigint), 0, CAST(${key} AS text), CAST(${row.group_key ?? null} AS text),
+           CAST(${now} AS bigint), CAST(${now} AS bigint), 0
+    WHERE NOT EXISTS (
+      SELECT 1 FROM jobs WHERE idempotency_key = ${key} AND state IN ('queued', 'running'))
+    ON CONFLICT DO NOTHING
+    RETURNING id`.execute(store.db);
+  return rows[0] === undefined ? undefined : Number(rows[0].id);
 }
 
 /** The newest active job holding `key` (the queued follow-up rather than the running job). */
