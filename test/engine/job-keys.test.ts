@@ -12,6 +12,7 @@ import { requeueExpiredLeases } from '../../src/store/jobs/expire.js';
 import { failJob } from '../../src/store/jobs/fail.js';
 import { getJob } from '../../src/store/jobs/queries.js';
 import { releaseJobs } from '../../src/store/jobs/release.js';
+import { withWriteTransaction } from '../../src/store/jobs/transaction.js';
 import { openStore } from '../../src/store/open.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
@@ -144,7 +145,11 @@ forEachDialect('job keys', (ctx) => {
       [...ids].sort((a, b) => a - b),
       'ids follow the input order',
     );
-    // Ids handed out by the batch do not collide with later single enqueues.
+    // It also runs inside a caller's transaction, and later enqueues get later ids.
+    const inTx = await withWriteTransaction(ctx.store, (db) =>
+      enqueueJobs({ ...ctx.store, db }, [{ kind: 'orders.push', connection: 'a', payload: { n: -1 } }], T0),
+    );
+    assert.ok(inTx[0]!.id > Math.max(...ids));
     const later = await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'a' }, T0);
     assert.ok(later.id > Math.max(...ids));
   });

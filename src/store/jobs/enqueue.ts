@@ -13,10 +13,9 @@
  * `jobs_active_key_slot` (migration 0005) holds this whatever racing processes do: each active job
  * has a slot (0 or 1) of its key, and an insert that finds its slot taken looks again.
  */
-import { type Insertable, type Kysely, sql } from 'kysely';
-import type { Database, JobsTable } from '../database.js';
+import { type Insertable, sql } from 'kysely';
+import type { JobsTable } from '../database.js';
 import type { Store } from '../open.js';
-import { withWriteTransaction } from './transaction.js';
 
 export interface NewJob {
   kind: string;
@@ -176,18 +175,15 @@ export async function findActiveByKey(store: Store, key: string): Promise<number
  * reports how it was enqueued, later ones `created: false` with the same id, and the stored payload
  * is the last one's (the newest event), due at the earliest of their times.
  *
- * Rows are matched to inputs by id, never by the order `RETURNING` gives (PostgreSQL does not
- * promise one): the ids are taken first (PostgreSQL: `nextval` of the jobs sequence; SQLite: above
- * the current maximum, inside the write transaction that holds the one write lock), in input
- * order, and inserted explicitly; `RETURNING id` then only says which keyed rows went in.
+ * Rows are matched to inputs without trusting the order of `RETURNING`, which PostgreSQL does not
+ * promise (see `insertMatched`). Needs no transaction: it may run inside the caller's.
  */
 export async function enqueueJobs(store: Store, jobs: NewJob[], now: number): Promise<EnqueueResult[]> {
   const results: EnqueueResult[] = [];
   const CHUNK = 500;
   for (let start = 0; start < jobs.length; start += CHUNK) {
     const chunk = jobs.slice(start, start + CHUNK);
-    const run = (db: Kysely<Database>) => enqueueChunk({ ...store, db }, chunk, now);
-    results.push(...(store.db.isTransaction ? await run(store.db) : await withWriteTransaction(store, run)));
+    results.push(...(await enqueueChunk(store, chunk, now)));
   }
   return results;
 }
@@ -251,17 +247,10 @@ async function enqueueChunk(store: Store, chunk: NewJob[], now: number): Promise
   }
 
   if (toInsert.length > 0) {
-    const ids = await allocateJobIds(store, toInsert.length);
-    const inserted = await store.db
-      .insertInto('jobs')
-      .values(toInsert.map((t, n) => ({ ...toRow(t.job, now), id: ids[n]!, key_slot: t.slot })))
-      .onConflict((oc) => oc.doNothing())
-      .returning('id')
-      .execute();
-    const went = new Set(inserted.map((r) => Number(r.id)));
+    const placed = await insertMatched(store, toInsert, now);
     toInsert.forEach((t, n) => {
-      const id = ids[n]!;
-      if (went.has(id))
+      const id = placed[n];
+      if (id !== undefined)
         outcome.set(t.index, { id, created: true, ...(t.followUp ? { followUp: true } : {}) });
       // Another process took the key's slot meanwhile: decide again for this one.
       else retryOneByOne.push(t.index);
@@ -277,21 +266,52 @@ async function enqueueChunk(store: Store, chunk: NewJob[], now: number): Promise
   });
 }
 
-/** `n` fresh job ids, ascending (so inserted rows' ids follow the input order). */
-async function allocateJobIds(store: Store, n: number): Promise<number[]> {
+/**
+ * Inserts the rows in one statement and returns, per row, its id or undefined when its key's slot
+ * was taken meanwhile (ON CONFLICT DO NOTHING). Never trusts the order of `RETURNING`:
+ * - PostgreSQL: the ids are taken first (`nextval` of the jobs sequence, sorted, so they follow the
+ *   input order) and inserted explicitly; `RETURNING id` then says which rows went in.
+ * - SQLite: one INSERT inserts its VALUES rows one after another, and AUTOINCREMENT gives each row
+ *   a larger id than every earlier one, so the returned ids sorted follow the input order among the
+ *   rows that went in; keyed rows are matched by key (each key occurs once here), and the keyless
+ *   ones, which always go in, take the remaining ids in order.
+ */
+async function insertMatched(
+  store: Store,
+  rows: Array<{ job: NewJob; slot: number }>,
+  now: number,
+): Promise<Array<number | undefined>> {
   if (store.dialect === 'postgres') {
-    const { rows } = await sql<{ id: string | number }>`
-      SELECT nextval(pg_get_serial_sequence('jobs', 'id')) AS id FROM generate_series(1, ${n})`.execute(
+    const { rows: seq } = await sql<{ id: string | number }>`
+      SELECT nextval(pg_get_serial_sequence('jobs', 'id')) AS id FROM generate_series(1, ${rows.length})`.execute(
       store.db,
     );
-    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const ids = seq.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const inserted = await store.db
+      .insertInto('jobs')
+      .values(rows.map((r, n) => ({ ...toRow(r.job, now), id: ids[n]!, key_slot: r.slot })))
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .execute();
+    const went = new Set(inserted.map((r) => Number(r.id)));
+    return ids.map((id) => (went.has(id) ? id : undefined));
   }
-  // SQLite: we hold the write lock (BEGIN IMMEDIATE), so nobody else inserts meanwhile. AUTOINCREMENT
-  // never reuses an id, so start above both the current maximum and the highest id ever handed out.
-  const { rows } = await sql<{ top: number | null }>`
-    SELECT max(coalesce((SELECT max(id) FROM jobs), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0)) AS top`.execute(
-    store.db,
-  );
-  const top = Number(rows[0]?.top ?? 0);
-  return Array.from({ length: n }, (_, i) => top + 1 + i);
+  const inserted = await store.db
+    .insertInto('jobs')
+    .values(rows.map((r) => ({ ...toRow(r.job, now), key_slot: r.slot })))
+    .onConflict((oc) => oc.doNothing())
+    .returning(['id', 'idempotency_key'])
+    .execute();
+  const byKey = new Map<string, number>();
+  const keyless: number[] = [];
+  for (const r of inserted) {
+    if (r.idempotency_key === null) keyless.push(Number(r.id));
+    else byKey.set(r.idempotency_key, Number(r.id));
+  }
+  keyless.sort((a, b) => a - b);
+  let next = 0;
+  return rows.map((r) => {
+    const key = r.job.idempotencyKey ?? null;
+    return key === null ? keyless[next++] : byKey.get(key);
+  });
 }
