@@ -34,4 +34,17 @@ describe('retryDelay', () => {
       30_000,
     );
   });
+
+  it('a poll is never dead for a retryable failure: the last delay of its cadence repeats', () => {
+    const mid = () => 0.5;
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 50].map((n) => retryDelay(policy, 'orders.poll', n, mid)),
+      [60_000, 300_000, 300_000, 300_000, 300_000, 300_000, 300_000, 300_000],
+    );
+    const perKind = { ...policy, perKind: { 'shipments.poll': [1000, 2000] } };
+    assert.deepEqual(
+      [1, 2, 3].map((n) => retryDelay(perKind, 'shipments.poll', n, mid)),
+      [1000, 2000, 2000],
+    );
+  });
 });

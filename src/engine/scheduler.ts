@@ -4,6 +4,12 @@
  * and move their next due time by the interval ± jitter. The due time lives in the database, so a
  * restart neither skips nor repeats a poll, and many processes may tick: each due row is taken by
  * one of them (see `store/jobs/schedules.ts`).
+ *
+ * A failing poll goes back to its schedule: it retries on the retry cadence but never dies of a
+ * retryable error, and when its schedule comes due the new poll coalesces into the waiting retry
+ * and makes it due now (`engine/retry.ts`, `store/jobs/enqueue.ts`). So a poll runs at least once
+ * per interval through an outage and within one interval after it, with its failures counted on
+ * the one poll job (`attempts`, `last_error`, shown by `ml-connector jobs schedules`).
  */
 import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
@@ -48,7 +54,7 @@ export interface SchedulerOptions {
   /** How often due schedules are looked for (default 5 s). */
   tickMs?: number;
   logger?: Logger;
-  /** Called after a tick enqueued new jobs (e.g. `worker.notify`). */
+  /** Called after a tick enqueued polls, new or coalesced into a waiting one (e.g. `worker.notify`). */
   onEnqueued?: (polls: EnqueuedPoll[]) => void;
 }
 
@@ -73,11 +79,20 @@ export class Scheduler {
     this.#onEnqueued = options.onEnqueued;
   }
 
-  /** Writes the configured polls to `schedules`; a new poll is first due within jitter × interval. */
+  /**
+   * Writes the configured polls to `schedules`; a new poll is first due within jitter × interval.
+   * Only the schedules of `connections` (this process's configuration) are added, changed or
+   * removed: other processes sharing the database may serve other connections, and theirs stay.
+   * Processes starting together may all call this at once.
+   */
   async syncFromConfig(connections: Pick<ConnectionConfig, 'name' | 'polls'>[]) {
     const now = this.#clock.now();
-    return syncScheduleRows(this.#store, pollSchedules(connections), now, (spec) =>
-      Math.round(now + this.#random() * this.#jitter * spec.intervalMs),
+    return syncScheduleRows(
+      this.#store,
+      pollSchedules(connections),
+      now,
+      (spec) => Math.round(now + this.#random() * this.#jitter * spec.intervalMs),
+      connections.map((c) => c.name),
     );
   }
 
@@ -90,8 +105,8 @@ export class Scheduler {
       // From now, not from the missed due time: after downtime a poll runs once, not once per interval missed.
       return Math.round(now + interval + spread);
     });
-    const created = polls.filter((p) => p.created);
-    if (created.length > 0) this.#onEnqueued?.(created);
+    // Coalesced polls count too: a poll waiting for a retry was made due now (see retry.ts).
+    if (polls.length > 0) this.#onEnqueued?.(polls);
     return polls;
   }
 

@@ -38,7 +38,10 @@ export interface JobsTable {
   /** When the job may run next (epoch ms). */
   run_at: number;
   attempts: ColumnType<number, number | undefined, number>;
-  /** Active jobs with the same key are one job: a second enqueue is a no-op. */
+  /**
+   * One unit of work per key: an enqueue coalesces into the key's queued job, or (0005) queues a
+   * follow-up behind its running one (`store/jobs/enqueue.ts`).
+   */
   idempotency_key: string | null;
   /** Jobs with the same group key run one at a time (e.g. the SYSPRO writes of a connection). */
   group_key: string | null;
@@ -55,6 +58,11 @@ export interface JobsTable {
   replays: ColumnType<number, number | undefined, number>;
   /** (0003) Attempts of the current run that ended in an expired lease, not a failure. */
   lost_leases: ColumnType<number, number | undefined, number>;
+  /**
+   * (0005) Which of a key's two active slots the job holds (0 or 1): a key may have one running job
+   * and one queued follow-up; unique over active jobs per (key, slot).
+   */
+  key_slot: ColumnType<number, number | undefined, number>;
 }
 
 export interface AuditTable {

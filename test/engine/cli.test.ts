@@ -10,6 +10,7 @@ import { completeJobs } from '../../src/store/jobs/complete.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
 import { failJob } from '../../src/store/jobs/fail.js';
 import { getJob } from '../../src/store/jobs/queries.js';
+import { enqueueDueSchedules, syncScheduleRows } from '../../src/store/jobs/schedules.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/open.js';
 
@@ -120,6 +121,64 @@ describe('jobs and replay commands', () => {
       counts.out,
       /shipments\.writeback\t1\t0\t0\t1\t0/,
       'the dead (and the replayed) job are still there',
+    );
+  });
+
+  it('a dead job whose key succeeded since is shown superseded, skipped by replay, replayed with --force', async () => {
+    const now = Date.now();
+    const key = 'writeback:main:ship-77';
+    const run = async (fail: boolean) => {
+      const { id } = await enqueueJob(
+        store,
+        { kind: 'shipments.void', connection: 'main', idempotencyKey: key },
+        now,
+      );
+      await claimJobs(store, { kind: 'shipments.void', limit: 1, owner: 'w', leaseMs: 1000, now });
+      if (fail) await failJob(store, 'w', id, 'SYSPRO e.net: timeout', null, now);
+      else await completeJobs(store, 'w', [{ id }], now);
+      return id;
+    };
+    const dead = await run(true);
+    const done = await run(false);
+    const listed = await cli('jobs', 'list', '--state', 'dead', '--kind', 'shipments.void');
+    assert.match(
+      listed.out,
+      new RegExp(`^${dead}\tshipments\\.void\t.*\tsuperseded by job ${done}: SYSPRO e\\.net: timeout$`, 'm'),
+    );
+    const dry = await cli('replay', '--kind', 'shipments.void', '--dry-run');
+    assert.equal(
+      dry.out,
+      `No dead jobs match.\nWould skip job ${dead}: superseded by job ${done} (--force replays it)`,
+    );
+    const skipped = await cli('replay', '--kind', 'shipments.void');
+    assert.match(skipped.err, new RegExp(`Skipped job ${dead}: superseded by job ${done}`));
+    assert.equal((await getJob(store, dead))!.state, 'dead');
+    const forced = await cli('replay', '--kind', 'shipments.void', '--force');
+    assert.equal(forced.out, `Replayed 1 job(s): ${dead}`);
+    assert.equal((await getJob(store, dead))!.state, 'queued');
+  });
+
+  it('jobs schedules shows each poll with its last job, its failures and last error', async () => {
+    assert.equal((await cli('jobs', 'schedules')).out, 'No schedules.');
+    const now = Date.now();
+    await syncScheduleRows(
+      store,
+      [{ connection: 'main', kind: 'customers.poll', intervalMs: 600_000 }],
+      now,
+      () => now,
+    );
+    const [poll] = await enqueueDueSchedules(store, now, () => now + 600_000);
+    for (const error of ['SYSPRO OData: ECONNREFUSED', 'SYSPRO OData: timeout']) {
+      await claimJobs(store, { kind: 'customers.poll', limit: 1, owner: 'w', leaseMs: 1000, now });
+      await failJob(store, 'w', poll!.jobId, error, now, now);
+    }
+    const { code, out } = await cli('jobs', 'schedules');
+    assert.equal(code, 0);
+    const lines = out.split('\n');
+    assert.equal(lines[0], 'CONNECTION\tKIND\tEVERY\tNEXT_DUE\tLAST_JOB\tSTATE\tFAILURES\tLAST_ERROR');
+    assert.match(
+      lines[1]!,
+      new RegExp(`^main\tcustomers\\.poll\t10m\t\\S+\t${poll!.jobId}\tqueued\t2\tSYSPRO OData: timeout$`),
     );
   });
 });

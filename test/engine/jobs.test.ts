@@ -11,7 +11,7 @@ import { extendLeases } from '../../src/store/jobs/heartbeat.js';
 import { purgeFinishedJobs } from '../../src/store/jobs/purge.js';
 import { countJobsByKindAndState, getJob, listAttempts } from '../../src/store/jobs/queries.js';
 import { releaseJobs } from '../../src/store/jobs/release.js';
-import { replayJobs } from '../../src/store/jobs/replay.js';
+import { findReplayCandidates, replayJobs } from '../../src/store/jobs/replay.js';
 import { openStore, type Store } from '../../src/store/open.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
@@ -38,7 +38,7 @@ forEachDialect('job store', (ctx) => {
     for (const store of stores) if (store !== ctx.store) await store.close();
   };
 
-  it('a second enqueue of an active key is a no-op and says so; a finished key can be used again', async () => {
+  it('a second enqueue of a queued key coalesces into it; a finished key can be used again', async () => {
     const first = await enqueueJob(
       ctx.store,
       { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' },
@@ -58,12 +58,6 @@ forEachDialect('job store', (ctx) => {
       leaseMs: LEASE,
       now: T0,
     });
-    // Still active while running.
-    assert.equal(
-      (await enqueueJob(ctx.store, { kind: 'orders.push', connection: 'a', idempotencyKey: 'k1' }, T0))
-        .created,
-      false,
-    );
     await completeJobs(ctx.store, 'w1', [{ id: job!.id }], T0 + 1);
     const third = await enqueueJob(
       ctx.store,
@@ -533,6 +527,48 @@ forEachDialect('job store', (ctx) => {
     assert.equal(job!.replays, 1);
     assert.equal(job!.runAt, T0 + 10);
     assert.equal((await listAttempts(ctx.store, a3)).length, 1, 'the dead attempt is still in the history');
+  });
+
+  it('replay skips a dead job superseded by a newer succeeded job with its key, unless forced', async () => {
+    const run = async (key: string, ok: boolean, at: number) => {
+      const { id } = await enqueueJob(
+        ctx.store,
+        { kind: 'shipments.writeback', connection: 'a', idempotencyKey: key },
+        at,
+      );
+      await claimJobs(ctx.store, {
+        kind: 'shipments.writeback',
+        limit: 1,
+        owner: 'w',
+        leaseMs: LEASE,
+        now: at,
+      });
+      if (ok) await completeJobs(ctx.store, 'w', [{ id }], at + 1);
+      else await failJob(ctx.store, 'w', id, 'SYSPRO: timeout', null, at + 1);
+      return id;
+    };
+    const dead = await run('ship:5', false, T0 + 10);
+    const superseding = await run('ship:5', true, T0 + 20);
+    const alone = await run('ship:6', false, T0 + 30);
+    // A job that succeeded BEFORE the dead one was created does not supersede it.
+    await run('ship:7', true, T0 + 40);
+    const stillNeeded = await run('ship:7', false, T0 + 50);
+
+    const dry = await findReplayCandidates(ctx.store, { kind: 'shipments.writeback' });
+    assert.deepEqual(
+      dry.map((c) => [c.id, c.supersededBy]),
+      [
+        [dead, superseding],
+        [alone, null],
+        [stillNeeded, null],
+      ],
+    );
+    const result = await replayJobs(ctx.store, { kind: 'shipments.writeback' }, T0 + 100);
+    assert.deepEqual(result.replayed, [alone, stillNeeded]);
+    assert.deepEqual(result.skipped, [{ id: dead, reason: `superseded by job ${superseding}` }]);
+    assert.equal((await getJob(ctx.store, dead))!.state, 'dead');
+    const forced = await replayJobs(ctx.store, { ids: [dead] }, T0 + 200, { force: true });
+    assert.deepEqual(forced.replayed, [dead]);
   });
 
   it('purge deletes old succeeded and cancelled jobs with their attempts, and keeps dead, active and recent ones', async () => {

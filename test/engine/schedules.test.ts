@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, it } from 'node:test';
 import { sql } from 'kysely';
+import { RetryableError } from '../../src/engine/errors.js';
 import { POLL_KINDS, Scheduler } from '../../src/engine/scheduler.js';
+import { Worker } from '../../src/engine/worker.js';
 import { claimJobs } from '../../src/store/jobs/claim.js';
 import { completeJobs } from '../../src/store/jobs/complete.js';
+import { getJob } from '../../src/store/jobs/queries.js';
 import { listSchedules } from '../../src/store/jobs/schedules.js';
 import { openStore, type Store } from '../../src/store/open.js';
 import { FakeClock } from '../helpers/clock.js';
@@ -184,4 +187,111 @@ forEachDialect('schedules', (ctx) => {
     assert.deepEqual(await scheduler.syncFromConfig(off), { added: 0, changed: 0, removed: 1 });
     assert.equal((await listSchedules(ctx.store)).length, 0);
   });
+
+  it('a poll that fails through a 2-hour outage runs every interval meanwhile and within one interval of recovery', async () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const recovery = start + 120 * MIN;
+    const runs: number[] = [];
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      random: () => 0.5,
+      retry: { cadence: [MIN, 5 * MIN, 15 * MIN, 60 * MIN, 360 * MIN], perKind: {}, jitter: 0.2 },
+      handlers: [
+        {
+          kind: POLL_KINDS.orders,
+          run: async (jobs) => {
+            runs.push((clock.now() - start) / MIN);
+            if (clock.now() < recovery) throw new RetryableError('SYSPRO OData: connect ECONNREFUSED');
+            return jobs.map(() => ({ ok: true as const }));
+          },
+        },
+      ],
+    });
+    const scheduler = new Scheduler({ store: ctx.store, clock, jitter: 0, random: () => 0 });
+    await scheduler.syncFromConfig([
+      { name: 'east', polls: { orders: 10 * MIN, shipments: 0, customers: 0, inventory: 0 } },
+    ]);
+    let duringOutage: Awaited<ReturnType<typeof getJob>>;
+    for (let minute = 0; minute <= 150; minute++) {
+      clock.set(start + minute * MIN);
+      await scheduler.tick();
+      await worker.runUntilIdle();
+      if (minute === 119) {
+        const [schedule] = await listSchedules(ctx.store);
+        duringOutage = await getJob(ctx.store, Number(schedule!.last_job_id));
+      }
+    }
+    // Before: 0, 1, 6, 21, 81 and then 441 (the write cadence, one job holding the slot).
+    assert.deepEqual(runs, [0, 1, 6, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150]);
+    // One poll job carried the outage, its failures counted and its last error kept.
+    assert.equal(duringOutage!.state, 'queued');
+    assert.equal(duringOutage!.attempts, 14);
+    assert.equal(duringOutage!.lastError, 'RetryableError: SYSPRO OData: connect ECONNREFUSED');
+    const dead = await ctx.store.db.selectFrom('jobs').select('id').where('state', '=', 'dead').execute();
+    assert.deepEqual(dead, [], 'a poll does not die of an outage');
+  });
+
+  it('five processes starting together sync their schedules every time, and none deletes what another serves', async () => {
+    const clock = new FakeClock();
+    const stores = Array.from({ length: 5 }, () => openStore(ctx.url));
+    try {
+      for (let round = 0; round < 20; round++) {
+        await ctx.store.db.deleteFrom('schedules').execute();
+        // All five serve east and west; the fifth also serves north, which only it knows.
+        const sync = (n: number) =>
+          new Scheduler({ store: stores[n]!, clock, jitter: 0, random: () => 0 }).syncFromConfig(
+            n === 4
+              ? [
+                  ...connections,
+                  { name: 'north', polls: { orders: MIN, shipments: 0, customers: 0, inventory: 0 } },
+                ]
+              : connections,
+          );
+        // PostgreSQL: truly at once. SQLite serves one process (DESIGN "Scale"), and five handles
+        // in one test process would block each other's event loop: one after another there.
+        const results =
+          ctx.dialect === 'postgres'
+            ? await Promise.allSettled(stores.map((_, n) => sync(n)))
+            : await sequentially(stores.map((_, n) => () => sync(n)));
+        const failed = results.filter((r) => r.status === 'rejected');
+        assert.deepEqual(failed, [], `round ${round}`);
+        const added = results.map((r) => (r.status === 'fulfilled' ? r.value.added : 0));
+        assert.equal(
+          added.reduce((a, b) => a + b, 0),
+          5,
+          `each schedule added once in round ${round}`,
+        );
+        assert.deepEqual(
+          (await listSchedules(ctx.store)).map((r) => `${r.connection}/${r.kind}`),
+          [
+            'east/customers.poll',
+            'east/orders.poll',
+            'east/shipments.poll',
+            'north/orders.poll',
+            'west/orders.poll',
+          ],
+        );
+      }
+      // A process that does not serve north leaves its schedule alone, and removes only its own.
+      const eastOnly = new Scheduler({ store: stores[0]!, clock, jitter: 0, random: () => 0 });
+      const result = await eastOnly.syncFromConfig([
+        { name: 'east', polls: { orders: 10 * MIN, shipments: 0, customers: 30 * MIN, inventory: 0 } },
+      ]);
+      assert.deepEqual(result, { added: 0, changed: 0, removed: 1 });
+      assert.deepEqual(
+        (await listSchedules(ctx.store)).map((r) => `${r.connection}/${r.kind}`),
+        ['east/customers.poll', 'east/orders.poll', 'north/orders.poll', 'west/orders.poll'],
+      );
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
 });
+
+async function sequentially<T>(tasks: Array<() => Promise<T>>): Promise<PromiseSettledResult<T>[]> {
+  const out: PromiseSettledResult<T>[] = [];
+  for (const task of tasks) out.push(...(await Promise.allSettled([task()])));
+  return out;
+}

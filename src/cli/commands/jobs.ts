@@ -1,14 +1,22 @@
 /**
  * `ml-connector jobs`: counts by kind and state. `jobs list` shows jobs (e.g. the dead ones with
  * their last error); `jobs show <id>` shows one job and its attempt history; `jobs purge` deletes
- * finished jobs past retention now (a running worker also does it hourly).
+ * finished jobs past retention now (a running worker also does it hourly); `jobs schedules` shows
+ * each poll schedule with its last poll job, its failures and last error.
  */
 import type { Command } from 'commander';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import type { JobState } from '../../store/database.js';
 import { purgeFinishedJobs } from '../../store/jobs/purge.js';
-import { countJobsByKindAndState, getJob, listAttempts, listJobs } from '../../store/jobs/queries.js';
+import {
+  countJobsByKindAndState,
+  getJob,
+  listAttempts,
+  listJobs,
+  listScheduleStatus,
+} from '../../store/jobs/queries.js';
+import { findSuperseding } from '../../store/jobs/replay.js';
 import type { Program } from '../program.js';
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'dead', 'cancelled'];
@@ -27,7 +35,7 @@ function positiveInt(text: string, what: string): number {
 export function registerJobs(program: Command, app: Program): void {
   const jobs = program
     .command('jobs')
-    .description('job counts by kind and state (subcommands: list, show, purge)')
+    .description('job counts by kind and state (subcommands: list, show, schedules, purge)')
     .option('--connection <name>', 'only this connection')
     .action(async (options: { connection?: string }) => {
       const store = await app.context().store();
@@ -68,8 +76,14 @@ export function registerJobs(program: Command, app: Program): void {
         app.out('No jobs match.');
         return;
       }
+      // A dead job whose key succeeded in a newer job is said to be superseded (replay skips it).
+      const superseded = await findSuperseding(
+        store,
+        rows.filter((j) => j.state === 'dead').map((j) => ({ id: j.id, key: j.idempotencyKey })),
+      );
       app.out(['ID', 'KIND', 'CONNECTION', 'STATE', 'ATTEMPTS', 'RUN_AT', 'LAST_ERROR'].join('\t'));
       for (const j of rows) {
+        const by = superseded.get(j.id);
         app.out(
           [
             j.id,
@@ -78,7 +92,7 @@ export function registerJobs(program: Command, app: Program): void {
             j.state,
             j.attempts,
             iso(j.runAt),
-            (j.lastError ?? '').replace(/\s+/g, ' '),
+            (by === undefined ? '' : `superseded by job ${by}: `) + (j.lastError ?? '').replace(/\s+/g, ' '),
           ].join('\t'),
         );
       }
@@ -111,6 +125,36 @@ export function registerJobs(program: Command, app: Program): void {
           [a.attempt, a.outcome, a.worker ?? '-', iso(a.startedAt), iso(a.finishedAt), a.error ?? ''].join(
             '\t',
           ),
+        );
+      }
+    });
+
+  jobs
+    .command('schedules')
+    .description(
+      'each poll schedule: interval, next due time, and its last poll job with failures and last error',
+    )
+    .action(async () => {
+      const rows = await listScheduleStatus(await app.context().store());
+      if (rows.length === 0) {
+        app.out('No schedules.');
+        return;
+      }
+      app.out(
+        ['CONNECTION', 'KIND', 'EVERY', 'NEXT_DUE', 'LAST_JOB', 'STATE', 'FAILURES', 'LAST_ERROR'].join('\t'),
+      );
+      for (const r of rows) {
+        app.out(
+          [
+            r.connection,
+            r.kind,
+            formatDuration(r.intervalMs),
+            iso(r.nextRunAt),
+            r.lastJob?.id ?? '-',
+            r.lastJob?.state ?? '-',
+            r.lastJob?.failures ?? 0,
+            (r.lastJob?.lastError ?? '').replace(/\s+/g, ' '),
+          ].join('\t'),
         );
       }
     });

@@ -2,6 +2,8 @@
  * `ml-connector replay`: put dead jobs back in the queue (a fresh retry cadence; their attempt
  * history stays). One job by id, or all dead jobs matching --kind / --connection / --error /
  * --since; `--all` is needed to replay every dead job. `--dry-run` only lists what would be replayed.
+ * A dead job superseded by a newer succeeded job with its key is skipped (it would do the work
+ * twice) unless `--force`; the dry run names those too.
  */
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
@@ -17,6 +19,7 @@ interface ReplayOptions {
   since?: string;
   all?: boolean;
   dryRun?: boolean;
+  force?: boolean;
 }
 
 export function registerReplay(program: Command, app: Program): void {
@@ -30,6 +33,7 @@ export function registerReplay(program: Command, app: Program): void {
     .option('--since <duration>', 'dead jobs that died within this long, e.g. 2h')
     .option('--all', 'every dead job (needed when no other filter is given)')
     .option('--dry-run', 'only show what would be replayed')
+    .option('--force', 'replay superseded jobs too (a newer job with the same key succeeded since)')
     .action(async (ids: string[], options: ReplayOptions) => {
       const filter: ReplayFilter = {};
       if (ids.length > 0) {
@@ -55,15 +59,19 @@ export function registerReplay(program: Command, app: Program): void {
       }
       const store = await app.context().store();
       if (options.dryRun) {
-        const candidates = await findReplayCandidates(store, filter);
+        const all = await findReplayCandidates(store, filter);
+        const superseded = options.force ? [] : all.filter((c) => c.supersededBy !== null);
+        const candidates = options.force ? all : all.filter((c) => c.supersededBy === null);
         app.out(
           candidates.length === 0
             ? 'No dead jobs match.'
             : `Would replay ${candidates.length} dead job(s): ${candidates.map((c) => c.id).join(', ')}`,
         );
+        for (const c of superseded)
+          app.out(`Would skip job ${c.id}: superseded by job ${c.supersededBy} (--force replays it)`);
         return;
       }
-      const { replayed, skipped } = await replayJobs(store, filter, Date.now());
+      const { replayed, skipped } = await replayJobs(store, filter, Date.now(), { force: options.force });
       if (filter.ids) {
         const found = new Set([...replayed, ...skipped.map((s) => s.id)]);
         const missing = filter.ids.filter((id) => !found.has(id));

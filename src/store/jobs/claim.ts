@@ -8,6 +8,10 @@
  * most one job per group key. The partial unique index `jobs_running_group` backs this up: if a
  * racing claimer got there first, the update fails on the index and this claim returns nothing.
  *
+ * Idempotency keys: a key may have a running job and a queued follow-up (see `enqueue.ts`); the
+ * follow-up is not due until every older job of its key has finished, and `jobs_running_key`
+ * keeps a key to one running job if a racing claimer got there first.
+ *
  * Without a connection named, the claim is fair between connections: it tries the connections that
  * have due jobs of the kind in order of how few of their jobs of the kind are running (then the
  * oldest due job first), and takes from the first one that has a claimable job. So a backlog on one
@@ -90,6 +94,31 @@ async function claimFrom(store: Store, options: ClaimOptions, connection: string
                   .select(sql.lit(1).as('one'))
                   .whereRef('r.group_key', '=', 'j.group_key')
                   .where('r.state', '=', 'running'),
+              ),
+            ),
+          ]),
+        )
+        // Keys (0005): a key's jobs run one at a time, oldest first. A queued job is not claimable
+        // while a job with its key is running or an older one is queued (a follow-up waits for the
+        // job it follows, also when that one waits for a retry). `jobs_running_key` backs this up.
+        .where((eb) =>
+          eb.or([
+            eb('j.idempotency_key', 'is', null),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('jobs as k')
+                  .select(sql.lit(1).as('one'))
+                  .whereRef('k.idempotency_key', '=', 'j.idempotency_key')
+                  .whereRef('k.id', '<>', 'j.id')
+                  // Literal, so SQLite can use the partial index `jobs_active_key_slot`.
+                  .where(sql<boolean>`k.state in ('queued', 'running')`)
+                  .where((k) =>
+                    k.or([
+                      k('k.state', '=', 'running'),
+                      k.and([k('k.state', '=', 'queued'), k('k.id', '<', k.ref('j.id'))]),
+                    ]),
+                  ),
               ),
             ),
           ]),

@@ -56,3 +56,62 @@ export async function listAttempts(store: Store, jobId: number): Promise<JobAtte
     .execute();
   return rows.map(toJobAttempt);
 }
+
+export interface ScheduleStatus {
+  connection: string;
+  kind: string;
+  intervalMs: number;
+  nextRunAt: number;
+  lastEnqueuedAt: number | null;
+  /** The poll job the schedule last enqueued (or coalesced into), and how it stands. */
+  lastJob: {
+    id: number;
+    state: JobState;
+    /** Failed attempts of its current run (a poll that keeps failing keeps counting here). */
+    failures: number;
+    lastError: string | null;
+  } | null;
+}
+
+/** Every schedule with its last poll job: whether polls are failing, how often, and why. */
+export async function listScheduleStatus(store: Store): Promise<ScheduleStatus[]> {
+  const rows = await store.db
+    .selectFrom('schedules as s')
+    .leftJoin('jobs as j', 'j.id', 's.last_job_id')
+    .select([
+      's.connection',
+      's.kind',
+      's.interval_ms',
+      's.next_run_at',
+      's.last_enqueued_at',
+      'j.id as job_id',
+      'j.state',
+      'j.attempts',
+      'j.lost_leases',
+      'j.last_error',
+    ])
+    .orderBy('s.connection')
+    .orderBy('s.kind')
+    .execute();
+  return rows.map((r) => {
+    let lastJob: ScheduleStatus['lastJob'] = null;
+    if (r.job_id !== null && r.state !== null) {
+      // `attempts` counts every start; the one running or that succeeded is not a failure.
+      const ongoing = r.state === 'running' || r.state === 'succeeded' ? 1 : 0;
+      lastJob = {
+        id: Number(r.job_id),
+        state: r.state,
+        failures: Math.max(0, Number(r.attempts) - Number(r.lost_leases) - ongoing),
+        lastError: r.state === 'succeeded' ? null : r.last_error,
+      };
+    }
+    return {
+      connection: r.connection,
+      kind: r.kind,
+      intervalMs: Number(r.interval_ms),
+      nextRunAt: Number(r.next_run_at),
+      lastEnqueuedAt: r.last_enqueued_at === null ? null : Number(r.last_enqueued_at),
+      lastJob,
+    };
+  });
+}

@@ -4,8 +4,11 @@
  * Their attempt rows stay, so the history shows every earlier attempt; `replays` counts the replays.
  *
  * A dead job whose idempotency key is held by an active job (a newer one for the same thing) is
- * not replayed: that would run the same work twice. Of several dead jobs with the same key, the
- * newest is replayed.
+ * not replayed: that would run the same work twice. Nor is a dead job that is superseded: a newer
+ * job (higher id) with the same key has since succeeded, so the work is done (a dead write-back
+ * whose shipment was written by a later job would otherwise be written twice). `force` replays a
+ * superseded job anyway (the operator knows the newer job did something else). Of several dead
+ * jobs with the same key, the newest is replayed.
  */
 import { sql } from 'kysely';
 import type { JobState } from '../database.js';
@@ -24,16 +27,28 @@ export interface ReplayFilter {
   state?: Extract<JobState, 'dead' | 'cancelled'>;
 }
 
+export interface ReplayOptions {
+  /** Replay superseded jobs too (a newer job with the same key succeeded). */
+  force?: boolean;
+}
+
+export interface ReplayCandidate {
+  id: number;
+  key: string | null;
+  /** The newest job with the same key that succeeded after this one was created, if any. */
+  supersededBy: number | null;
+}
+
 export interface ReplayResult {
   replayed: number[];
-  /** Jobs left dead because an active job holds the same idempotency key (or a newer dead one was chosen). */
+  /**
+   * Jobs left dead because an active job holds the same idempotency key, a newer job with it
+   * succeeded (`superseded by job N`), or a newer dead one was chosen.
+   */
   skipped: Array<{ id: number; reason: string }>;
 }
 
-export async function findReplayCandidates(
-  store: Store,
-  filter: ReplayFilter,
-): Promise<Array<{ id: number; key: string | null }>> {
+export async function findReplayCandidates(store: Store, filter: ReplayFilter): Promise<ReplayCandidate[]> {
   let q = store.db
     .selectFrom('jobs')
     .select(['id', 'idempotency_key'])
@@ -48,7 +63,37 @@ export async function findReplayCandidates(
   }
   if (filter.finishedSince !== undefined) q = q.where('finished_at', '>=', filter.finishedSince);
   const rows = await q.orderBy('id').execute();
-  return rows.map((r) => ({ id: Number(r.id), key: r.idempotency_key }));
+  const candidates = rows.map((r) => ({ id: Number(r.id), key: r.idempotency_key }));
+  const superseded = await findSuperseding(store, candidates);
+  return candidates.map((c) => ({ ...c, supersededBy: superseded.get(c.id) ?? null }));
+}
+
+/**
+ * For jobs with a key: the newest succeeded job with the same key and a higher id (created later),
+ * by job id. Used by replay and by `jobs list` to show that a dead job's work was done since.
+ */
+export async function findSuperseding(
+  store: Store,
+  jobs: Array<{ id: number; key: string | null }>,
+): Promise<Map<number, number>> {
+  const keyed = jobs.filter((j): j is { id: number; key: string } => j.key !== null);
+  const out = new Map<number, number>();
+  for (let i = 0; i < keyed.length; i += 500) {
+    const part = keyed.slice(i, i + 500);
+    const succeeded = await store.db
+      .selectFrom('jobs')
+      .select(['idempotency_key', (eb) => eb.fn.max('id').as('newest')])
+      .where('idempotency_key', 'in', [...new Set(part.map((j) => j.key))])
+      .where('state', '=', 'succeeded')
+      .groupBy('idempotency_key')
+      .execute();
+    const newest = new Map(succeeded.map((r) => [r.idempotency_key, Number(r.newest)]));
+    for (const j of part) {
+      const by = newest.get(j.key);
+      if (by !== undefined && by > j.id) out.set(j.id, by);
+    }
+  }
+  return out;
 }
 
 /** `%`, `_` and the escape character itself match literally (error texts hold `invalid_field_value`, `100%`). */
@@ -56,10 +101,19 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
 }
 
-export async function replayJobs(store: Store, filter: ReplayFilter, now: number): Promise<ReplayResult> {
+export async function replayJobs(
+  store: Store,
+  filter: ReplayFilter,
+  now: number,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
   return withWriteTransaction(store, async (db) => {
-    const candidates = await findReplayCandidates({ ...store, db }, filter);
     const skipped: ReplayResult['skipped'] = [];
+    const candidates = (await findReplayCandidates({ ...store, db }, filter)).filter((c) => {
+      if (c.supersededBy === null || options.force) return true;
+      skipped.push({ id: c.id, reason: `superseded by job ${c.supersededBy}` });
+      return false;
+    });
     // Newest dead job per key wins.
     const byKey = new Map<string, number>();
     const chosen: number[] = [];

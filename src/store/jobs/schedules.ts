@@ -3,10 +3,12 @@
  * due ones and moving their next due time happen in one transaction (rows locked with
  * `FOR UPDATE SKIP LOCKED` on PostgreSQL, an immediate transaction on SQLite), so a restart neither
  * skips nor repeats a poll, and two processes never enqueue the same poll twice. The job itself is a
- * singleton through its idempotency key: while a poll is queued or running, no second one is added.
+ * singleton through its idempotency key (`enqueue.ts`): a due schedule whose poll is still queued
+ * (e.g. waiting for a retry) coalesces into it and makes it due now; one whose poll is running gets
+ * one follow-up poll that runs after it.
  */
-import type { Selectable } from 'kysely';
-import type { SchedulesTable } from '../database.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, SchedulesTable } from '../database.js';
 import type { Store } from '../open.js';
 import { enqueueJob } from './enqueue.js';
 import { withWriteTransaction } from './transaction.js';
@@ -25,68 +27,116 @@ export function scheduleJobKey(connection: string, kind: string): string {
 }
 
 /**
- * Makes the table match `specs`: new schedules are due at `firstRunAt(spec)`, a changed interval
- * keeps the earlier of the stored due time and `now + interval`, schedules not in `specs` are removed.
+ * Makes the table match `specs` for the connections this process serves (`served`, the names in
+ * its configuration): new schedules are due at `firstRunAt(spec)`, a changed interval keeps the
+ * earlier of the stored due time and `now + interval`, and schedules of served connections that are
+ * not in `specs` (a poll set to 0) are removed. Schedules of other connections are never touched:
+ * another process may serve them.
+ *
+ * Safe for many processes at once: a new row is inserted with `ON CONFLICT DO NOTHING` (the
+ * process that loses the race finds it there), rows are written in one order (connection, kind) so
+ * two transactions cannot deadlock over them, and a transaction that PostgreSQL still aborts as a
+ * deadlock or serialization failure (processes with different configurations) is run again.
  */
 export async function syncScheduleRows(
   store: Store,
   specs: ScheduleSpec[],
   now: number,
   firstRunAt: (spec: ScheduleSpec) => number,
+  served: string[] = [...new Set(specs.map((s) => s.connection))],
 ): Promise<{ added: number; changed: number; removed: number }> {
-  return withWriteTransaction(store, async (db) => {
-    const existing = await db.selectFrom('schedules').selectAll().execute();
-    const byId = new Map(existing.map((r) => [`${r.connection}\u0000${r.kind}`, r]));
-    let added = 0;
-    let changed = 0;
-    for (const spec of specs) {
-      const id = `${spec.connection}\u0000${spec.kind}`;
-      const row = byId.get(id);
-      byId.delete(id);
-      if (!row) {
-        await db
-          .insertInto('schedules')
-          .values({
-            connection: spec.connection,
-            kind: spec.kind,
-            interval_ms: spec.intervalMs,
-            next_run_at: firstRunAt(spec),
-            last_enqueued_at: null,
-            last_job_id: null,
-            updated_at: now,
-          })
-          .execute();
-        added++;
-      } else if (Number(row.interval_ms) !== spec.intervalMs) {
-        await db
-          .updateTable('schedules')
-          .set({
-            interval_ms: spec.intervalMs,
-            next_run_at: Math.min(Number(row.next_run_at), now + spec.intervalMs),
-            updated_at: now,
-          })
-          .where('connection', '=', spec.connection)
-          .where('kind', '=', spec.kind)
-          .execute();
-        changed++;
-      }
+  const ordered = [...specs].sort(
+    (a, b) => a.connection.localeCompare(b.connection) || a.kind.localeCompare(b.kind),
+  );
+  const servedSet = [...new Set([...served, ...specs.map((s) => s.connection)])];
+  for (let tryNo = 1; ; tryNo++) {
+    try {
+      return await withWriteTransaction(store, (db) => syncOnce(db, ordered, servedSet, now, firstRunAt));
+    } catch (err) {
+      if (tryNo >= 5 || !isTransientConflict(err)) throw err;
     }
-    for (const gone of byId.values()) {
-      await db
-        .deleteFrom('schedules')
-        .where('connection', '=', gone.connection)
-        .where('kind', '=', gone.kind)
-        .execute();
+  }
+}
+
+async function syncOnce(
+  db: Kysely<Database>,
+  specs: ScheduleSpec[],
+  served: string[],
+  now: number,
+  firstRunAt: (spec: ScheduleSpec) => number,
+): Promise<{ added: number; changed: number; removed: number }> {
+  if (served.length === 0) return { added: 0, changed: 0, removed: 0 };
+  let added = 0;
+  let changed = 0;
+  for (const spec of specs) {
+    const inserted = await db
+      .insertInto('schedules')
+      .values({
+        connection: spec.connection,
+        kind: spec.kind,
+        interval_ms: spec.intervalMs,
+        next_run_at: firstRunAt(spec),
+        last_enqueued_at: null,
+        last_job_id: null,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.columns(['connection', 'kind']).doNothing())
+      .returning('kind')
+      .executeTakeFirst();
+    if (inserted) {
+      added++;
+      continue;
     }
-    return { added, changed, removed: byId.size };
-  });
+    const updated = await db
+      .updateTable('schedules')
+      .set((eb) => ({
+        interval_ms: spec.intervalMs,
+        next_run_at: eb
+          .case()
+          .when('next_run_at', '>', now + spec.intervalMs)
+          .then(now + spec.intervalMs)
+          .else(eb.ref('next_run_at'))
+          .end(),
+        updated_at: now,
+      }))
+      .where('connection', '=', spec.connection)
+      .where('kind', '=', spec.kind)
+      .where('interval_ms', '<>', spec.intervalMs)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) changed++;
+  }
+  const wanted = new Set(specs.map((s) => `${s.connection}\u0000${s.kind}`));
+  const existing = await db
+    .selectFrom('schedules')
+    .select(['connection', 'kind'])
+    .where('connection', 'in', served)
+    .orderBy('connection')
+    .orderBy('kind')
+    .execute();
+  let removed = 0;
+  for (const row of existing) {
+    if (wanted.has(`${row.connection}\u0000${row.kind}`)) continue;
+    const gone = await db
+      .deleteFrom('schedules')
+      .where('connection', '=', row.connection)
+      .where('kind', '=', row.kind)
+      .executeTakeFirst();
+    removed += Number(gone.numDeletedRows);
+  }
+  return { added, changed, removed };
+}
+
+/** PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction may simply be run again. */
+function isTransientConflict(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 export interface EnqueuedPoll {
   connection: string;
   kind: string;
   jobId: number;
-  /** False when the previous poll was still queued or running (nothing new was added). */
+  /** False when the previous poll was still queued: it was made due now instead of adding one. */
   created: boolean;
   nextRunAt: number;
 }
