@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../test/helpers/clock.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
-import type { RateLimitObservation } from './rate-limit.js';
+import { BudgetSpentError, type RateLimitObservation } from './rate-limit.js';
 
 /** A fixed-window counter like ShipStation V1's, on the fake clock. */
 class WindowServer {
@@ -156,6 +156,23 @@ describe('MemoryRateLimiter', () => {
     // The second request's answer arrives late and reports the old window as exhausted.
     await limiter.observe('k', { limit: 40, remaining: 0, resetSeconds: 0, at: clock.now() - 11_000 });
     assert.equal(await limiter.acquire('k'), 0);
+  });
+
+  it('with maxWaitMs, says at once that the budget is spent instead of waiting (ping)', async () => {
+    const clock = new FakeClock();
+    const limiter = new MemoryRateLimiter({ clock, limit: 2, windowMs: 60_000 });
+    await limiter.acquire('k', undefined, { maxWaitMs: 5000 });
+    await limiter.acquire('k', undefined, { maxWaitMs: 5000 });
+    const start = clock.now();
+    await assert.rejects(limiter.acquire('k', undefined, { maxWaitMs: 5000 }), (err: unknown) => {
+      assert.ok(err instanceof BudgetSpentError);
+      assert.equal(err.waitMs, 61_000);
+      return true;
+    });
+    assert.equal(clock.now(), start, 'did not wait');
+    // A short wait within maxWaitMs is still waited.
+    await limiter.block('other', clock.now() + 3000);
+    assert.equal(await limiter.acquire('other', undefined, { maxWaitMs: 5000 }), 3000);
   });
 
   it('stops waiting when the signal aborts', async () => {

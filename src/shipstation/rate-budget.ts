@@ -23,7 +23,12 @@
  * sliding log, is padded by it. Default `defaultSafetyMs(windowMs)`: 1 s for ShipStation's 60 s.
  */
 import type { Clock } from '../clock.js';
-import type { RateLimiter, RateLimitObservation } from './rate-limit.js';
+import {
+  type AcquireOptions,
+  BudgetSpentError,
+  type RateLimiter,
+  type RateLimitObservation,
+} from './rate-limit.js';
 
 export interface BudgetState {
   windowMs: number;
@@ -157,7 +162,7 @@ export class BudgetLimiter implements RateLimiter {
     return this.#clock;
   }
 
-  async acquire(key: string, signal?: AbortSignal): Promise<number> {
+  async acquire(key: string, signal?: AbortSignal, options: AcquireOptions = {}): Promise<number> {
     await this.#ready();
     const started = this.#clock.now();
     for (;;) {
@@ -170,6 +175,10 @@ export class BudgetLimiter implements RateLimiter {
           : { state: null, result: decision.waitMs };
       });
       if (waitMs === 0) return this.#clock.now() - started;
+      const waited = this.#clock.now() - started;
+      if (options.maxWaitMs !== undefined && waited + waitMs > options.maxWaitMs) {
+        throw new BudgetSpentError(waitMs);
+      }
       await this.#clock.sleep(waitMs, signal);
     }
   }

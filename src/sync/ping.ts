@@ -151,7 +151,9 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       env: options.env,
       clock,
       timeoutMs: options.timeoutMs ?? 15_000,
-      shipstationRetry: { attempts: 1, rateLimitAttempts: 0 },
+      // The budget is shared with the running service: ping takes its slots from it, but says
+      // "rate-limited" rather than waiting long for one.
+      shipstationRetry: { attempts: 1, rateLimitAttempts: 0, maxLimiterWaitMs: 5000 },
     });
     return 'every referenced secret can be read';
   });
