@@ -8,7 +8,7 @@
  * or `backfill` run next to the service, at one small write per request (40 a minute). V1 and V2
  * have separate budgets (40/min and 200/min by default); `X-Rate-Limit-Limit` corrects either.
  */
-import type { Clock } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { DbRateLimiter } from '../engine/db-rate-limiter.js';
 import type { BudgetLimiter } from '../shipstation/rate-budget.js';
 import { DatabaseClock, databaseClock } from '../store/db-clock.js';
@@ -45,7 +45,8 @@ export function limiterFor(
   let entry = registry.get(store);
   if (!entry) {
     entry = {
-      clock: local ? new DatabaseClock(store, { local }) : databaseClock(store),
+      // The system clock: the store's one database clock, the same the worker's leases use.
+      clock: local && local !== systemClock ? new DatabaseClock(store, { local }) : databaseClock(store),
       byApi: new Map(),
     };
     registry.set(store, entry);
