@@ -107,9 +107,23 @@ export const shipstationSchema = z.strictObject({
    * (`ssapi.shipstation.com` and its numbered shards). Only for the sandbox or a proxy.
    */
   allowedResourceHosts: z.array(z.string()).default([]),
+  /**
+   * V1's budget per key/secret pair, as assumed until ShipStation's `X-Rate-Limit-Limit` header
+   * says otherwise (the header wins, up or down: a partner key gets 100/min). Shared with every
+   * process on the same store and every connection on the same key.
+   */
   rateLimit: z
     .strictObject({ limit: z.number().int().positive().default(40), window: duration.default(60_000) })
     .prefault({}),
+  /** V2's own budget per API key (200/min by default), corrected by its headers when it sends them. */
+  v2RateLimit: z
+    .strictObject({ limit: z.number().int().positive().default(200), window: duration.default(60_000) })
+    .prefault({}),
+  /**
+   * A ShipStation partner key, sent as the `x-partner` header on V1 requests. Observed to raise
+   * V1's limit to 100/min (reference §10; its server meaning is otherwise UNCONFIRMED).
+   */
+  partnerKey: secretRef.optional(),
   /** How long one ShipStation request may take. */
   requestTimeout: duration.default(30_000),
   /** Attempts for calls that are safe to repeat (network errors, timeouts, 5xx), with capped exponential backoff. */

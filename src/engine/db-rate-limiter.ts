@@ -1,83 +1,66 @@
 /**
- * The ShipStation request budget of one API key, shared by every process through the database
- * (`rate_limits`, one row per key). Implements the clients' `RateLimiter`: `acquire` before each
- * request (throttling before sending, so 429 stays the exception), `observe` with each response's
- * `X-Rate-Limit-*` headers, `block` after a 429. The policy is in `rate-budget.ts`.
+ * The database store of the ShipStation budget: each key's `BudgetState` in `rate_limits` (one row
+ * per key, read and rewritten under a row lock), so every process on one database spends one
+ * budget per key. The rule is `shipstation/rate-budget.ts`, the same one the in-process store runs.
  *
- * Times come from the injected clock of each process; processes on different machines should keep
- * their clocks in sync (NTP), as a skew of a second shifts the budget by that much.
+ * Every process must decide on one clock, or a process whose clock runs ahead sees the others'
+ * sends leave the window early and sends too many: the clock given here should be the database's
+ * (`store/db-clock.ts`), which is what `sync/limiters.ts` gives it. The ShipStation clients using
+ * this limiter take the same clock, so `observe`'s `at` and `block`'s `until` are on it too.
  */
-import { type Clock, systemClock } from '../clock.js';
-import type { RateLimiter, RateLimitObservation } from '../shipstation/rate-limit.js';
+
+import type { Clock } from '../clock.js';
+import {
+  BudgetLimiter,
+  type BudgetState,
+  type BudgetStore,
+  emptyBudget,
+} from '../shipstation/rate-budget.js';
+import { DatabaseClock, databaseClock } from '../store/db-clock.js';
 import { type RateLimitRow, updateRateLimitRow } from '../store/jobs/rate-limits.js';
 import type { Store } from '../store/open.js';
-import { applyBlock, applyObservation, type BudgetState, trySend } from './rate-budget.js';
 
 export interface DbRateLimiterOptions {
-  /** Requests per window (ShipStation V1: 40; `shipstation.rateLimit.limit`). */
+  /** Requests per window assumed until `X-Rate-Limit-Limit` says otherwise (V1: 40, V2: 200). */
   limit: number;
-  /** Window length in ms (ShipStation V1: 60 s; `shipstation.rateLimit.window`). */
+  /** Window length in ms (ShipStation: 60 s). */
   windowMs: number;
-  /** Extra spacing so network delay cannot push `limit + 1` requests into one server window. */
-  marginMs?: number;
+  /** Default `defaultSafetyMs(windowMs)` (1 s for 60 s), see rate-budget.ts. */
+  safetyMs?: number;
+  /** Default: the store's database clock (`databaseClock(store)`). */
   clock?: Clock;
 }
 
-export class DbRateLimiter implements RateLimiter {
-  readonly #store: Store;
-  readonly #limit: number;
-  readonly #windowMs: number;
-  readonly #marginMs: number;
-  readonly #clock: Clock;
+class DbBudgetStore implements BudgetStore {
+  constructor(
+    private readonly store: Store,
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
 
-  constructor(store: Store, options: DbRateLimiterOptions) {
-    this.#store = store;
-    this.#limit = options.limit;
-    this.#windowMs = options.windowMs;
-    this.#marginMs = options.marginMs ?? Math.min(1000, Math.round(options.windowMs / 60));
-    this.#clock = options.clock ?? systemClock;
-  }
-
-  async acquire(key: string, signal?: AbortSignal): Promise<number> {
-    const started = this.#clock.now();
-    for (;;) {
-      signal?.throwIfAborted();
-      const waitMs = await this.#change(key, (state) => {
-        const decision = trySend(state, this.#clock.now(), this.#marginMs);
-        return decision.granted
-          ? { state: decision.state, result: 0 }
-          : { state: null, result: decision.waitMs };
-      });
-      if (waitMs === 0) return this.#clock.now() - started;
-      await this.#clock.sleep(waitMs, signal);
-    }
-  }
-
-  async observe(key: string, observation: RateLimitObservation): Promise<void> {
-    await this.#change(key, (state) => ({
-      state: applyObservation(state, observation, this.#limit),
-      result: undefined,
-    }));
-  }
-
-  async block(key: string, until: number): Promise<void> {
-    await this.#change(key, (state) => ({ state: applyBlock(state, until), result: undefined }));
-  }
-
-  #change<T>(
+  update<T>(
     key: string,
+    now: number,
     decide: (state: BudgetState) => { state: BudgetState | null; result: T },
   ): Promise<T> {
-    return updateRateLimitRow(
-      this.#store,
-      key,
-      { limit: this.#limit, windowMs: this.#windowMs },
-      this.#clock.now(),
-      (row) => {
-        const { state, result } = decide(toState(row, this.#limit, this.#windowMs));
-        return { row: state ? toRow(row, state) : null, result };
-      },
-    );
+    return updateRateLimitRow(this.store, key, { limit: this.limit, windowMs: this.windowMs }, now, (row) => {
+      const { state, result } = decide(toState(row, this.limit, this.windowMs));
+      return { row: state ? toRow(row, state) : null, result };
+    });
+  }
+}
+
+export class DbRateLimiter extends BudgetLimiter {
+  constructor(store: Store, options: DbRateLimiterOptions) {
+    if (!(options.limit > 0) || !(options.windowMs > 0)) {
+      throw new RangeError('DbRateLimiter needs a positive limit and windowMs');
+    }
+    const clock = options.clock ?? databaseClock(store);
+    super(new DbBudgetStore(store, options.limit, options.windowMs), {
+      ...options,
+      clock,
+      ready: clock instanceof DatabaseClock ? () => clock.ready() : undefined,
+    });
   }
 }
 
@@ -90,11 +73,9 @@ function toState(row: RateLimitRow, limit: number, windowMs: number): BudgetStat
     // A damaged row starts afresh; the server's own headers still hold us back.
   }
   return {
-    // The configuration may have changed since the row was written: it is the ceiling.
-    windowMs,
-    limit: Math.min(limit, Number(row.window_limit) || limit),
+    ...emptyBudget(Number(row.window_limit) || limit, windowMs),
     sentAt,
-    serverRemaining: row.server_remaining,
+    serverRemaining: row.server_remaining === null ? null : Number(row.server_remaining),
     serverWindowEnd: row.server_window_end,
     blockedUntil: row.blocked_until,
   };

@@ -12,7 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { DatabaseClock, databaseClock } from '../store/db-clock.js';
 import { claimJobs } from '../store/jobs/claim.js';
 import { type Completion, completeJobs } from '../store/jobs/complete.js';
 import { requeueExpiredLeases } from '../store/jobs/expire.js';
@@ -31,6 +32,10 @@ export interface WorkerOptions {
   handlers: JobHandler[];
   /** `config.retry`. */
   retry: RetryPolicy;
+  /**
+   * Default: the store's database clock (`store/db-clock.ts`), so leases, heartbeats and the lease
+   * sweep of every process are on one time, whatever each machine's clock says. Tests pass a fake.
+   */
   clock?: Clock;
   /** Lease owner name; default `<host>:<pid>:<random>`. */
   workerId?: string;
@@ -94,7 +99,7 @@ export class Worker {
     this.#store = options.store;
     this.#handlers = new Map(options.handlers.map((h) => [h.kind, h]));
     this.#retry = options.retry;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? databaseClock(options.store);
     this.id = options.workerId ?? defaultWorkerId();
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
@@ -104,6 +109,11 @@ export class Worker {
     this.#purgeEveryMs = options.purgeEveryMs ?? 3_600_000;
     this.#random = options.random ?? Math.random;
     this.#log = options.logger ?? pino({ level: 'silent' });
+  }
+
+  /** Resolves once the clock can be trusted (a database clock has measured its offset). */
+  async #clockReady(): Promise<void> {
+    if (this.#clock instanceof DatabaseClock) await this.#clock.ready();
   }
 
   /** Jobs this worker is running now. */
@@ -116,6 +126,7 @@ export class Worker {
    * at a time. Returns how many jobs it ran. For tests and one-shot commands.
    */
   async runUntilIdle(): Promise<number> {
+    await this.#clockReady();
     let total = 0;
     for (;;) {
       await requeueExpiredLeases(this.#store, this.#clock.now());
@@ -135,7 +146,13 @@ export class Worker {
   start(): void {
     if (this.#started) throw new Error(`worker ${this.id} was already started`);
     this.#started = true;
-    for (const handler of this.#handlers.values()) this.#loops.push(this.#claimLoop(handler));
+    // Claims wait for the database clock's first measurement (the heartbeat and sweep await it
+    // themselves, and skip a round while it fails).
+    const ready = this.#clockReady().catch((err) =>
+      this.#log.error({ worker: this.id, err: describeError(err) }, 'could not read the database time'),
+    );
+    for (const handler of this.#handlers.values())
+      this.#loops.push(ready.then(() => this.#claimLoop(handler)));
     this.#loops.push(this.#heartbeatLoop(), this.#sweepLoop());
     if (this.#retainFinishedMs > 0) this.#loops.push(this.#purgeLoop());
     this.#log.info({ worker: this.id, kinds: [...this.#handlers.keys()] }, 'worker started');
@@ -371,6 +388,7 @@ export class Worker {
       const ids = batches.flatMap((b) => b.jobs.map((j) => j.id));
       if (ids.length === 0) continue;
       try {
+        await this.#clockReady();
         const held = new Set(await extendLeases(this.#store, this.id, ids, this.#leaseMs, this.#clock.now()));
         for (const batch of batches) {
           if (batch.abandoned || batch.jobs.every((j) => held.has(j.id))) continue;
@@ -392,6 +410,8 @@ export class Worker {
     const signal = this.#backgroundStop.signal;
     while (!signal.aborted) {
       try {
+        // A sweeper off the database's time could expire another process's live lease.
+        await this.#clockReady();
         const requeued = await requeueExpiredLeases(this.#store, this.#clock.now());
         if (requeued.length > 0) {
           this.#log.warn({ worker: this.id, jobs: requeued.length }, 'requeued jobs whose lease expired');

@@ -19,7 +19,7 @@ import {
   parseErrorBody,
   ShipStationError,
 } from './errors.js';
-import type { RateLimiter } from './rate-limit.js';
+import { BudgetSpentError, type RateLimiter } from './rate-limit.js';
 
 export interface RetryPolicy {
   /** Attempts in all for a request that is safe to repeat (1 = no retry). Default 4. */
@@ -30,6 +30,11 @@ export interface RetryPolicy {
   maxMs: number;
   /** How many 429s in a row one call waits out before giving up. Default 5. */
   rateLimitAttempts?: number;
+  /**
+   * Longest wait for a slot in the key's budget before the call fails as `rate_limited`, unsent.
+   * Default: wait as long as the budget says (the budget is shared with every process).
+   */
+  maxLimiterWaitMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 500, maxMs: 30_000, rateLimitAttempts: 5 };
@@ -161,7 +166,21 @@ export class ShipStationTransport {
     let rateLimited = 0;
     for (;;) {
       spec.signal?.throwIfAborted();
-      await o.limiter.acquire(o.limiterKey, spec.signal);
+      try {
+        await o.limiter.acquire(o.limiterKey, spec.signal, { maxWaitMs: o.retry.maxLimiterWaitMs });
+      } catch (error) {
+        if (!(error instanceof BudgetSpentError)) throw error;
+        throw new ShipStationError({
+          kind: 'rate_limited',
+          api: o.api,
+          endpoint,
+          providerMessage: `not sent: ${error.message} (spent by this or another process on the key, or held after a 429)`,
+          retryable: true,
+          attempts: 0,
+          retryAfterMs: error.waitMs,
+          cause: error,
+        });
+      }
       attempt += 1;
       const timeout = AbortSignal.timeout(o.timeoutMs);
       const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;

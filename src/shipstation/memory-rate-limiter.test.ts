@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../test/helpers/clock.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
-import type { RateLimitObservation } from './rate-limit.js';
+import { BudgetSpentError, type RateLimitObservation } from './rate-limit.js';
 
 /** A fixed-window counter like ShipStation V1's, on the fake clock. */
 class WindowServer {
@@ -49,7 +49,8 @@ describe('MemoryRateLimiter', () => {
     for (let i = 0; i < 40; i++) assert.equal(await limiter.acquire('k'), 0);
     assert.equal(clock.now(), start);
     const waited = await limiter.acquire('k');
-    assert.equal(waited, 60_000);
+    // A window plus the safety margin (rate-budget.ts): our 40 must all have left any 60 s window.
+    assert.equal(waited, 61_000);
     // Keys are independent.
     assert.equal(await limiter.acquire('other'), 0);
   });
@@ -138,8 +139,9 @@ describe('MemoryRateLimiter', () => {
     const waited = await limiter.acquire('k');
     assert.equal(waited, 21_000);
     assert.equal(clock.now(), until);
-    // A fresh window after the block.
-    for (let i = 0; i < 39; i++) assert.equal(await limiter.acquire('k'), 0);
+    // After the block the sliding log still counts the request sent before it: 38 more, not 39.
+    for (let i = 0; i < 38; i++) assert.equal(await limiter.acquire('k'), 0);
+    assert.ok((await limiter.acquire('k')) > 0);
   });
 
   it('ignores a late answer from a window that already ended', async () => {
@@ -154,6 +156,23 @@ describe('MemoryRateLimiter', () => {
     // The second request's answer arrives late and reports the old window as exhausted.
     await limiter.observe('k', { limit: 40, remaining: 0, resetSeconds: 0, at: clock.now() - 11_000 });
     assert.equal(await limiter.acquire('k'), 0);
+  });
+
+  it('with maxWaitMs, says at once that the budget is spent instead of waiting (ping)', async () => {
+    const clock = new FakeClock();
+    const limiter = new MemoryRateLimiter({ clock, limit: 2, windowMs: 60_000 });
+    await limiter.acquire('k', undefined, { maxWaitMs: 5000 });
+    await limiter.acquire('k', undefined, { maxWaitMs: 5000 });
+    const start = clock.now();
+    await assert.rejects(limiter.acquire('k', undefined, { maxWaitMs: 5000 }), (err: unknown) => {
+      assert.ok(err instanceof BudgetSpentError);
+      assert.equal(err.waitMs, 61_000);
+      return true;
+    });
+    assert.equal(clock.now(), start, 'did not wait');
+    // A short wait within maxWaitMs is still waited.
+    await limiter.block('other', clock.now() + 3000);
+    assert.equal(await limiter.acquire('other', undefined, { maxWaitMs: 5000 }), 3000);
   });
 
   it('stops waiting when the signal aborts', async () => {

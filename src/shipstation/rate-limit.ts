@@ -15,12 +15,28 @@ export interface RateLimitObservation {
   at: number;
 }
 
+export interface AcquireOptions {
+  /**
+   * Longest wait for a slot: when the budget frees one only later, `acquire` throws
+   * `BudgetSpentError` at once instead of waiting (`ping`: show a spent budget, do not hang).
+   */
+  maxWaitMs?: number;
+}
+
+/** The key's budget has no slot within `maxWaitMs`; nothing was sent. */
+export class BudgetSpentError extends Error {
+  constructor(readonly waitMs: number) {
+    super(`the request budget of this key has no slot for ${Math.ceil(waitMs / 1000)} s`);
+    this.name = 'BudgetSpentError';
+  }
+}
+
 export interface RateLimiter {
   /**
    * Waits (on the client's clock) until one more request for `key` fits in the budget, then takes
    * that slot. Resolves with the milliseconds it waited.
    */
-  acquire(key: string, signal?: AbortSignal): Promise<number>;
+  acquire(key: string, signal?: AbortSignal, options?: AcquireOptions): Promise<number>;
   /** Records what a response's rate-limit headers said about `key`'s window. */
   observe(key: string, observation: RateLimitObservation): Promise<void>;
   /** Nothing more may be sent for `key` before `until` (epoch ms), e.g. after a 429. */

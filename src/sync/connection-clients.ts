@@ -2,21 +2,24 @@
  * Builds the four clients of one connection (SYSPRO e.net, SYSPRO OData, ShipStation V1 and,
  * when configured, V2) from its configuration, resolving each `secret:` reference from the
  * environment or the encrypted store. Flows, `ping` and the HTTP server all get their clients here.
+ *
+ * The ShipStation clients spend the process's one budget per key and API (`limiters.ts`): the
+ * database-backed limiter on the store's clock, so `ping`, the worker, every flow, two connections
+ * on one key and every process on one PostgreSQL database share one budget.
  */
-import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { RetryPolicy } from '../shipstation/http.js';
-import { MemoryRateLimiter } from '../shipstation/memory-rate-limiter.js';
 import type { RateLimiter } from '../shipstation/rate-limit.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../shipstation/v1/client.js';
 import { createShipStationV2Client, type ShipStationV2Client } from '../shipstation/v2/client.js';
-import type { Database } from '../store/database.js';
 import type { MasterKey } from '../store/master-key.js';
+import type { Store } from '../store/open.js';
 import { resolveSecret } from '../store/secrets.js';
 import { createEnetClient, type EnetClient } from '../syspro/enet-client.js';
 import { createODataReader, type ODataReader } from '../syspro/odata-reader.js';
+import { limiterFor } from './limiters.js';
 
 export interface ConnectionClients {
   connection: ConnectionConfig;
@@ -31,12 +34,16 @@ export interface ConnectionClients {
 
 export interface OpenClientsOptions {
   connection: ConnectionConfig;
-  db: Kysely<Database>;
+  /** Secrets are read from it, and the ShipStation budget is kept in it. */
+  store: Store;
   masterKey: () => MasterKey;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   logger?: Logger;
-  /** The ShipStation budget; default one in-process limiter per connection (from `shipstation.rateLimit`). */
+  /**
+   * Replaces the process's shared ShipStation budget (tests only; V1 and V2 then share it and it
+   * runs on `clock`). Default: `limiterFor(store, 'v1' | 'v2', …)`.
+   */
   limiter?: RateLimiter;
   /** ShipStation retry policy (ping uses one attempt so failures show at once). */
   shipstationRetry?: Partial<RetryPolicy>;
@@ -45,7 +52,8 @@ export interface OpenClientsOptions {
 }
 
 export async function openConnectionClients(options: OpenClientsOptions): Promise<ConnectionClients> {
-  const { connection, db } = options;
+  const { connection, store } = options;
+  const db = store.db;
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   const secret = async (ref: { secret: string } | undefined) =>
@@ -58,6 +66,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
   const apiKey = (await secret(shipstation.apiKey)) as string;
   const apiSecret = (await secret(shipstation.apiSecret)) as string;
   const v2ApiKey = await secret(shipstation.v2ApiKey);
+  const partnerKey = await secret(shipstation.partnerKey);
 
   const enet = createEnetClient({
     baseUrl: syspro.enetUrl,
@@ -86,13 +95,14 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     clock,
     logger: options.logger,
   });
-  const limiter =
-    options.limiter ??
-    new MemoryRateLimiter({
-      clock,
-      limit: shipstation.rateLimit.limit,
-      windowMs: shipstation.rateLimit.window,
-    });
+  // One budget per key and API in the process, on the database's time; the clients take the
+  // limiter's clock so that response times and 429 blocks are on that time too.
+  const budget = (api: 'v1' | 'v2', settings: { limit: number; window: number }) => {
+    if (options.limiter) return { limiter: options.limiter, clock };
+    const limiter = limiterFor(store, api, { limit: settings.limit, windowMs: settings.window }, clock);
+    return { limiter, clock: limiter.clock };
+  };
+  const v1Budget = budget('v1', shipstation.rateLimit);
   const shipstationRetry = {
     attempts: shipstation.retry.attempts,
     baseMs: shipstation.retry.base,
@@ -102,8 +112,8 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     baseUrl: shipstation.v1Url,
     apiKey,
     apiSecret,
-    limiter,
-    clock,
+    partnerKey,
+    ...v1Budget,
     timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
     retry: options.shipstationRetry ?? shipstationRetry,
     allowedResourceHosts: shipstation.allowedResourceHosts,
@@ -113,8 +123,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     ? createShipStationV2Client({
         baseUrl: shipstation.v2Url,
         apiKey: v2ApiKey,
-        limiter,
-        clock,
+        ...budget('v2', shipstation.v2RateLimit),
         timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
         retry: options.shipstationRetry ?? shipstationRetry,
         logger: options.logger,

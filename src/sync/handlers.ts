@@ -36,7 +36,7 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
       if (!connection) return Promise.reject(new Error(`connection ${name} is not in the configuration`));
       clients = openConnectionClients({
         connection,
-        db: context.store.db,
+        store: context.store,
         masterKey: context.masterKey,
         env: context.env,
         clock: context.clock,

@@ -4,14 +4,13 @@
  * `probeBusinessObjects` (a query for a key that cannot exist; a ValidateOnly=Y post of an empty
  * document), which tells a licensed object from an unlicensed one.
  */
-import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { UserError } from '../config/errors.js';
 import { INSECURE_HTTP_ADVICE, insecureHttpProblems } from '../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../config/schema.js';
 import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
-import type { Database } from '../store/database.js';
 import type { MasterKey } from '../store/master-key.js';
+import type { Store } from '../store/open.js';
 import { OPERATOR_ADVICE as SYSPRO_ADVICE, SysproError } from '../syspro/errors.js';
 import { probeBusinessObjects } from '../syspro/probe.js';
 import { type ConnectionClients, openConnectionClients } from './connection-clients.js';
@@ -108,7 +107,8 @@ export function describeFailure(err: unknown): Failure {
 export interface PingOptions {
   config: Config;
   connection: ConnectionConfig;
-  db: Kysely<Database>;
+  /** Secrets, and the ShipStation budget ping shares with the running service (`limiters.ts`). */
+  store: Store;
   masterKey: () => MasterKey;
   env?: NodeJS.ProcessEnv;
   clock: Clock;
@@ -163,12 +163,14 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
   const opened = await run('credentials', async () => {
     clients = await openConnectionClients({
       connection,
-      db: options.db,
+      store: options.store,
       masterKey: options.masterKey,
       env: options.env,
       clock,
       timeoutMs: options.timeoutMs ?? 15_000,
-      shipstationRetry: { attempts: 1, rateLimitAttempts: 0 },
+      // The budget is shared with the running service: ping takes its slots from it, but says
+      // "rate-limited" rather than waiting long for one.
+      shipstationRetry: { attempts: 1, rateLimitAttempts: 0, maxLimiterWaitMs: 5000 },
     });
     return 'every referenced secret can be read';
   });

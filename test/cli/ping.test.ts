@@ -157,13 +157,35 @@ describe('ml-connector ping against the sandboxes', () => {
 
   it('says "rate-limited" when ShipStation answers 429', async () => {
     const rule = shipstation.faults.add({ route: '/stores', rateLimited: 1 });
+    // The 429 holds the key's budget (kept in the store, shared with every process) until its
+    // reset: run this ping on a store of its own so the checks after it are not held.
+    const ownCwd = mkdtempSync(join(tmpdir(), 'mlc-ping-429-'));
+    writeFileSync(join(ownCwd, 'ml-connector.yaml'), readFileSync(join(cwd, 'ml-connector.yaml')));
     try {
-      const result = await runCli(['ping', '--json'], { cwd, env });
+      const result = await runCli(['ping', '--json'], { cwd: ownCwd, env });
       assert.notEqual(result.code, 0);
       assert.equal(verdicts(result.stdout).get('shipstation v1 auth')?.kind, 'rate_limited');
     } finally {
       shipstation.faults.remove(rule.id as string);
     }
+  });
+
+  it('after a 429, a second ping on the same store says rate-limited at once without sending (one budget per key)', async () => {
+    const ownCwd = mkdtempSync(join(tmpdir(), 'mlc-ping-held-'));
+    writeFileSync(join(ownCwd, 'ml-connector.yaml'), readFileSync(join(cwd, 'ml-connector.yaml')));
+    const rule = shipstation.faults.add({ route: '/stores', rateLimited: 1 });
+    try {
+      await runCli(['ping', '--json'], { cwd: ownCwd, env });
+    } finally {
+      shipstation.faults.remove(rule.id as string);
+    }
+    // ShipStation would answer now; the key's budget (in the store) still holds the 429's reset.
+    const started = Date.now();
+    const result = await runCli(['ping', '--json'], { cwd: ownCwd, env });
+    assert.ok(Date.now() - started < 15_000, 'ping did not wait out the reset');
+    const check = verdicts(result.stdout).get('shipstation v1 auth');
+    assert.equal(check?.kind, 'rate_limited');
+    assert.match(check?.detail ?? '', /not sent/);
   });
 
   it('says "host unreachable" when SYSPRO is in maintenance with its port closed', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/clock.js';
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
 import { formatPacificDateTime } from '../../src/shipstation/pacific-time.js';
-import type { RateLimiter, RateLimitObservation } from '../../src/shipstation/rate-limit.js';
+import type { AcquireOptions, RateLimiter, RateLimitObservation } from '../../src/shipstation/rate-limit.js';
 import type { V1OrderInput } from '../../src/shipstation/types.js';
 
 /** The in-process limiter, counting what passes through it (a `block` means a 429 came back). */
@@ -16,9 +16,9 @@ export class CountingLimiter implements RateLimiter {
   constructor(clock: Clock, limit = 40, windowMs = 60_000) {
     this.inner = new MemoryRateLimiter({ clock, limit, windowMs });
   }
-  async acquire(key: string, signal?: AbortSignal): Promise<number> {
+  async acquire(key: string, signal?: AbortSignal, options?: AcquireOptions): Promise<number> {
     this.acquired += 1;
-    const waited = await this.inner.acquire(key, signal);
+    const waited = await this.inner.acquire(key, signal, options);
     this.waitedMs += waited;
     return waited;
   }

@@ -47,7 +47,7 @@ forEachDialect('orders flow against the sandboxes', (ctx) => {
     };
     clients = await openConnectionClients({
       connection,
-      db: ctx.store.db,
+      store: ctx.store,
       masterKey: () => {
         throw new Error('secrets come from the environment here');
       },

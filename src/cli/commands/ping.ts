@@ -44,7 +44,7 @@ export function registerPing(program: Command, app: Program): void {
         const results = await pingConnection({
           config: ctx.config,
           connection,
-          db: store.db,
+          store,
           masterKey: () => ctx.masterKey(false),
           env: app.env,
           clock: systemClock,

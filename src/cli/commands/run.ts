@@ -16,7 +16,7 @@
  */
 import type { Command } from 'commander';
 import pino from 'pino';
-import { type Clock, systemClock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
 import { UserError } from '../../config/errors.js';
 import { refuseInsecureHttp } from '../../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../../config/schema.js';
@@ -25,6 +25,7 @@ import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engin
 import { Worker } from '../../engine/worker.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
 import { createLogger, type Logger, redactCredentials } from '../../logger.js';
+import { databaseClock } from '../../store/db-clock.js';
 import type { ScheduleSpec } from '../../store/jobs/schedules.js';
 import { loadMasterKey, type MasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
@@ -67,7 +68,6 @@ export interface Service {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config, logger } = options;
   const env = options.env ?? process.env;
-  const clock = options.clock ?? systemClock;
   refuseInsecureSysproUrls(config.connections, logger);
 
   const sqlitePath = sqliteFile(config.store.url);
@@ -83,6 +83,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       );
     });
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
+    // What processes share (leases, schedules, the ShipStation budget) runs on the database's time.
+    const dbClock = databaseClock(store);
+    await dbClock.ready();
+    const clock: Clock = options.clock ?? dbClock;
 
     let masterKey: MasterKey | undefined;
     const context: HandlerContext = {

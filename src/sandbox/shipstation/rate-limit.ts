@@ -40,12 +40,12 @@ export class FixedWindowRateLimit {
     return w;
   }
 
-  /** Counts one request for `key` and says whether it fits. */
-  take(key: string): RateLimitVerdict {
+  /** Counts one request for `key` and says whether it fits (`limit`: this request's budget, e.g. a partner's). */
+  take(key: string, limit = this.settings.limit): RateLimitVerdict {
     const w = this.window(key);
-    const allowed = w.used < this.settings.limit;
+    const allowed = w.used < limit;
     if (allowed) w.used += 1;
-    return this.verdict(w, allowed);
+    return this.verdict(w, allowed, limit);
   }
 
   /** The state of `key`'s window without counting a request. */
@@ -54,12 +54,12 @@ export class FixedWindowRateLimit {
     return this.verdict(w, w.used < this.settings.limit);
   }
 
-  private verdict(w: Window, allowed: boolean): RateLimitVerdict {
+  private verdict(w: Window, allowed: boolean, limit = this.settings.limit): RateLimitVerdict {
     const msLeft = Math.max(0, w.start + this.settings.windowMs - this.now());
     return {
       allowed,
-      limit: this.settings.limit,
-      remaining: Math.max(0, this.settings.limit - w.used),
+      limit,
+      remaining: Math.max(0, limit - w.used),
       resetSeconds: Math.ceil(msLeft / 1000),
     };
   }

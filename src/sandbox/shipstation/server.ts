@@ -54,6 +54,13 @@ export interface ShipStationSandboxOptions {
   orders?: number;
   /** V1 budget per key/secret. Default 40 per 60 000 ms. */
   rateLimit?: RateLimitSettings;
+  /**
+   * Partner keys this sandbox knows: a V1 request carrying one as `x-partner` gets
+   * `partnerRateLimit` (default 100) per window instead of `rateLimit.limit` (observed in
+   * production, reference §10; an unknown partner key is ignored, which is UNCONFIRMED).
+   */
+  partnerKeys?: string[];
+  partnerRateLimit?: number;
   /** V2 budget per API key. Default 200 per 60 000 ms. */
   v2RateLimit?: RateLimitSettings;
   /** Clock time between the event and the webhook POST. Default 2 000 ms. */
@@ -195,6 +202,7 @@ export async function startShipStationSandbox(
 
   const faults = new FaultRules(faultRandom);
   for (const spec of options.faults ?? []) faults.add(spec);
+  const partnerKeys = new Set(options.partnerKeys ?? []);
   const v1Limit = new FixedWindowRateLimit(options.rateLimit ?? { limit: 40, windowMs: 60_000 }, now);
   const v2Limit = new FixedWindowRateLimit(options.v2RateLimit ?? { limit: 200, windowMs: 60_000 }, now);
   const signer = new V2WebhookSigner(`sandbox-${seed}`, options.v2TimestampFormat ?? 'iso');
@@ -465,7 +473,13 @@ export async function startShipStationSandbox(
       const header = request.headers.authorization;
       const creds = readBasicAuth(header);
       authorized = creds?.key === apiKey && creds.secret === apiSecret;
-      verdict = v1Limit.take(bucketKey('v1', header ?? ''));
+      const partner = request.headers['x-partner'];
+      const partnerKey = Array.isArray(partner) ? partner[0] : partner;
+      const partnerLimit =
+        partnerKey !== undefined && partnerKeys.has(partnerKey)
+          ? (options.partnerRateLimit ?? 100)
+          : undefined;
+      verdict = v1Limit.take(bucketKey('v1', header ?? ''), partnerLimit);
       setRateHeaders(reply, verdict);
     } else {
       const key = request.headers['api-key'];

@@ -42,8 +42,11 @@ describe('trySend', () => {
   });
 
   it('honours the server saying nothing remains, and a block', () => {
-    const s = applyObservation(empty, { limit: 40, remaining: 0, resetSeconds: 20, at: 1000 }, 40);
+    const s = applyObservation(empty, { limit: 40, remaining: 0, resetSeconds: 20, at: 1000 }, 0);
     assert.deepEqual(sendAll(s, [5000, 21_000]), [16_000, 'ok']);
+    // The margin is added to the reported reset.
+    const padded = applyObservation(empty, { remaining: 0, resetSeconds: 20, at: 1000 }, 1000);
+    assert.deepEqual(sendAll(padded, [21_000, 22_000]), [1000, 'ok']);
     const blocked = applyBlock(empty, 9000);
     assert.deepEqual(sendAll(blocked, [1000, 9000]), [8000, 'ok']);
   });
@@ -51,17 +54,20 @@ describe('trySend', () => {
 
 describe('applyObservation', () => {
   it('keeps the lower remaining within one server window; a newer window replaces it; older ones are ignored', () => {
-    let s = applyObservation(empty, { remaining: 5, resetSeconds: 30, at: 0 }, 40);
-    s = applyObservation(s, { remaining: 9, resetSeconds: 30, at: 200 }, 40);
+    let s = applyObservation(empty, { remaining: 5, resetSeconds: 30, at: 0 }, 0);
+    s = applyObservation(s, { remaining: 9, resetSeconds: 30, at: 200 }, 0);
     assert.equal(s.serverRemaining, 5);
-    s = applyObservation(s, { remaining: 39, resetSeconds: 60, at: 31_000 }, 40);
+    s = applyObservation(s, { remaining: 39, resetSeconds: 60, at: 31_000 }, 0);
     assert.deepEqual([s.serverRemaining, s.serverWindowEnd], [39, 91_000]);
-    s = applyObservation(s, { remaining: 0, resetSeconds: 1, at: 29_000 }, 40);
+    s = applyObservation(s, { remaining: 0, resetSeconds: 1, at: 29_000 }, 0);
     assert.equal(s.serverRemaining, 39);
   });
 
-  it('lowers the limit to what the server says, never above the configuration', () => {
-    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 20, at: 0 }, 40).limit, 20);
-    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 60, at: 0 }, 40).limit, 40);
+  it('takes the limit the server states, lower or higher than the configured assumption', () => {
+    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 20, at: 0 }, 0).limit, 20);
+    // A partner key (x-partner) raises V1 to 100/min: the header is the server's word.
+    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 100, at: 0 }, 0).limit, 100);
+    // Nonsense is ignored.
+    assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 0, at: 0 }, 0).limit, 40);
   });
 });
