@@ -55,6 +55,11 @@ export interface JobsTable {
   replays: ColumnType<number, number | undefined, number>;
   /** (0003) Attempts of the current run that ended in an expired lease, not a failure. */
   lost_leases: ColumnType<number, number | undefined, number>;
+  /**
+   * (0004) JSON `{ since, error, evidence? }` while the job's write may have taken effect without
+   * our knowing (see `InDoubt` in jobs/job.ts); null otherwise. Cleared on success.
+   */
+  in_doubt: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuditTable {

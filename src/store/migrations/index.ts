@@ -7,6 +7,7 @@ import type { Dialect } from '../open.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-engine.js';
 import * as m0003 from './0003-lost-leases.js';
+import * as m0004 from './0004-in-doubt.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -20,4 +21,5 @@ export const migrations: Array<[name: string, module: MigrationModule]> = [
   ['0001-initial', m0001],
   ['0002-engine', m0002],
   ['0003-lost-leases', m0003],
+  ['0004-in-doubt', m0004],
 ];
