@@ -85,6 +85,15 @@ export class InDoubtError extends Error {
   }
 }
 
+/**
+ * For a handler that left something to check by: `error` as an `InDoubtError` carrying `evidence`
+ * when it is an in-doubt failure (see `classifyError`), else `error` unchanged (a refused or unsent
+ * request needs no evidence and must not be turned into an in-doubt one).
+ */
+export function withInDoubtEvidence(error: unknown, evidence: unknown): unknown {
+  return classifyError(error).inDoubt ? new InDoubtError(error, evidence) : error;
+}
+
 export interface ErrorClass {
   retryable: boolean;
   /** Why, in a few words (for logs). */
