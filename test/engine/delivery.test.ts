@@ -85,7 +85,7 @@ describe('SYSPRO e.net: not sent, rejected, in doubt', () => {
   });
 
   it('a post that hangs past the timeout is in doubt (the hang fault)', async () => {
-    const c = client(150);
+    const c = client(400);
     sandbox.setFaults({ failures: [{ target: 'SORTDN', rate: 1, kind: 'hang' }] });
     const post = await caught(c.post('SORTDN', DISPATCH_PARAMS, DISPATCH));
     assert.equal((post as SysproError).kind, 'timeout');
@@ -192,7 +192,7 @@ describe('ShipStation: not sent, rejected, in doubt', () => {
 
   it('an increment that hangs past the timeout is in doubt (the hang fault)', async () => {
     sandbox.faults.add({ route: '/v2/inventory', method: 'POST', hang: 1, times: 1 });
-    const post = await caught(v2(sandbox.url, 150).modifyInventory(increment()));
+    const post = await caught(v2(sandbox.url, 400).modifyInventory(increment()));
     assert.equal((post as ShipStationError).kind, 'timeout');
     assert.deepEqual(verdict(post), { delivery: 'in-doubt', retryable: false, inDoubt: true });
   });
