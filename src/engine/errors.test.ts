@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { classifyError, describeError, PermanentError, RetryableError } from './errors.js';
+import {
+  classifyError,
+  describeError,
+  InDoubtError,
+  InDoubtUnresolved,
+  PermanentError,
+  RetryableError,
+  withInDoubtEvidence,
+} from './errors.js';
 
 describe('classifyError', () => {
   const retryable = (err: unknown) => classifyError(err).retryable;
@@ -43,6 +51,63 @@ describe('classifyError', () => {
 
   it('carries a retry-after', () => {
     assert.equal(classifyError(new RetryableError('429', { retryAfterMs: 20_000 })).retryAfterMs, 20_000);
+  });
+});
+
+describe('classifyError: delivery and in doubt', () => {
+  const code = (c: string) => Object.assign(new Error(c), { code: c });
+
+  it("takes the error's own delivery; in doubt AND not retryable is the in-doubt case", () => {
+    const lost = Object.assign(new Error('post lost'), {
+      name: 'SysproError',
+      delivery: 'in-doubt',
+      retryable: false,
+    });
+    assert.deepEqual(
+      { ...classifyError(lost), reason: undefined },
+      { retryable: false, reason: undefined, delivery: 'in-doubt', inDoubt: true, system: 'SYSPRO' },
+    );
+    const getLost = Object.assign(new Error('GET lost'), { delivery: 'in-doubt', retryable: true });
+    assert.equal(classifyError(getLost).inDoubt, false, 'safe to repeat: just retried');
+    const refused = Object.assign(new Error('400'), { delivery: 'rejected', retryable: false });
+    assert.equal(classifyError(refused).inDoubt, false);
+  });
+
+  it('infers delivery from codes and statuses for errors that do not say; those keep being retried', () => {
+    assert.equal(classifyError(code('ECONNREFUSED')).delivery, 'not-sent');
+    assert.equal(
+      classifyError(new TypeError('fetch failed', { cause: code('ENOTFOUND') })).delivery,
+      'not-sent',
+    );
+    const reset = classifyError(code('ECONNRESET'));
+    assert.deepEqual([reset.delivery, reset.retryable, reset.inDoubt], ['in-doubt', true, false]);
+    assert.equal(classifyError({ status: 429 }).delivery, 'not-sent');
+    assert.equal(classifyError({ status: 404 }).delivery, 'rejected');
+    assert.equal(classifyError({ status: 502 }).delivery, 'in-doubt');
+    assert.equal(classifyError(new Error('odd')).delivery, undefined);
+  });
+
+  it('an unresolved check is dead with its system; evidence travels with an in-doubt error only', () => {
+    const unresolved = classifyError(new InDoubtUnresolved('ShipStation', 'level moved'));
+    assert.deepEqual(
+      [unresolved.inDoubt, unresolved.unresolved, unresolved.system],
+      [true, true, 'ShipStation'],
+    );
+    const inDoubt = Object.assign(new Error('500'), {
+      name: 'ShipStationError',
+      delivery: 'in-doubt',
+      retryable: false,
+    });
+    const wrapped = withInDoubtEvidence(inDoubt, { onHandBefore: 3 });
+    assert.ok(wrapped instanceof InDoubtError);
+    assert.deepEqual(classifyError(wrapped).evidence, { onHandBefore: 3 });
+    assert.equal(classifyError(wrapped).system, 'ShipStation');
+    const notSent = Object.assign(new Error('refused'), { delivery: 'not-sent', retryable: true });
+    assert.equal(
+      withInDoubtEvidence(notSent, { onHandBefore: 3 }),
+      notSent,
+      'not turned into an in-doubt error',
+    );
   });
 });
 

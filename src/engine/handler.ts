@@ -4,11 +4,19 @@
  * returns one outcome per job, in order. Returning nothing means every job succeeded; throwing
  * fails every job of the batch with that error. Whether a failure is retried is decided by
  * `classifyError` (errors.ts), never by the handler's caller.
+ *
+ * In-doubt writes. A failure classified in doubt (the request may have taken effect and sending it
+ * again could do it twice: a SYSPRO post whose answer was lost, a V2 `increment` answered 500) is
+ * marked on the job. If the handler declares `checksInDoubt`, the job is retried on its cadence and
+ * the next attempt sees `job.inDoubt`: it must ask the target system whether the effect is there
+ * before sending anything (`checkInDoubt` below). A handler that cannot check gets no blind second
+ * attempt: the job is dead at once, with a message that says what to check before replaying it.
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/database.js';
-import type { Job } from '../store/jobs/job.js';
+import type { InDoubt, Job } from '../store/jobs/job.js';
+import { InDoubtUnresolved } from './errors.js';
 
 export type JobOutcome =
   | {
@@ -37,19 +45,57 @@ export interface JobHandler {
   batchSize?: number;
   /** Calls of this handler running at once in one process (default 1). */
   concurrency?: number;
+  /**
+   * The handler checks the target system when `job.inDoubt` is set before it sends anything again
+   * (SYSPRO: SORQDN/SORQRY; ShipStation: the order by orderKey, the inventory level). Without it an
+   * in-doubt failure makes the job dead at once instead of retrying it.
+   */
+  checksInDoubt?: boolean;
   run(jobs: Job[], context: JobContext): Promise<JobOutcome[] | undefined>;
+}
+
+/** What a check of an in-doubt job found. */
+export type InDoubtCheck<T> =
+  /** The earlier write took effect: report success without sending it again. */
+  | { state: 'done'; value: T }
+  /** It did not: sending it is safe. */
+  | { state: 'absent' }
+  /** Cannot tell (or found something that does not match): the operator must look. */
+  | { state: 'unknown'; reason: string };
+
+/**
+ * The one way a handler resolves an in-doubt job. Not in doubt: `{ done: false }` at once (send).
+ * In doubt: runs `check`; `done` gives `{ done: true, value }` (do not send), `absent` gives
+ * `{ done: false }` (send), `unknown` throws `InDoubtUnresolved`: the job is dead at once with
+ * `reason` and the system to look at. If `check` itself fails (SYSPRO unreachable for the query),
+ * that error is thrown: the job stays in doubt and is retried, never sent without a check.
+ */
+export async function checkInDoubt<T>(
+  job: Job,
+  system: string,
+  check: (inDoubt: InDoubt) => Promise<InDoubtCheck<T>>,
+): Promise<{ done: true; value: T } | { done: false }> {
+  if (!job.inDoubt) return { done: false };
+  const found = await check(job.inDoubt);
+  if (found.state === 'done') return { done: true, value: found.value };
+  if (found.state === 'absent') return { done: false };
+  throw new InDoubtUnresolved(
+    system,
+    `in doubt and could not be resolved: ${found.reason}. The earlier attempt failed with: ${job.inDoubt.error}. Check ${system} before replaying the job`,
+  );
 }
 
 /** A handler for one job at a time: its return value is the result, a throw is the failure. */
 export function handleEachJob(
   kind: string,
   run: (job: Job, context: JobContext) => Promise<unknown>,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; checksInDoubt?: boolean } = {},
 ): JobHandler {
   return {
     kind,
     batchSize: 1,
     concurrency: options.concurrency ?? 1,
+    checksInDoubt: options.checksInDoubt ?? false,
     async run(jobs, context) {
       const outcomes: JobOutcome[] = [];
       for (const job of jobs) {

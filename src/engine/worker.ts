@@ -6,6 +6,12 @@
  * old finished jobs. `stop()` stops claiming, lets running jobs finish within a timeout, then gives
  * back (releases) what is still running.
  *
+ * A failure classified in doubt (`classifyError(…).inDoubt`: the write may have taken effect) is
+ * marked on the job (`in_doubt`) and never sent again blindly: a handler with `checksInDoubt` gets
+ * the job again on its cadence with `job.inDoubt` set, to check first; any other handler's job is
+ * dead at once, with what to check. Record writes that fail after a successful outside write make
+ * the job in doubt the same way.
+ *
  * Tests drive it with `runUntilIdle()` and a fake clock: it runs every due job and returns, no
  * waiting. Production calls `start()` (and `stopOnSignals` for SIGTERM/SIGINT).
  */
@@ -19,7 +25,7 @@ import { type Completion, completeJobs } from '../store/jobs/complete.js';
 import { requeueExpiredLeases } from '../store/jobs/expire.js';
 import { failJob } from '../store/jobs/fail.js';
 import { extendLeases } from '../store/jobs/heartbeat.js';
-import type { Job } from '../store/jobs/job.js';
+import type { InDoubt, Job } from '../store/jobs/job.js';
 import { purgeFinishedJobs } from '../store/jobs/purge.js';
 import { releaseJobs } from '../store/jobs/release.js';
 import type { Store } from '../store/open.js';
@@ -308,7 +314,7 @@ export class Worker {
     }
     if (batch.abandoned) return;
     try {
-      await this.#record(handler.kind, jobs, outcomes);
+      await this.#record(handler, jobs, outcomes);
     } catch (err) {
       this.#log.error(
         { worker: this.id, kind: handler.kind, ids: jobs.map((j) => j.id), err: describeError(err) },
@@ -317,14 +323,14 @@ export class Worker {
     }
   }
 
-  async #record(kind: string, jobs: Job[], outcomes: JobOutcome[]): Promise<void> {
+  async #record(handler: JobHandler, jobs: Job[], outcomes: JobOutcome[]): Promise<void> {
     const now = this.#clock.now();
     const plain: Array<[Job, Completion]> = [];
     const withRecord: Array<[Job, Completion]> = [];
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job;
       const outcome = outcomes[i] as JobOutcome;
-      if (!outcome.ok) await this.#fail(kind, job, outcome.error, now);
+      if (!outcome.ok) await this.#fail(handler, job, outcome.error, now);
       else {
         const completion = { id: job.id, result: outcome.result, record: outcome.record };
         (outcome.record ? withRecord : plain).push([job, completion]);
@@ -332,11 +338,11 @@ export class Worker {
     }
     // One transaction for the plain completions; one per job with record writes, so that a record
     // that fails undoes only its own job and not the batch mates whose outside writes happened.
-    await this.#complete(kind, plain, now);
-    for (const entry of withRecord) await this.#complete(kind, [entry], now);
+    await this.#complete(handler, plain, now);
+    for (const entry of withRecord) await this.#complete(handler, [entry], now);
   }
 
-  async #complete(kind: string, entries: Array<[Job, Completion]>, now: number): Promise<void> {
+  async #complete(handler: JobHandler, entries: Array<[Job, Completion]>, now: number): Promise<void> {
     if (entries.length === 0) return;
     try {
       await completeJobs(
@@ -346,21 +352,48 @@ export class Worker {
         now,
       );
     } catch (err) {
-      // Nothing of it was committed (the record writes included): the jobs fail and retry on their
-      // cadence, visible with the reason, rather than count as done without them.
-      const error = new RetryableError(`the job's outcome could not be recorded: ${describeError(err)}`);
-      for (const [job] of entries) await this.#fail(kind, job, error, now);
+      // Nothing of it was committed (the record writes included), so the jobs do not count as done.
+      // Their outside writes did happen (the handler said so) and are not recorded: that is in
+      // doubt, so the next attempt must find them in the target system instead of writing again.
+      const failure = entries.some(([, c]) => c.record)
+        ? recordFailedInDoubt(err)
+        : new RetryableError(`the job's outcome could not be recorded: ${describeError(err)}`);
+      for (const [job] of entries) await this.#fail(handler, job, failure, now);
     }
   }
 
-  async #fail(kind: string, job: Job, failure: unknown, now: number): Promise<void> {
+  async #fail(handler: JobHandler, job: Job, failure: unknown, now: number): Promise<void> {
+    const kind = handler.kind;
     const verdict = classifyError(failure);
-    const delay = verdict.retryable
+    let error = describeError(failure);
+    let retryable = verdict.retryable;
+    let inDoubt: InDoubt | undefined;
+    if (verdict.inDoubt) {
+      // Kept through later failures; the newest evidence wins, the first time it happened stays.
+      inDoubt = {
+        since: job.inDoubt?.since ?? now,
+        error,
+        ...(verdict.evidence !== undefined
+          ? { evidence: verdict.evidence }
+          : job.inDoubt?.evidence !== undefined
+            ? { evidence: job.inDoubt.evidence }
+            : {}),
+      };
+      if (verdict.unresolved) retryable = false;
+      else if (handler.checksInDoubt) retryable = true;
+      else {
+        retryable = false;
+        const system = verdict.system ?? 'the target system';
+        error = `in doubt: ${error}. It may have been carried out; the ${kind} handler cannot check, so it is not sent again: check ${system} before replaying the job`;
+      }
+    }
+    const delay = retryable
       ? // The cadence counts failures: attempts lost to a dead process are not the job's fault.
         retryDelay(this.#retry, kind, job.attempts - job.lostLeases, this.#random, verdict.retryAfterMs)
       : null;
-    const error = describeError(failure);
-    await failJob(this.#store, this.id, job.id, error, delay === null ? null : now + delay, now);
+    await failJob(this.#store, this.id, job.id, error, delay === null ? null : now + delay, now, {
+      inDoubt,
+    });
     this.#log[delay === null ? 'error' : 'warn'](
       {
         worker: this.id,
@@ -369,6 +402,8 @@ export class Worker {
         connection: job.connection,
         attempt: job.attempts,
         reason: verdict.reason,
+        delivery: verdict.delivery,
+        inDoubt: verdict.inDoubt,
         err: error,
         retryInMs: delay,
       },
@@ -447,4 +482,16 @@ export class Worker {
       }
     }
   }
+}
+
+/**
+ * The failure of a job whose record writes (the link and audit rows of an outside write) could not
+ * be committed: in doubt (the outside write happened, our record of it did not), and not to be
+ * repeated blindly.
+ */
+function recordFailedInDoubt(cause: unknown): Error {
+  return Object.assign(new Error(`the job's outcome could not be recorded: ${describeError(cause)}`), {
+    retryable: false,
+    delivery: 'in-doubt' as const,
+  });
 }

@@ -4,6 +4,7 @@
  * message and the endpoint travel with it. Credentials never do: the endpoint is method + URL
  * (V1 credentials are in a header, never in the URL) and bodies are ShipStation's, not ours.
  */
+import type { Delivery } from '../delivery.js';
 import { redactCredentials } from '../logger.js';
 import { networkErrorCode } from '../network-error.js';
 import type { V1ErrorBody, V2Error, V2ErrorBody } from './types.js';
@@ -47,8 +48,13 @@ export interface ShipStationErrorInit {
   providerErrors?: V2Error[];
   /** V2 `request_id`, for ShipStation support. */
   requestId?: string;
-  /** Would repeating the same request possibly succeed (network, timeout, 429, 5xx)? */
+  /**
+   * May the same request be sent again as it is and possibly succeed (network, timeout, 429, 5xx)?
+   * False for an in-doubt failure of a call that is not safe to repeat.
+   */
   retryable: boolean;
+  /** Not sent, rejected, or in doubt (src/delivery.ts). Default by kind (`DELIVERY_BY_KIND`). */
+  delivery?: Delivery;
   /** Attempts made before giving up. */
   attempts?: number;
   /** For 429: milliseconds ShipStation asked us to wait. */
@@ -66,6 +72,7 @@ export class ShipStationError extends Error {
   readonly providerErrors: V2Error[] | undefined;
   readonly requestId: string | undefined;
   readonly retryable: boolean;
+  readonly delivery: Delivery;
   readonly attempts: number | undefined;
   readonly retryAfterMs: number | undefined;
 
@@ -81,6 +88,7 @@ export class ShipStationError extends Error {
     this.providerErrors = init.providerErrors;
     this.requestId = init.requestId;
     this.retryable = init.retryable;
+    this.delivery = init.delivery ?? DELIVERY_BY_KIND[init.kind];
     this.attempts = init.attempts;
     this.retryAfterMs = init.retryAfterMs;
   }
@@ -99,10 +107,30 @@ export class ShipStationError extends Error {
       providerErrors: this.providerErrors,
       requestId: this.requestId,
       retryable: this.retryable,
+      delivery: this.delivery,
       attempts: this.attempts,
     };
   }
 }
+
+/**
+ * What a kind says about delivery unless the transport knows better: the transport sets it on every
+ * error it raises (a body it cannot read after a 2xx to a write is `in-doubt`: the write was done).
+ */
+export const DELIVERY_BY_KIND: Record<ShipStationErrorKind, Delivery> = {
+  auth: 'rejected',
+  rate_limited: 'not-sent',
+  unreachable: 'not-sent',
+  tls: 'not-sent',
+  timeout: 'in-doubt',
+  network: 'in-doubt',
+  bad_request: 'rejected',
+  not_found: 'rejected',
+  server: 'in-doubt',
+  http: 'rejected',
+  invalid_response: 'rejected',
+  refused_host: 'not-sent',
+};
 
 const KIND_TEXT: Record<ShipStationErrorKind, string> = {
   auth: 'rejected the credentials (check the API key and secret)',

@@ -6,6 +6,11 @@
  *   again (a 429 request was not carried out, so this is safe for every call);
  * - on network errors, timeouts and 5xx retries with capped exponential backoff and jitter, but only
  *   when the caller says the request is safe to repeat (`idempotent`);
+ * - says on every error whether the request was not sent, rejected or is in doubt (`delivery`,
+ *   src/delivery.ts): connection refused, DNS, TLS and 429 are `not-sent`; a 4xx or 3xx answer is
+ *   `rejected`; a timeout or reset after sending, a 5xx, or an unreadable body after a 2xx to a write
+ *   is `in-doubt`. An in-doubt failure is `retryable` only when the call is idempotent: a V2
+ *   `increment` answered 500 must be checked (the level read back), never sent again as it is;
  * - never follows redirects (a redirect could carry our credentials to another host);
  * - turns every failure into a `ShipStationError` (see errors.ts) without credentials in it.
  */
@@ -199,12 +204,16 @@ export class ShipStationTransport {
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason;
         const { kind, detail } = kindForNetworkError(error);
+        // Refused, unresolvable or failed at the handshake: nothing went out. A timeout or a reset
+        // may have come after ShipStation received the request.
+        const delivery = kind === 'unreachable' || kind === 'tls' ? 'not-sent' : 'in-doubt';
         const failure = new ShipStationError({
           kind,
           api: o.api,
           endpoint,
           providerMessage: kind === 'timeout' ? `no response within ${o.timeoutMs} ms` : detail,
-          retryable: true,
+          retryable: delivery === 'not-sent' || spec.idempotent,
+          delivery,
           attempts: attempt,
           cause: error,
         });
@@ -224,7 +233,7 @@ export class ShipStationTransport {
       if (response.status >= 200 && response.status < 300) {
         return {
           status: response.status,
-          body: parseJson<T>(text, o.api, endpoint, response.status),
+          body: parseJson<T>(text, o.api, endpoint, response.status, spec.idempotent),
           headers: response.headers,
         };
       }
@@ -251,19 +260,23 @@ export class ShipStationTransport {
           status: 429,
           ...parsed,
           retryable: true,
+          delivery: 'not-sent',
           attempts: rateLimited,
           retryAfterMs: waitMs,
         });
       }
 
       const kind = kindForStatus(response.status);
+      // A 5xx may come after the work was done (ShipStation's own 500s, a gateway's 502/504): in
+      // doubt, and repeated only when the call is safe to repeat. Other statuses refused the request.
       const failure = new ShipStationError({
         kind,
         api: o.api,
         endpoint,
         status: response.status,
         ...parsed,
-        retryable: kind === 'server',
+        retryable: kind === 'server' && spec.idempotent,
+        delivery: kind === 'server' ? 'in-doubt' : 'rejected',
         attempts: attempt,
       });
       if (kind === 'server' && attempt < maxAttempts) {
@@ -284,7 +297,13 @@ export class ShipStationTransport {
   }
 }
 
-function parseJson<T>(text: string, api: 'v1' | 'v2', endpoint: string, status: number): T | undefined {
+function parseJson<T>(
+  text: string,
+  api: 'v1' | 'v2',
+  endpoint: string,
+  status: number,
+  idempotent: boolean,
+): T | undefined {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as T;
@@ -296,6 +315,8 @@ function parseJson<T>(text: string, api: 'v1' | 'v2', endpoint: string, status: 
       status,
       providerMessage: parseErrorBody(text).providerMessage ?? 'not JSON',
       retryable: false,
+      // A success status to a write we cannot read: it was most likely done, but we cannot tell what.
+      delivery: idempotent ? 'rejected' : 'in-doubt',
       cause: error,
     });
   }

@@ -59,6 +59,11 @@ export interface JobsTable {
   /** (0003) Attempts of the current run that ended in an expired lease, not a failure. */
   lost_leases: ColumnType<number, number | undefined, number>;
   /**
+   * (0004) JSON `{ since, error, evidence? }` while the job's write may have taken effect without
+   * our knowing (see `InDoubt` in jobs/job.ts); null otherwise. Cleared on success.
+   */
+  in_doubt: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
    * (0005) Which of a key's two active slots the job holds (0 or 1): a key may have one running job
    * and one queued follow-up; unique over active jobs per (key, slot).
    */
@@ -94,7 +99,7 @@ export interface LinksTable {
   last_hash: string | null;
   last_pushed_at: number | null;
   updated_at: number;
-  /** (0007) `open`, `closed` or `invalid` (see the migration); null before 0007. */
+  /** (0006) `open`, `closed` or `invalid` (see the migration); null before 0006. */
   state: string | null;
 }
 

@@ -9,7 +9,7 @@ export interface Link {
   shipstationId: string | null;
   lastHash: string | null;
   lastPushedAt: number | null;
-  /** `open`, `closed` or `invalid` (migration 0007). */
+  /** `open`, `closed` or `invalid` (migration 0006). */
   state: string | null;
 }
 

@@ -638,6 +638,8 @@ export function ordersHandlers(deps: OrdersFlowDeps): JobHandler[] {
     {
       kind: ORDERS_POLL_KIND,
       batchSize: 1,
+      // Reads only (and queues push jobs): nothing outside can have happened twice.
+      checksInDoubt: true,
       async run(jobs, context) {
         const job = jobs[0] as Job;
         const summary = await pollOrders(deps, job.connection, context.signal);
@@ -647,6 +649,10 @@ export function ordersHandlers(deps: OrdersFlowDeps): JobHandler[] {
     {
       kind: ORDERS_PUSH_KIND,
       batchSize: 100,
+      // An in-doubt push (its answer lost, or its link and audit rows not stored) is resolved by
+      // sending it again: createorders upserts by orderKey, so ShipStation itself is the check and
+      // a second send cannot make a second order.
+      checksInDoubt: true,
       run: (jobs, context) => pushOrders(deps, jobs, context.signal),
     },
   ];

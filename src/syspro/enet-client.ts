@@ -11,7 +11,7 @@
  * evicted or expired logs on again once and repeats.
  */
 import { type Clock, systemClock } from '../clock.js';
-import { classifyEnetError, OPERATOR_ADVICE, redactSecrets, SysproError } from './errors.js';
+import { asPostFailure, classifyEnetError, OPERATOR_ADVICE, redactSecrets, SysproError } from './errors.js';
 import { hostOf, httpStatusError, sendRequest } from './http.js';
 
 /** The subset of a pino logger the client uses. */
@@ -259,13 +259,17 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
     }
   }
 
-  // Postings and setup calls change SYSPRO, so they are never repeated blindly after a failure.
+  // Postings and setup calls change SYSPRO, so they are never repeated blindly after a failure: one
+  // that went out and got no usable answer is in doubt and not retryable (`asPostFailure`), one
+  // that failed at the logon before it was sent is not sent.
   const write = (route: Route) => (bo: string, xmlParameters: string, xmlIn: string) =>
     call({
       route,
       businessObject: bo,
       params: { BusinessObject: bo, XmlParameters: xmlParameters, XmlIn: xmlIn },
       idempotent: false,
+    }).catch((error: unknown) => {
+      throw asPostFailure(error, route);
     });
   const session: EnetSession = {
     query: (bo, xmlIn) =>

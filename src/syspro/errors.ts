@@ -1,9 +1,11 @@
 /**
  * Every failure of the SYSPRO clients is a `SysproError` with a `kind` that says what went wrong in
- * terms an operator (and `ml-connector ping`) can act on, and `retryable` that tells the engine
- * whether trying again later can help. Messages never contain a password or a session UserId.
+ * terms an operator (and `ml-connector ping`) can act on, `retryable` that tells the engine
+ * whether trying again later can help, and `delivery` (src/delivery.ts): whether the request was
+ * not sent, rejected, or is in doubt. Messages never contain a password or a session UserId.
  */
 
+import { type Delivery, NOT_SENT_CODES } from '../delivery.js';
 import { networkErrorCode } from '../network-error.js';
 
 export type SysproErrorKind =
@@ -42,13 +44,44 @@ export type SysproErrorKind =
   /** The client was closed. */
   | 'closed';
 
-/** Kinds for which trying again later (unchanged) can succeed. */
+/**
+ * Kinds for which trying again later (unchanged) can succeed. `timeout` and `unreachable` are here
+ * for calls that are safe to repeat (queries, logon); a post that failed that way after it went out
+ * is in doubt and made `retryable: false` by the e.net client (`asPostFailure`), so the engine checks
+ * SYSPRO instead of posting it again.
+ */
 const RETRYABLE: ReadonlySet<SysproErrorKind> = new Set([
   'licence-exhausted',
   'session-invalid',
   'unreachable',
   'timeout',
 ]);
+
+/**
+ * What a kind says about delivery when the code that raises it says nothing more. `unreachable`,
+ * `closed` and `http-status` depend on the case and are set where they are raised (transportError,
+ * sendRequest, httpStatusError); these are the defaults.
+ */
+const DELIVERY: Record<SysproErrorKind, Delivery> = {
+  'wrong-operator-password': 'rejected',
+  'unknown-operator': 'rejected',
+  'unknown-company': 'rejected',
+  'wrong-company-password': 'rejected',
+  // An `ERROR…` answer: e.net did not run the call (the reference: the session or seat check comes first).
+  'licence-exhausted': 'rejected',
+  'session-invalid': 'rejected',
+  'business-object-unavailable': 'rejected',
+  'enet-error': 'rejected',
+  'business-object': 'rejected',
+  unreachable: 'not-sent',
+  tls: 'not-sent',
+  timeout: 'in-doubt',
+  unauthorized: 'rejected',
+  'http-status': 'in-doubt',
+  'bad-response': 'rejected',
+  'request-too-large': 'not-sent',
+  closed: 'not-sent',
+};
 
 export interface SysproErrorDetails {
   /** The e.net route or OData entity set, e.g. `Transaction/Post` or `SorMaster`. Never a full URL. */
@@ -61,6 +94,8 @@ export interface SysproErrorDetails {
   /** Per-item errors when `kind` is `business-object`. */
   itemErrors?: readonly { field: string; number?: string; description: string; value?: string }[];
   retryable?: boolean;
+  /** Default by kind (see `DELIVERY`). */
+  delivery?: Delivery;
   cause?: unknown;
 }
 
@@ -68,6 +103,8 @@ export class SysproError extends Error {
   override readonly name = 'SysproError';
   readonly kind: SysproErrorKind;
   readonly retryable: boolean;
+  /** Not sent, rejected, or in doubt (src/delivery.ts). */
+  readonly delivery: Delivery;
   readonly endpoint?: string;
   readonly businessObject?: string;
   readonly status?: number;
@@ -78,6 +115,7 @@ export class SysproError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.kind = kind;
     this.retryable = details.retryable ?? RETRYABLE.has(kind);
+    this.delivery = details.delivery ?? DELIVERY[kind];
     this.endpoint = details.endpoint;
     this.businessObject = details.businessObject;
     this.status = details.status;
@@ -199,7 +237,12 @@ function isTlsCode(code: string): boolean {
   );
 }
 
-/** Turns what `fetch` threw into a `SysproError` (unreachable, TLS, timeout). */
+/**
+ * Turns what `fetch` threw into a `SysproError` (unreachable, TLS, timeout) with its delivery: a
+ * refused connection, a name that does not resolve or a failed TLS handshake never sent the
+ * request (`not-sent`); a timeout, a reset or a closed socket may have come after e.net received it
+ * (`in-doubt`), and so does a failure we cannot name.
+ */
 export function transportError(
   error: unknown,
   context: { endpoint: string; host: string; timeoutMs: number; businessObject?: string },
@@ -208,32 +251,79 @@ export function transportError(
   const name = (error as { name?: unknown } | undefined)?.name;
   const where = `${context.endpoint} on ${context.host}`;
   const details = { endpoint: context.endpoint, businessObject: context.businessObject, cause: error };
-  if (
-    name === 'TimeoutError' ||
-    name === 'AbortError' ||
-    networkErrorCode(error) === 'UND_ERR_HEADERS_TIMEOUT'
-  ) {
+  const networkCode = networkErrorCode(error);
+  if (networkCode === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new SysproError(
+      'unreachable',
+      `SYSPRO ${where} did not accept a connection within the connect timeout: ${OPERATOR_ADVICE.unreachable}`,
+      { ...details, delivery: 'not-sent' },
+    );
+  }
+  if (name === 'TimeoutError' || name === 'AbortError' || networkCode === 'UND_ERR_HEADERS_TIMEOUT') {
     return new SysproError(
       'timeout',
       `SYSPRO ${where} did not answer within ${context.timeoutMs} ms: ${OPERATOR_ADVICE.timeout}`,
-      details,
+      { ...details, delivery: 'in-doubt' },
     );
   }
-  const code = networkErrorCode(error) ?? 'unknown';
+  const code = networkCode ?? 'unknown';
   if (isTlsCode(code)) {
-    return new SysproError('tls', `TLS to SYSPRO ${where} failed (${code}): ${OPERATOR_ADVICE.tls}`, details);
+    return new SysproError('tls', `TLS to SYSPRO ${where} failed (${code}): ${OPERATOR_ADVICE.tls}`, {
+      ...details,
+      delivery: 'not-sent',
+    });
   }
+  const delivery: Delivery = NOT_SENT_CODES.has(code) ? 'not-sent' : 'in-doubt';
   if (UNREACHABLE_CODES.has(code)) {
     return new SysproError(
       'unreachable',
       `SYSPRO ${where} is unreachable (${code}): ${OPERATOR_ADVICE.unreachable}`,
-      details,
+      { ...details, delivery },
     );
   }
   const message = error instanceof Error ? error.message : String(error);
   return new SysproError(
     'unreachable',
     `request to SYSPRO ${where} failed (${code}: ${message}): ${OPERATOR_ADVICE.unreachable}`,
-    details,
+    { ...details, delivery },
   );
+}
+
+/**
+ * What a failed post (Transaction/Post, Setup/*) means, given the route it was sent on:
+ * - it failed before the post went out (the logon, or the re-logon after a dead session): not sent,
+ *   whatever the logon's own failure was;
+ * - it went out and is in doubt (timeout, reset, 5xx, an answer that never came): the same error,
+ *   but `retryable: false` and saying so, because posting it again could post it twice; the engine
+ *   has the job's handler check SYSPRO (SORQDN, SORQRY, …) first;
+ * - otherwise (refused, an `ERROR…` text): unchanged.
+ */
+export function asPostFailure(error: unknown, route: string): unknown {
+  if (!(error instanceof SysproError)) return error;
+  if (error.endpoint !== undefined && error.endpoint !== route) {
+    return error.delivery === 'not-sent' ? error : copyWith(error, { delivery: 'not-sent' });
+  }
+  if (error.delivery !== 'in-doubt' || !error.retryable) return error;
+  return copyWith(error, {
+    retryable: false,
+    message: `${error.message} — the post may have been carried out: check SYSPRO before posting it again`,
+  });
+}
+
+function copyWith(
+  error: SysproError,
+  change: { delivery?: Delivery; retryable?: boolean; message?: string },
+): SysproError {
+  const copy = new SysproError(error.kind, change.message ?? error.message, {
+    endpoint: error.endpoint,
+    businessObject: error.businessObject,
+    status: error.status,
+    sysproMessage: error.sysproMessage,
+    itemErrors: error.itemErrors,
+    retryable: change.retryable ?? error.retryable,
+    delivery: change.delivery ?? error.delivery,
+    cause: error.cause,
+  });
+  copy.stack = error.stack;
+  return copy;
 }

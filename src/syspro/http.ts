@@ -2,6 +2,7 @@
  * The one place the SYSPRO clients send HTTP: a GET (or POST) with a timeout, network failures
  * turned into `SysproError` kinds, and the body decoded by its charset (Windows-1252 included).
  */
+import type { Delivery } from '../delivery.js';
 import { OPERATOR_ADVICE, redactSecrets, SysproError, transportError } from './errors.js';
 import { decodeBody } from './windows-1252.js';
 
@@ -47,10 +48,12 @@ export async function sendRequest(request: SysproRequest): Promise<SysproRespons
     return { status: response.status, contentType, text: decodeBody(bytes, decodeAs) };
   } catch (error) {
     if (request.signal?.aborted && !timeout.aborted) {
+      // Aborted while under way: the request may have reached e.net.
       throw new SysproError('closed', `SYSPRO ${request.endpoint}: ${OPERATOR_ADVICE.closed}`, {
         endpoint: request.endpoint,
         businessObject: request.businessObject,
         cause: error,
+        delivery: 'in-doubt',
       });
     }
     throw transportError(error, {
@@ -94,7 +97,13 @@ export function hostOf(url: string): string {
   }
 }
 
-/** A non-success HTTP status as a `SysproError`; 5xx, 408 and 429 are retryable. */
+/**
+ * A non-success HTTP status as a `SysproError`; 5xx, 408 and 429 are retryable. Delivery: 408, 429
+ * and 503 were not carried out (`not-sent`): e.net is hosted by HTTP.sys, which answers 503 itself
+ * when the service or its queue is down, before e.net sees the request (our reading; the reference
+ * does not say what SYSPRO answers while busy); any other 5xx came from behind it and is `in-doubt`;
+ * other 4xx are `rejected`.
+ */
 export function httpStatusError(
   response: SysproResponse,
   context: {
@@ -105,6 +114,12 @@ export function httpStatusError(
   },
 ): SysproError {
   const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+  const delivery: Delivery =
+    response.status === 408 || response.status === 429 || response.status === 503
+      ? 'not-sent'
+      : response.status >= 500
+        ? 'in-doubt'
+        : 'rejected';
   const snippet = redactSecrets(response.text.replace(/\s+/g, ' ').trim(), context.secrets).slice(0, 200);
   const unauthorized = response.status === 401 || response.status === 403;
   return new SysproError(
@@ -118,6 +133,7 @@ export function httpStatusError(
       status: response.status,
       sysproMessage: snippet || undefined,
       retryable,
+      delivery,
     },
   );
 }

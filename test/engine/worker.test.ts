@@ -389,6 +389,9 @@ forEachDialect('worker', (ctx) => {
         {
           kind: 'shipments.writeback',
           batchSize: 10,
+          // The outside write happened but its record did not commit: the job is in doubt, so only a
+          // handler that checks gets it again.
+          checksInDoubt: true,
           run: async (jobs) =>
             jobs.map((job) => ({ ok: true as const, result: { dn: 'DN-1' }, record: audit(job) })),
         },
@@ -412,6 +415,7 @@ forEachDialect('worker', (ctx) => {
       assert.equal(job!.state, 'queued', 'not succeeded without its record');
       assert.equal(job!.runAt, t0 + 1 * MIN, 'retried on the cadence');
       assert.match(job!.lastError!, /outcome could not be recorded: .*link table is locked/);
+      assert.match(job!.inDoubt?.error ?? '', /outcome could not be recorded/, 'marked in doubt');
     }
     assert.equal(
       (await listAudit(ctx.store.db)).length,
@@ -422,7 +426,11 @@ forEachDialect('worker', (ctx) => {
     linkStoreBroken = false;
     clock.advance(1 * MIN);
     assert.equal(await worker.runUntilIdle(), 2);
-    for (const { id } of [a, b]) assert.equal((await getJob(ctx.store, id))!.state, 'succeeded');
+    for (const { id } of [a, b]) {
+      const job = await getJob(ctx.store, id);
+      assert.equal(job!.state, 'succeeded');
+      assert.equal(job!.inDoubt, null, 'success clears the in-doubt mark');
+    }
     const rows = await listAudit(ctx.store.db);
     assert.deepEqual(
       rows.map((r) => [Number(r.job_id), r.entity_key]).sort(),
@@ -448,6 +456,7 @@ forEachDialect('worker', (ctx) => {
         {
           kind: 'shipments.writeback',
           batchSize: 10,
+          checksInDoubt: true,
           run: async (jobs) =>
             jobs.map((job) => ({
               ok: true as const,

@@ -113,6 +113,15 @@ export function registerJobs(program: Command, app: Program): void {
       if (job.idempotencyKey) app.out(`  key ${job.idempotencyKey}`);
       if (job.groupKey) app.out(`  group ${job.groupKey}`);
       if (job.lastError) app.out(`  last error: ${job.lastError}`);
+      if (job.inDoubt) {
+        // The write may have taken effect: the next attempt checks first; an operator replaying a
+        // dead job should look in the target system.
+        app.out(
+          `  in doubt${job.inDoubt.since === null ? '' : ` since ${iso(job.inDoubt.since)}`}: ${job.inDoubt.error}`,
+        );
+        if (job.inDoubt.evidence !== undefined)
+          app.out(`  in-doubt evidence: ${JSON.stringify(job.inDoubt.evidence)}`);
+      }
       app.out(`  payload: ${JSON.stringify(job.payload)}`);
       const attempts = await listAttempts(store, job.id);
       if (attempts.length === 0) {

@@ -7,6 +7,8 @@
  * write, DESIGN "Guarantees"). They run inside the same transaction, only for jobs this call
  * completes, so the job is succeeded if and only if they are stored. If one throws, nothing of the
  * call is committed and the error is thrown.
+ *
+ * Success clears the in-doubt mark (0004): the job's effect is now known to be there.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
@@ -40,6 +42,7 @@ export async function completeJobs(
         lease_owner: null,
         lease_expires_at: null,
         last_error: null,
+        in_doubt: null,
       })
       .where('id', 'in', [...results.keys()])
       .where('state', '=', 'running')

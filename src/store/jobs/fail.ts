@@ -2,9 +2,12 @@
  * Fail: a job that `owner` still holds either goes back to `queued` at `retryAt` (a retry) or, with
  * `retryAt` null, becomes `dead` with its error kept. Either way the attempt is recorded.
  * Returns false when the lease was already lost (nothing changed).
+ *
+ * `inDoubt` (0004) marks the job's write as possibly done: it is stored on the job and stays there
+ * through later failures and replays, until the job succeeds. Without it the mark is left as it is.
  */
 import type { Store } from '../open.js';
-import { clipError } from './job.js';
+import { clipError, formatInDoubt, type InDoubt } from './job.js';
 import { withWriteTransaction } from './transaction.js';
 
 export async function failJob(
@@ -14,8 +17,12 @@ export async function failJob(
   error: string,
   retryAt: number | null,
   now: number,
+  options: { inDoubt?: InDoubt } = {},
 ): Promise<boolean> {
   const text = clipError(error);
+  const inDoubt = options.inDoubt
+    ? formatInDoubt({ ...options.inDoubt, error: clipError(options.inDoubt.error) })
+    : undefined;
   return withWriteTransaction(store, async (db) => {
     const row = await db
       .updateTable('jobs')
@@ -27,6 +34,7 @@ export async function failJob(
         lease_owner: null,
         lease_expires_at: null,
         updated_at: now,
+        ...(inDoubt === undefined ? {} : { in_doubt: inDoubt }),
       })
       .where('id', '=', id)
       .where('state', '=', 'running')

@@ -26,6 +26,49 @@ export interface Job<P = unknown> {
   replays: number;
   /** Attempts of the current run lost to lease expiry (the process died); not failures. */
   lostLeases: number;
+  /**
+   * Set when an earlier attempt's write may have taken effect: a failure classified in doubt
+   * (stored in `in_doubt`), or, with nothing stored, an attempt whose process died holding the
+   * job (a lost lease: it may have posted before it died). A handler that can check
+   * (`checksInDoubt`) must ask the target system before sending anything again. Null otherwise.
+   */
+  inDoubt: InDoubt | null;
+}
+
+export interface InDoubt {
+  /** When the job first became in doubt (epoch ms); null for one inferred from a lost lease. */
+  since: number | null;
+  /** The failure that made it so. */
+  error: string;
+  /** What the failing attempt left for the check (an `InDoubtError`'s evidence), if anything. */
+  evidence?: unknown;
+}
+
+/** The text stored in `jobs.in_doubt`. */
+export function formatInDoubt(inDoubt: InDoubt): string {
+  return JSON.stringify(inDoubt);
+}
+
+function parseInDoubt(text: string | null, lostLeases: number): InDoubt | null {
+  if (text !== null) {
+    try {
+      const value = JSON.parse(text) as Partial<InDoubt>;
+      return {
+        since: typeof value.since === 'number' ? value.since : null,
+        error: typeof value.error === 'string' ? value.error : text,
+        ...(value.evidence === undefined ? {} : { evidence: value.evidence }),
+      };
+    } catch {
+      return { since: null, error: text };
+    }
+  }
+  if (lostLeases > 0) {
+    return {
+      since: null,
+      error: `${lostLeases} earlier attempt${lostLeases === 1 ? '' : 's'} lost the lease (the process died or hung) and may have carried out the job's writes`,
+    };
+  }
+  return null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -47,6 +90,7 @@ export function toJob(row: JobRow): Job {
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
     replays: Number(row.replays),
     lostLeases: Number(row.lost_leases),
+    inDoubt: parseInDoubt(row.in_doubt ?? null, Number(row.lost_leases)),
   };
 }
 

@@ -7,8 +7,9 @@ import type { Dialect } from '../open.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-engine.js';
 import * as m0003 from './0003-lost-leases.js';
+import * as m0004 from './0004-in-doubt.js';
 import * as m0005 from './0005-follow-up-jobs.js';
-import * as m0007 from './0007-link-state.js';
+import * as m0006 from './0006-link-state.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -22,6 +23,7 @@ export const migrations: Array<[name: string, module: MigrationModule]> = [
   ['0001-initial', m0001],
   ['0002-engine', m0002],
   ['0003-lost-leases', m0003],
+  ['0004-in-doubt', m0004],
   ['0005-follow-up-jobs', m0005],
-  ['0007-link-state', m0007],
+  ['0006-link-state', m0006],
 ];

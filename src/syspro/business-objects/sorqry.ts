@@ -66,6 +66,8 @@ export interface SalesOrderLine {
   shipQty?: number;
   backOrderQty?: number;
   dispatchedQty?: number;
+  /** `MLastDelNote`: the last dispatch note of the line (a SorDetail column; in SORQRY UNCONFIRMED). */
+  lastDispatchNote?: string;
   price?: number;
   uom?: string;
   /** Comment text (comment lines). */
@@ -178,6 +180,7 @@ function readLine(node: XmlNode, type: SalesOrderLineType): SalesOrderLine {
     shipQty: n('MShipQty', 'ShipQty'),
     backOrderQty: n('MBackOrderQty', 'BackOrderQty'),
     dispatchedQty: n('MQtyDispatched', 'QtyDispatched'),
+    lastDispatchNote: textAny(node, 'MLastDelNote', 'LastDelNote') || undefined,
     price: n('MPrice', 'Price'),
     uom: textAny(node, 'MOrderUom', 'OrderUom'),
     comment: type === 'comment' ? textAny(node, 'NComment', 'Comment') : undefined,

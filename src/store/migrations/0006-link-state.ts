@@ -1,5 +1,5 @@
 /**
- * 0007: `links.state` says where a pushed record stands as far as the connector knows: `open` (in
+ * 0006: `links.state` says where a pushed record stands as far as the connector knows: `open` (in
  * ShipStation's queue and followed by the polls), `closed` (cancelled, shipped, complete, or refused
  * as locked by ShipStation: no longer pushed), or `invalid` (the last version could not be mapped; its
  * problems are in the audit trail and `last_hash` is the hash of those problems, so an unchanged bad
