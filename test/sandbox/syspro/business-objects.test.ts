@@ -62,7 +62,8 @@ describe('SYSPRO sandbox business objects', () => {
     const salesOrder = await orderByPo('PO-CREATE-1');
     const xml = await queryObject(sandbox, userId, 'SORQRY', SORQRY_ALL(salesOrder));
     assert.equal(xmlValue(xml, 'CustomerPoNumber'), 'PO-CREATE-1');
-    assert.equal(xmlValue(xml, 'CustomerName'), 'Fish &amp; Chips &lt;Ltd&gt;');
+    // SYSPRO escapes only `&` and `<` in element text; `>` stays raw.
+    assert.equal(xmlValue(xml, 'CustomerName'), 'Fish &amp; Chips &lt;Ltd>');
     assert.equal(xmlValue(xml, 'ShipAddress1'), '12 Quai d’Orsay', 'Windows-1252 characters survive');
     assert.equal(
       xmlValue(xml, 'ShippingInstrsCod'),
@@ -90,7 +91,7 @@ describe('SYSPRO sandbox business objects', () => {
     );
     assert.match(
       out,
-      /<StockCode><Value>NO-SUCH<\/Value><ErrorNumber>240004<\/ErrorNumber><ErrorDescription>Stock code &apos;NO-SUCH&apos; not found<\/ErrorDescription><\/StockCode>/,
+      /<StockCode><Value>NO-SUCH<\/Value><ErrorNumber>240004<\/ErrorNumber><ErrorDescription>Stock code 'NO-SUCH' not found<\/ErrorDescription><\/StockCode>/,
     );
     assert.match(out, /<ErrorNumber>100028<\/ErrorNumber>/);
     assert.equal(sandbox.db.sorMaster.rows.length, before);

@@ -468,7 +468,7 @@ describe('SYSPRO sandbox: browse, custom form update, order change, latency', ()
       );
       assert.match(
         unknown,
-        /<Order><CustomerPoNumber>PO-NONE<\/CustomerPoNumber><OrderActionType>C<\/OrderActionType><SalesOrder><Value>999999<\/Value><ErrorNumber>\d+<\/ErrorNumber><ErrorDescription>Sales order &apos;999999&apos; not found<\/ErrorDescription><\/SalesOrder><\/Order>/,
+        /<Order><CustomerPoNumber>PO-NONE<\/CustomerPoNumber><OrderActionType>C<\/OrderActionType><SalesOrder><Value>999999<\/Value><ErrorNumber>\d+<\/ErrorNumber><ErrorDescription>Sales order '999999' not found<\/ErrorDescription><\/SalesOrder><\/Order>/,
         'the failing SalesOrder element is replaced by its error group, in place',
       );
       assert.match(unknown, /<ItemsProcessed>000000<\/ItemsProcessed><ItemsInvalid>000001<\/ItemsInvalid>/);
