@@ -245,8 +245,17 @@ describe('SYSPRO sandbox business objects', () => {
       'SORQDN',
       `<Query><Key><DispatchNote>${Number(noteNumber)}</DispatchNote></Key></Query>`,
     );
+    assert.match(
+      sorqdn,
+      /^<\?xml version="1\.0" encoding="Windows-1252"\?>\n<DispatchNoteDetail Language='05' /,
+    );
+    assert.match(sorqdn, /<\/DispatchNoteDetail>\n $/);
     assert.equal(xmlValue(sorqdn, 'UserField1'), '1ZA');
-    assert.equal(xmlValue(sorqdn, 'DispatchQty'), '4.000000');
+    assert.match(
+      sorqdn,
+      /<Merchandise><DispatchNoteLine> {3}1<\/DispatchNoteLine><SalesOrderLine> {3}1<\/SalesOrderLine><MStockCode>[^<]+<\/MStockCode><MStockDes>[^<]*<\/MStockDes><MWarehouse>[^<]+<\/MWarehouse><MQtyToDispatch> +4\.000000<\/MQtyToDispatch><MOrderUom>[^<]+<\/MOrderUom><\/Merchandise>/,
+    );
+    assert.doesNotMatch(sorqdn, /<DispatchLine>|<DispatchNoteQuery/);
     assert.equal(sandbox.calls.count({ businessObject: 'SORTDN', contains: '1ZA' }), 1);
   });
 
