@@ -168,10 +168,25 @@ export interface XmlOutRoot {
   version: string;
   /** Extra root attributes, e.g. namespace declarations. */
   extraAttributes?: string;
+  /**
+   * Element names (root included) in lower case, as in the recorded SYSPRO 7 outputs of Setup and
+   * some Transaction objects (`<postpurchaseorderreceipts>`, reference §2.0).
+   */
+  lowerCase?: boolean;
+}
+
+function lowerCaseNames(element: Element): Element {
+  return {
+    ...element,
+    name: element.name.toLowerCase(),
+    ...(element.children ? { children: element.children.map(lowerCaseNames) } : {}),
+  };
 }
 
 /** A complete XmlOut document as e.net returns it. */
-export function buildXmlOut(root: XmlOutRoot, body: Element[]): string {
+export function buildXmlOut(rootIn: XmlOutRoot, bodyIn: Element[]): string {
+  const root = rootIn.lowerCase ? { ...rootIn, name: rootIn.name.toLowerCase() } : rootIn;
+  const body = rootIn.lowerCase ? bodyIn.map(lowerCaseNames) : bodyIn;
   const attributes =
     `Language='05' Language2='EN' CssStyle='' DecFormat='1' DateFormat='01' Role='01' ` +
     `Version='${escapeAttribute(root.version)}' OperatorPrimaryRole='   '${root.extraAttributes ? ` ${root.extraAttributes}` : ''}`;

@@ -221,7 +221,13 @@ export const sortdn: BusinessObject = {
 
     return answerPost(
       plans,
-      { root: 'PostDispatchNotes', version: '8.0.009', validateOnly, entireDocument },
+      {
+        root: 'PostDispatchNotes',
+        version: '8.0.009',
+        validateOnly,
+        entireDocument,
+        lowerCase: ctx.quirks.postOutputCase === 'lower',
+      },
       (plan) => plan.apply(),
       (plan, index, number, applied) => [
         el('ItemNumber', padCount(index + 1)),
