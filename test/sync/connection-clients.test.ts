@@ -159,7 +159,12 @@ forEachDialect('ShipStation budget of the product clients', (ctx) => {
     const started = Date.now();
     for (let i = 0; i < 10; i++) await clients.shipstationV2.listInventoryWarehouses();
     const elapsed = Date.now() - started;
-    assert.ok(elapsed < WINDOW_MS, `ten V2 calls took ${elapsed} ms: they were held to V1's 3 per window`);
+    // Held to V1's spent budget of 3 per window, ten calls would need at least three more windows;
+    // on their own budget they go at once (the bound leaves room for a loaded machine).
+    assert.ok(
+      elapsed < 2.5 * WINDOW_MS,
+      `ten V2 calls took ${elapsed} ms: they were held to V1's 3 per window`,
+    );
   });
 
   it('V1 takes its limit from X-Rate-Limit-Limit, and sends the partner key as x-partner', async () => {

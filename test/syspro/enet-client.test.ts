@@ -404,6 +404,81 @@ describe('e.net client against the SYSPRO sandbox', () => {
   });
 });
 
+// Which casing SORTDN, SORTOS and GENTJL answer in is UNCONFIRMED (recorded SYSPRO 7 `Post…`
+// outputs are lower-case); the client must read both, so each write runs against a sandbox of each.
+for (const postOutputCase of ['proper', 'lower'] as const) {
+  describe(`e.net client against Post… outputs in ${postOutputCase} case`, () => {
+    const clock = new FakeClock();
+    let sandbox: SysproSandbox;
+
+    before(async () => {
+      sandbox = await startSysproSandbox({
+        port: 0,
+        clock,
+        seed: 9,
+        orders: 80,
+        logger: false,
+        quirks: { postOutputCase },
+      });
+    });
+    after(() => sandbox.close());
+
+    it("posts a dispatch note, changes the status, posts a journal, reads SORQDN and an apostrophe's text", async () => {
+      const client = clientFor(sandbox, clock);
+      const { salesOrder, line } = openOrderWithStockLine(sandbox);
+      const before = sandbox.db.sorMaster.get(salesOrder)?.OrderStatus as string;
+      const posted = await postDispatchNotes(client, [
+        {
+          salesOrder,
+          dispatchComments: ["O'Neill's courier", 'Tracking 1Z<9>'],
+          userDefined1: '1Z9',
+          lines: [{ salesOrderLine: line, dispatchQty: 1 }],
+        },
+      ]);
+      assertSucceeded('SORTDN', `order ${salesOrder}`, posted);
+      assert.equal(posted.notes.length, 1);
+      assert.equal(posted.notes[0]?.status, 'Posted');
+      assert.equal(
+        posted.outcome.status[postOutputCase === 'lower' ? 'itemsprocessed' : 'ItemsProcessed'],
+        1,
+      );
+      const number = posted.notes[0]?.dispatchNote;
+      assert.ok(number, JSON.stringify(posted));
+
+      const read = await queryDispatchNote(client, { dispatchNote: number });
+      assert.equal(read.found, true);
+      assert.deepEqual(read.comments, ["O'Neill's courier", 'Tracking 1Z<9>']);
+      assert.deepEqual(read.lines, [
+        {
+          salesOrderLine: line,
+          stockCode: read.lines[0]?.stockCode,
+          warehouse: read.lines[0]?.warehouse,
+          dispatchQty: 1,
+        },
+      ]);
+      assert.ok(read.lines[0]?.stockCode);
+
+      const status = await changeOrderStatus(client, [{ salesOrder, currentStatus: before, newStatus: '8' }]);
+      assertSucceeded('SORTOS', `order ${salesOrder}`, status);
+      assert.deepEqual(status.items, [{ salesOrder, newStatus: '8' }]);
+
+      const journal = await postJournal(client, {
+        journalDate: '2026-01-15',
+        postingYear: 2026,
+        postingPeriod: 1,
+        reference: "O'Neill freight",
+        lines: [
+          { ledgerCode: '5100-000', amount: 4.25, reference: 'SHIP-9' },
+          { ledgerCode: '2150-000', amount: -4.25, reference: 'SHIP-9' },
+        ],
+      });
+      assertSucceeded('GENTJL', 'journal SHIP-9', journal);
+      assert.equal(journal.journalNumbers.length, 1, JSON.stringify(journal));
+      await client.close();
+    });
+  });
+}
+
 describe('e.net client errors against the SYSPRO sandbox', () => {
   const clock = new FakeClock();
   let sandbox: SysproSandbox;

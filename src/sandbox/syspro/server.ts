@@ -143,6 +143,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
     sorqryQtyWithUom: true,
     browseMinRows: 40,
     completeOrderWhenFullyDispatched: true,
+    postOutputCase: 'proper',
     ...options.quirks,
   };
   const enetState: EnetState = {

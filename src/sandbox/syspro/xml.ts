@@ -4,9 +4,13 @@
  * - XmlOut starts with a Windows-1252 declaration, has single-quoted root attributes
  *   (`Language='05' … Version='…'`), self-closing empty elements, right-aligned numbers with
  *   fixed decimals plus `Edited_*` twins, zero-padded counts, and ends with "\n ".
- * Values are escaped by fast-xml-parser's builder.
+ * - Element text is escaped as SYSPRO does it: only `&` and `<` (`&amp;`, `&lt;`); apostrophes,
+ *   quotes and `>` stay raw (`<ErrorDescription>Stock code 'A1' not found</ErrorDescription>`).
+ *   The one exception is a `>` that closes `]]>`, which XML forbids raw in text; it is written
+ *   `&gt;` (what SYSPRO does there is UNCONFIRMED, but raw it would not be XML).
+ * - Attribute values (only the root's, single-quoted) also escape `'` and `"`.
  */
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export interface XNode {
   /** Local element name in lower case (for matching). */
@@ -134,24 +138,28 @@ export function padCount(value: number, width = 6): string {
   return String(value).padStart(width, '0');
 }
 
-type BuilderNode = Record<string, unknown>;
-
-function toBuilder(element: Element): BuilderNode {
-  if (element.children) return { [element.name]: element.children.map(toBuilder) };
-  if (!element.text) return { [element.name]: [] };
-  return { [element.name]: [{ '#text': element.text }] };
+/** Element text as SYSPRO writes it: `&` and `<` escaped, `'`, `"` and `>` raw (except in `]]>`). */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/]]>/g, ']]&gt;');
 }
 
-const builder = new XMLBuilder({
-  preserveOrder: true,
-  suppressEmptyNode: true,
-  processEntities: true,
-  format: false,
-});
+/** An attribute value for a single- or double-quoted attribute: quotes escaped as well. */
+export function escapeAttribute(value: string): string {
+  return escapeText(value).replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+}
 
-/** Serialises elements (values escaped). */
+function buildElement(element: Element): string {
+  if (element.children) {
+    if (element.children.length === 0) return `<${element.name}/>`;
+    return `<${element.name}>${buildElements(element.children)}</${element.name}>`;
+  }
+  if (!element.text) return `<${element.name}/>`;
+  return `<${element.name}>${escapeText(element.text)}</${element.name}>`;
+}
+
+/** Serialises elements (text escaped as SYSPRO does; empty elements self-closing). */
 export function buildElements(elements: Element[]): string {
-  return builder.build(elements.map(toBuilder)) as string;
+  return elements.map(buildElement).join('');
 }
 
 export interface XmlOutRoot {
@@ -160,13 +168,28 @@ export interface XmlOutRoot {
   version: string;
   /** Extra root attributes, e.g. namespace declarations. */
   extraAttributes?: string;
+  /**
+   * Element names (root included) in lower case, as in the recorded SYSPRO 7 outputs of Setup and
+   * some Transaction objects (`<postpurchaseorderreceipts>`, reference §2.0).
+   */
+  lowerCase?: boolean;
+}
+
+function lowerCaseNames(element: Element): Element {
+  return {
+    ...element,
+    name: element.name.toLowerCase(),
+    ...(element.children ? { children: element.children.map(lowerCaseNames) } : {}),
+  };
 }
 
 /** A complete XmlOut document as e.net returns it. */
-export function buildXmlOut(root: XmlOutRoot, body: Element[]): string {
+export function buildXmlOut(rootIn: XmlOutRoot, bodyIn: Element[]): string {
+  const root = rootIn.lowerCase ? { ...rootIn, name: rootIn.name.toLowerCase() } : rootIn;
+  const body = rootIn.lowerCase ? bodyIn.map(lowerCaseNames) : bodyIn;
   const attributes =
     `Language='05' Language2='EN' CssStyle='' DecFormat='1' DateFormat='01' Role='01' ` +
-    `Version='${root.version}' OperatorPrimaryRole='   '${root.extraAttributes ? ` ${root.extraAttributes}` : ''}`;
+    `Version='${escapeAttribute(root.version)}' OperatorPrimaryRole='   '${root.extraAttributes ? ` ${root.extraAttributes}` : ''}`;
   return (
     `<?xml version="1.0" encoding="Windows-1252"?>\n<${root.name} ${attributes}>\n` +
     `${buildElements(body)}\n</${root.name}>\n `

@@ -8,14 +8,14 @@ import { buildJournal, buildJournalParameters, parseJournalOutput } from './gent
 import { buildStockQuery, parseStockQuery } from './invqry.js';
 import { buildDispatchNoteQuery, parseDispatchNoteQuery } from './sorqdn.js';
 import { buildSalesOrderQuery, parseSalesOrderQuery } from './sorqry.js';
-import { buildDispatchNoteParameters, buildDispatchNotes } from './sortdn.js';
+import { buildDispatchNoteParameters, buildDispatchNotes, parseDispatchNotes } from './sortdn.js';
 import {
   buildSalesOrderImport,
   buildSalesOrderImportParameters,
   parseSalesOrderImport,
   type SalesOrderInput,
 } from './sortoi.js';
-import { buildOrderStatusChange, buildOrderStatusParameters } from './sortos.js';
+import { buildOrderStatusChange, buildOrderStatusParameters, parseOrderStatusChange } from './sortos.js';
 
 const TRICKY = `Smith & <Sons> "Ltd"`;
 const root = (xml: string) => rootOf(parseXml(xml));
@@ -336,5 +336,166 @@ describe('COMSFM / GENTJL / INVQRY', () => {
       qtyOnOrder: undefined,
       qtyOnBackOrder: undefined,
     });
+  });
+});
+
+/**
+ * XmlOut as SYSPRO writes it (reference §2.0): a Windows-1252 declaration, single-quoted root
+ * attributes, only `&` and `<` escaped in element text, and lower-case element names in recorded
+ * `Post…` outputs. Which casing SORTDN, SORTOS and GENTJL use is UNCONFIRMED, so each is parsed in
+ * both.
+ */
+const ATTRS = "Language='05' Language2='EN' CssStyle='' DecFormat='1' DateFormat='01' Role='01'";
+const xmlOut = (rootName: string, body: string, version = '8.0.009') =>
+  `<?xml version="1.0" encoding="Windows-1252"?>\n<${rootName} ${ATTRS} Version='${version}' OperatorPrimaryRole='   '>\n${body}\n</${rootName}>\n `;
+/** The same document with every element name in lower case, as the recorded outputs are. */
+const lowerCased = (xml: string) =>
+  xml.replace(
+    /<(\/?)([A-Za-z][\w:]*)/g,
+    (_m, slash: string, name: string) => `<${slash}${name.toLowerCase()}`,
+  );
+
+describe('recorded-style XmlOut in both casings', () => {
+  const sortdn = xmlOut(
+    'PostDispatchNotes',
+    '<Item><ItemNumber>000001</ItemNumber><SalesOrder>015562</SalesOrder><DispatchNoteNumber>000000000000075</DispatchNoteNumber><Status>Posted</Status></Item>' +
+      "<Item><ItemNumber>000002</ItemNumber><SalesOrder>015563</SalesOrder><DispatchNoteNumber/><Status>Failed</Status><DispatchQty><Value>9.000</Value><ErrorNumber>100032</ErrorNumber><ErrorDescription>Line 0001 for stock code 'A100' cannot be dispatched: quantity 9.000 exceeds the outstanding quantity 2.000</ErrorDescription></DispatchQty></Item>" +
+      '<StatusOfItems><ItemsProcessed>000001</ItemsProcessed><ItemsInvalid>000001</ItemsInvalid></StatusOfItems>',
+  );
+
+  for (const [casing, xml] of [
+    ['proper case', sortdn],
+    ['lower case', lowerCased(sortdn)],
+  ] as const) {
+    it(`SORTDN PostDispatchNotes in ${casing}: notes, statuses and the failed item`, () => {
+      const result = parseDispatchNotes(xml);
+      assert.deepEqual(result.notes, [
+        { salesOrder: '015562', dispatchNote: '000000000000075', status: 'Posted' },
+        { salesOrder: '015563', dispatchNote: undefined, status: 'Failed' },
+      ]);
+      assert.equal(result.outcome.failed, true);
+      assert.equal(result.outcome.status.ItemsInvalid ?? result.outcome.status.itemsinvalid, 1);
+      assert.equal(
+        result.outcome.errors[0]?.description,
+        "Line 0001 for stock code 'A100' cannot be dispatched: quantity 9.000 exceeds the outstanding quantity 2.000",
+      );
+    });
+  }
+
+  it('lower-case output really is lower case (the helper is not a no-op)', () => {
+    assert.match(lowerCased(sortdn), /<postdispatchnotes Language='05'/);
+    assert.match(lowerCased(sortdn), /<item><itemnumber>000001<\/itemnumber>/);
+  });
+
+  const sortos = xmlOut(
+    'PostSorOrderStatus',
+    '<Item><SalesOrder>015562</SalesOrder><NewOrderStatus>4</NewOrderStatus></Item><StatusOfItems><ItemsProcessed>000001</ItemsProcessed><ItemsInvalid>000000</ItemsInvalid></StatusOfItems>',
+    '8.0.003',
+  );
+  const gentjl = xmlOut(
+    'PostGlJournal',
+    '<Item><ItemNumber>000001</ItemNumber><Journal>000012</Journal><JournalYear>2026</JournalYear></Item><StatusOfItems><ItemsProcessed>000001</ItemsProcessed><ItemsInvalid>000000</ItemsInvalid></StatusOfItems>',
+    '8.0.005',
+  );
+  for (const [casing, cased] of [
+    ['proper case', (x: string) => x],
+    ['lower case', lowerCased],
+  ] as const) {
+    it(`SORTOS PostSorOrderStatus and GENTJL PostGlJournal in ${casing}`, () => {
+      const status = parseOrderStatusChange(cased(sortos));
+      assert.deepEqual(status.items, [{ salesOrder: '015562', newStatus: '4' }]);
+      assert.equal(status.outcome.failed, false);
+      const journal = parseJournalOutput(cased(gentjl));
+      assert.deepEqual(journal.journalNumbers, ['000012']);
+      assert.equal(journal.outcome.failed, false);
+    });
+  }
+
+  const newSorqdn = xmlOut(
+    'DispatchNoteDetail',
+    '<DispatchNote>000000000000074</DispatchNote><SalesOrder>015562</SalesOrder><Customer>000000000000004</Customer>' +
+      '<CustomerPoNumber>O\'Brien "rush" > 2</CustomerPoNumber><ShippingInstrs>UPS &amp; Co</ShippingInstrs>' +
+      '<DispatchComments1>UPS</DispatchComments1><DispatchComments2>Tracking 1Z999</DispatchComments2><DispatchComments3/><DispatchComments4/>' +
+      '<UserField1>1Z999</UserField1><UserField2/><PlannedDeliverDate>2026-03-02</PlannedDeliverDate><ActualDeliveryDate/>' +
+      '<DispatchNoteStatus>7</DispatchNoteStatus><PrevStatus> </PrevStatus>' +
+      '<Merchandise><DispatchNoteLine>   1</DispatchNoteLine><SalesOrderLine>   1</SalesOrderLine><MStockCode>A100</MStockCode><MStockDes>Widget</MStockDes><MWarehouse>FG</MWarehouse><MQtyToDispatch>            4.000000</MQtyToDispatch><MOrderUom>EA</MOrderUom></Merchandise>' +
+      '<Merchandise><DispatchNoteLine>   2</DispatchNoteLine><SalesOrderLine>   3</SalesOrderLine><MStockCode>B200</MStockCode><MWarehouse>E</MWarehouse><MQtyToDispatch>            1.500000</MQtyToDispatch></Merchandise>',
+    '8.0.002',
+  );
+  const oldSorqdn = xmlOut(
+    'DispatchNoteQuery',
+    '<DispatchNote>000000000000074</DispatchNote><SalesOrder>015562</SalesOrder><Customer>000000000000004</Customer>' +
+      '<CustomerPoNumber>O&apos;Brien &quot;rush&quot; &gt; 2</CustomerPoNumber><ShippingInstrs>UPS &amp; Co</ShippingInstrs>' +
+      '<DispatchComments1>UPS</DispatchComments1><DispatchComments2>Tracking 1Z999</DispatchComments2>' +
+      '<UserField1>1Z999</UserField1><PlannedDeliverDate>2026-03-02</PlannedDeliverDate><DispatchNoteStatus>7</DispatchNoteStatus>' +
+      '<DispatchLine><DispatchNoteLine>   1</DispatchNoteLine><SalesOrderLine>   1</SalesOrderLine><StockCode>A100</StockCode><Warehouse>FG</Warehouse><DispatchQty>            4.000000</DispatchQty></DispatchLine>' +
+      '<DispatchLine><DispatchNoteLine>   2</DispatchNoteLine><SalesOrderLine>   3</SalesOrderLine><StockCode>B200</StockCode><Warehouse>E</Warehouse><DispatchQty>            1.500000</DispatchQty></DispatchLine>',
+    '8.0.002',
+  );
+  const inContainer = newSorqdn
+    .replace('<Merchandise>', '<DispatchNoteLines><Merchandise>')
+    .replace(/<\/Merchandise>\n/, '</Merchandise></DispatchNoteLines>\n');
+
+  for (const [label, xml] of [
+    ['DispatchNoteDetail with Merchandise lines (public samples)', newSorqdn],
+    ['DispatchNoteDetail in lower case', lowerCased(newSorqdn)],
+    ['DispatchNoteDetail with the lines in a container', inContainer],
+    ['the older DispatchNoteQuery with DispatchLine lines', oldSorqdn],
+    ['DispatchNoteQuery in lower case', lowerCased(oldSorqdn)],
+  ] as const) {
+    it(`SORQDN: ${label}`, () => {
+      const note = parseDispatchNoteQuery(xml);
+      assert.equal(note.found, true);
+      assert.equal(note.dispatchNote, '000000000000074');
+      assert.equal(note.salesOrder, '015562');
+      assert.equal(note.customerPoNumber, `O'Brien "rush" > 2`, 'raw and escaped quotes read the same');
+      assert.equal(note.shippingInstrs, 'UPS & Co');
+      assert.deepEqual(note.comments, ['UPS', 'Tracking 1Z999']);
+      assert.equal(note.userField1, '1Z999');
+      assert.equal(note.plannedDeliverDate, '2026-03-02');
+      assert.equal(note.status, '7');
+      assert.deepEqual(note.lines, [
+        { salesOrderLine: 1, stockCode: 'A100', warehouse: 'FG', dispatchQty: 4 },
+        { salesOrderLine: 3, stockCode: 'B200', warehouse: 'E', dispatchQty: 1.5 },
+      ]);
+    });
+  }
+
+  it('SORQRY without a <SalesOrderLine> element, TimeDelPrted 00 and raw apostrophes', () => {
+    const sorqry = xmlOut(
+      'SorDetail',
+      `<SalesOrder>015562</SalesOrder><Customer>000000000000004</Customer><CustomerName>O'Neill &amp; Sons &lt;Ltd> "Cork"</CustomerName>` +
+        '<OrderStatus>4</OrderStatus><DeliveryNote>015562</DeliveryNote><TimeDelPrtedHh>00</TimeDelPrtedHh><TimeDelPrtedMm>00</TimeDelPrtedMm><NumDispatches>     0</NumDispatches>',
+      '8.0.013',
+    );
+    for (const xml of [sorqry, lowerCased(sorqry)]) {
+      const order = parseSalesOrderQuery(xml);
+      assert.equal(order.found, true);
+      assert.equal(order.customerName, `O'Neill & Sons <Ltd> "Cork"`);
+      assert.equal(order.orderStatus, '4');
+      assert.equal(order.numDispatches, 0);
+      assert.deepEqual(order.lines, []);
+    }
+  });
+
+  it('SORTOI back-order texts as SYSPRO writes them (apostrophes raw)', () => {
+    const result = parseSalesOrderImport(
+      xmlOut(
+        'SalesOrders',
+        "<Order><CustomerPoNumber>SS-1001</CustomerPoNumber><OrderActionType>A</OrderActionType><SalesOrder>015562</SalesOrder><BackOrderComment>One or more lines have been placed on back order for order '015562'</BackOrderComment><WarningMessages><WarningDescription>Line 0001 for stock code 'A100' was placed on back order</WarningDescription></WarningMessages></Order>" +
+          '<StatusOfItems><ItemsProcessed>000001</ItemsProcessed><ItemsRejectedWithWarnings>000000</ItemsRejectedWithWarnings><ItemsProcessedWithWarnings>000001</ItemsProcessedWithWarnings></StatusOfItems>',
+        '8.0.032',
+      ),
+    );
+    assert.equal(result.outcome.failed, false);
+    assert.equal(result.orders[0]?.salesOrder, '015562');
+    assert.equal(
+      result.orders[0]?.backOrderComment,
+      "One or more lines have been placed on back order for order '015562'",
+    );
+    assert.equal(
+      result.orders[0]?.warnings[0]?.description,
+      "Line 0001 for stock code 'A100' was placed on back order",
+    );
   });
 });

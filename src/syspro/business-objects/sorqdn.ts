@@ -2,6 +2,12 @@
  * SORQDN — dispatch note query (`Query/Query`, reference §2.4, output fields from CyberStore's
  * SORQDNOUT documentation). Reads back what SORTDN wrote: status, comments and user fields.
  * The XmlIn element names beyond `<Key><DispatchNote>` are UNCONFIRMED.
+ *
+ * The output is read without relying on its root name or casing: public samples (S3's SORQDN
+ * output classes) name the root `DispatchNoteDetail` with the header fields flat under it and the
+ * lines as `<Merchandise>` (MStockCode, MWarehouse, MQtyToDispatch, …); the sandbox used to answer
+ * `<DispatchNoteQuery>` with `<DispatchLine>` lines (StockCode, Warehouse, DispatchQty). Both are
+ * read, as are lines inside a container element and lower-case documents.
  */
 import type { EnetSession } from '../enet-client.js';
 import {
@@ -10,6 +16,7 @@ import {
   children,
   date,
   number,
+  parseSysproNumber,
   schemaAttributes,
   text,
   textAny,
@@ -90,13 +97,23 @@ export function parseDispatchNoteQuery(xmlOut: string): DispatchNoteDetail {
     invoice: text(h, 'Invoice') || undefined,
     status: text(h, 'DispatchNoteStatus') || undefined,
     previousStatus: text(h, 'PrevStatus') || undefined,
-    lines: [...children(root, 'DispatchLine'), ...children(root, 'MerchandiseLine')].map((line) => ({
+    lines: lineNodes(root).map((line) => ({
       salesOrderLine: number(line, 'SalesOrderLine'),
-      stockCode: textAny(line, 'StockCode', 'MStockCode') || undefined,
-      warehouse: textAny(line, 'Warehouse', 'MWarehouse') || undefined,
-      dispatchQty: number(line, 'DispatchQty'),
+      stockCode: textAny(line, 'MStockCode', 'StockCode') || undefined,
+      warehouse: textAny(line, 'MWarehouse', 'Warehouse') || undefined,
+      dispatchQty: parseSysproNumber(textAny(line, 'MQtyToDispatch', 'DispatchQty', 'MDispatchQty')),
     })),
   };
+}
+
+/** Element names a merchandise line of the note may have (any case). */
+const LINE_NAMES = ['Merchandise', 'DispatchLine', 'MerchandiseLine'];
+/** Containers the lines may sit in (UNCONFIRMED whether SYSPRO uses one). */
+const LINE_CONTAINERS = ['DispatchNoteLines', 'DispatchLines', 'Lines', 'DispatchDetails'];
+
+function lineNodes(root: XmlNode): XmlNode[] {
+  const holders = [root, ...LINE_CONTAINERS.flatMap((name) => children(root, name))];
+  return holders.flatMap((holder) => LINE_NAMES.flatMap((name) => children(holder, name)));
 }
 
 export async function queryDispatchNote(

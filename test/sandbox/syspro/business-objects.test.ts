@@ -62,7 +62,8 @@ describe('SYSPRO sandbox business objects', () => {
     const salesOrder = await orderByPo('PO-CREATE-1');
     const xml = await queryObject(sandbox, userId, 'SORQRY', SORQRY_ALL(salesOrder));
     assert.equal(xmlValue(xml, 'CustomerPoNumber'), 'PO-CREATE-1');
-    assert.equal(xmlValue(xml, 'CustomerName'), 'Fish &amp; Chips &lt;Ltd&gt;');
+    // SYSPRO escapes only `&` and `<` in element text; `>` stays raw.
+    assert.equal(xmlValue(xml, 'CustomerName'), 'Fish &amp; Chips &lt;Ltd>');
     assert.equal(xmlValue(xml, 'ShipAddress1'), '12 Quai d’Orsay', 'Windows-1252 characters survive');
     assert.equal(
       xmlValue(xml, 'ShippingInstrsCod'),
@@ -90,7 +91,7 @@ describe('SYSPRO sandbox business objects', () => {
     );
     assert.match(
       out,
-      /<StockCode><Value>NO-SUCH<\/Value><ErrorNumber>240004<\/ErrorNumber><ErrorDescription>Stock code &apos;NO-SUCH&apos; not found<\/ErrorDescription><\/StockCode>/,
+      /<StockCode><Value>NO-SUCH<\/Value><ErrorNumber>240004<\/ErrorNumber><ErrorDescription>Stock code 'NO-SUCH' not found<\/ErrorDescription><\/StockCode>/,
     );
     assert.match(out, /<ErrorNumber>100028<\/ErrorNumber>/);
     assert.equal(sandbox.db.sorMaster.rows.length, before);
@@ -244,8 +245,17 @@ describe('SYSPRO sandbox business objects', () => {
       'SORQDN',
       `<Query><Key><DispatchNote>${Number(noteNumber)}</DispatchNote></Key></Query>`,
     );
+    assert.match(
+      sorqdn,
+      /^<\?xml version="1\.0" encoding="Windows-1252"\?>\n<DispatchNoteDetail Language='05' /,
+    );
+    assert.match(sorqdn, /<\/DispatchNoteDetail>\n $/);
     assert.equal(xmlValue(sorqdn, 'UserField1'), '1ZA');
-    assert.equal(xmlValue(sorqdn, 'DispatchQty'), '4.000000');
+    assert.match(
+      sorqdn,
+      /<Merchandise><DispatchNoteLine> {3}1<\/DispatchNoteLine><SalesOrderLine> {3}1<\/SalesOrderLine><MStockCode>[^<]+<\/MStockCode><MStockDes>[^<]*<\/MStockDes><MWarehouse>[^<]+<\/MWarehouse><MQtyToDispatch> +4\.000000<\/MQtyToDispatch><MOrderUom>[^<]+<\/MOrderUom><\/Merchandise>/,
+    );
+    assert.doesNotMatch(sorqdn, /<DispatchLine>|<DispatchNoteQuery/);
     assert.equal(sandbox.calls.count({ businessObject: 'SORTDN', contains: '1ZA' }), 1);
   });
 

@@ -13,6 +13,14 @@ export interface SandboxQuirks {
   browseMinRows: number;
   /** SORTDN moves a fully dispatched order to status 9 (UNCONFIRMED). */
   completeOrderWhenFullyDispatched: boolean;
+  /**
+   * Element-name casing of the `Post…` XmlOuts (SORTDN `PostDispatchNotes`, SORTOS
+   * `PostSorOrderStatus`, GENTJL `PostGlJournal`). Recorded SYSPRO 7 Transaction outputs are
+   * lower-case (`<postpurchaseorderreceipts>`, reference §2.0); SYSPRO 8's SORTOI answers in proper
+   * case. Which casing these objects use is UNCONFIRMED: `proper` (default) or `lower`, so a client
+   * can be run against both.
+   */
+  postOutputCase: 'proper' | 'lower';
 }
 
 export interface BusinessObjectContext {
@@ -96,7 +104,14 @@ export function transactionStatus(processed: number, invalid: number): Element {
  */
 export function answerPost<P extends { errors: ElementError[] }, R>(
   plans: P[],
-  options: { root: string; version: string; validateOnly: boolean; entireDocument: boolean },
+  options: {
+    root: string;
+    version: string;
+    validateOnly: boolean;
+    entireDocument: boolean;
+    /** Element names in lower case (`quirks.postOutputCase`). */
+    lowerCase?: boolean;
+  },
   apply: (plan: P) => R,
   item: (plan: P, index: number, result: R | undefined, documentApplied: boolean) => Element[],
 ): BusinessObjectResult {
@@ -108,7 +123,7 @@ export function answerPost<P extends { errors: ElementError[] }, R>(
   });
   out.push(transactionStatus(plans.length - invalid, invalid));
   return {
-    body: buildXmlOut({ name: options.root, version: options.version }, out),
+    body: buildXmlOut({ name: options.root, version: options.version, lowerCase: options.lowerCase }, out),
     outcome: invalid ? 'invalid' : 'ok',
     validateOnly: options.validateOnly,
   };

@@ -139,7 +139,13 @@ export const gentjl: BusinessObject = {
     }
     return answerPost(
       plans,
-      { root: 'PostGlJournal', version: '8.0.005', validateOnly, entireDocument },
+      {
+        root: 'PostGlJournal',
+        version: '8.0.005',
+        validateOnly,
+        entireDocument,
+        lowerCase: ctx.quirks.postOutputCase === 'lower',
+      },
       (plan) => plan.apply(),
       (_plan, index, ctl) => [
         el('ItemNumber', padCount(index + 1)),

@@ -1,7 +1,12 @@
 /**
  * SORQDN, dispatch note query (reference §2.4, S10 SORQDNOUT): the note's header fields
- * (DispatchComments1-4, UserField1-2, statuses) and its lines. Root element name and line layout
- * are UNCONFIRMED. Numeric keys match with or without the 15-character zero padding.
+ * (DispatchComments1-4, UserField1-2, statuses) flat under the root, then one `<Merchandise>` per
+ * line. Root `DispatchNoteDetail`, as in public samples (S3's SORQDN output classes read the
+ * header from the `DispatchNoteDetail` row and the lines from `Merchandise` rows with
+ * DispatchNoteLine, SalesOrderLine, MStockCode, MStockDes, MWarehouse, MQtyToDispatch, MOrderUom).
+ * Whether the `<Merchandise>` elements sit directly under the root or in a container is
+ * UNCONFIRMED (S3 reads a DataSet, which does not tell); the sandbox puts them under the root.
+ * Numeric keys match with or without the 15-character zero padding.
  */
 import { formatPaddedKey } from '../tables.js';
 import { buildXmlOut, child, type Element, el, group, padNumber, textOf } from '../xml.js';
@@ -39,19 +44,19 @@ export const sorqdn: BusinessObject = {
     const body: Element[] = fields.map((f) => el(f, note[f]));
     for (const line of ctx.db.mdnDetail.group(key)) {
       body.push(
-        group('DispatchLine', [
+        group('Merchandise', [
           el('DispatchNoteLine', padNumber(line.DispatchNoteLine as number, 0, 4)),
           el('SalesOrderLine', padNumber(line.SalesOrderLine as number, 0, 4)),
-          el('StockCode', line.MStockCode),
-          el('StockDescription', line.MStockDes),
-          el('Warehouse', line.MWarehouse),
-          el('DispatchQty', padNumber(line.MDispatchQty as number, 6)),
-          el('Uom', line.MOrderUom),
+          el('MStockCode', line.MStockCode),
+          el('MStockDes', line.MStockDes),
+          el('MWarehouse', line.MWarehouse),
+          el('MQtyToDispatch', padNumber(line.MDispatchQty as number, 6)),
+          el('MOrderUom', line.MOrderUom),
         ]),
       );
     }
     return {
-      body: buildXmlOut({ name: 'DispatchNoteQuery', version: '8.0.002' }, body),
+      body: buildXmlOut({ name: 'DispatchNoteDetail', version: '8.0.002' }, body),
       outcome: 'ok',
       validateOnly: false,
     };

@@ -1,7 +1,7 @@
 /**
  * SORQRY, sales order query (reference §2.2): flat header fields under `<SorDetail>`, then one
  * `<SalesOrderLine>` container with `<Merchandise>`, `<Freight>`, `<MiscCharge>`, `<CommentLine>`
- * children. The line element names are UNCONFIRMED: they mirror the SorDetail columns, and this
+ * children (left out when no line is written). The line element names are UNCONFIRMED: they mirror the SorDetail columns, and this
  * file is the one place to change them.
  */
 import type { Row } from '../tables.js';
@@ -64,8 +64,9 @@ function headerElements(order: Row, customer: Row | undefined): Element[] {
     s('SpecialInstrs'),
     s('DeliveryNote'),
     s('LastDelNote'),
-    el('TimeDelPrtedHh', order.LastDelNote ? '10' : ''),
-    el('TimeDelPrtedMm', order.LastDelNote ? '30' : ''),
+    // Written `00` as in public SORQRY samples; the sandbox keeps no delivery-note print time.
+    el('TimeDelPrtedHh', '00'),
+    el('TimeDelPrtedMm', '00'),
     s('LastInvoice'),
     s('DateLastInvPrt'),
     s('DispatchesMade'),
@@ -184,7 +185,9 @@ export const sorqry: BusinessObject = {
       .linesOf(order.SalesOrder as string)
       .map((line) => lineElements(ctx, line, options))
       .filter((e): e is Element => e !== undefined);
-    body.push(group('SalesOrderLine', lines));
+    // No `<SalesOrderLine>` element at all when no line is written (none asked for, or none left
+    // after the options), as in public samples; never an empty `<SalesOrderLine/>`.
+    if (lines.length) body.push(group('SalesOrderLine', lines));
     if (flagOf(option, 'IncludeCustomForms', false)) {
       const fields = ctx.db.admFormData.rows.filter(
         (r) => r.FormType === 'ORD' && r.KeyField === order.SalesOrder,

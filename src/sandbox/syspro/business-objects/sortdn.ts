@@ -24,6 +24,15 @@ import {
 
 const DISPATCHABLE = new Set(['1', '2', '3', '4', '8']);
 
+/**
+ * A line number as SYSPRO writes it in texts: four digits (`0001`); anything that is not a number
+ * is quoted as sent. The error texts are invented (UNCONFIRMED), worded like SYSPRO's own
+ * ("Line 0001 for stock code 'A100' …", codes in single quotes).
+ */
+function lineLabel(text: string): string {
+  return /^\d{1,4}$/.test(text) ? text.padStart(4, '0') : `'${text}'`;
+}
+
 export const sortdn: BusinessObject = {
   name: 'SORTDN',
   methods: ['Transaction/Post'],
@@ -59,7 +68,7 @@ export const sortdn: BusinessObject = {
           element: 'SalesOrder',
           value: requested,
           number: ERRORS.notAllowed,
-          description: `Sales order '${order.SalesOrder}' has status '${order.OrderStatus}'; dispatch notes cannot be created`,
+          description: `Sales order '${order.SalesOrder}' is in status '${order.OrderStatus}' and cannot be dispatched`,
         });
       }
       const manualNumber = textOf(header, 'DispatchNoteNumber');
@@ -88,7 +97,7 @@ export const sortdn: BusinessObject = {
           element: 'DispatchDetails',
           value: '',
           number: ERRORS.invalidValue,
-          description: 'The dispatch note has no merchandise lines',
+          description: `No merchandise lines were supplied for sales order '${order.SalesOrder}'`,
         });
       }
       for (const node of merchandise) {
@@ -102,7 +111,7 @@ export const sortdn: BusinessObject = {
             element: 'SalesOrderLine',
             value: lineText,
             number: ERRORS.notFound,
-            description: `Merchandise line '${lineText}' not found on sales order '${order.SalesOrder}'`,
+            description: `Line ${lineLabel(lineText)} for sales order '${order.SalesOrder}' is not a merchandise line on file`,
           });
           continue;
         }
@@ -113,7 +122,7 @@ export const sortdn: BusinessObject = {
             element: 'DispatchQty',
             value: qtyText,
             number: qty === undefined ? ERRORS.notNumeric : ERRORS.invalidValue,
-            description: `Dispatch quantity '${qtyText}' on line ${lineText} is invalid`,
+            description: `Line ${lineLabel(lineText)} for stock code '${line.MStockCode}' has an invalid dispatch quantity '${qtyText}'`,
           });
           continue;
         }
@@ -124,7 +133,7 @@ export const sortdn: BusinessObject = {
             element: 'DispatchQty',
             value: qtyText,
             number: ERRORS.invalidValue,
-            description: `Dispatch quantity ${qty} exceeds the quantity outstanding (${outstanding}) on line ${lineText} of sales order '${order.SalesOrder}'`,
+            description: `Line ${lineLabel(lineText)} for stock code '${line.MStockCode}' cannot be dispatched: quantity ${qty.toFixed(3)} exceeds the outstanding quantity ${outstanding.toFixed(3)}`,
           });
           continue;
         }
@@ -212,7 +221,13 @@ export const sortdn: BusinessObject = {
 
     return answerPost(
       plans,
-      { root: 'PostDispatchNotes', version: '8.0.009', validateOnly, entireDocument },
+      {
+        root: 'PostDispatchNotes',
+        version: '8.0.009',
+        validateOnly,
+        entireDocument,
+        lowerCase: ctx.quirks.postOutputCase === 'lower',
+      },
       (plan) => plan.apply(),
       (plan, index, number, applied) => [
         el('ItemNumber', padCount(index + 1)),

@@ -130,6 +130,19 @@ interface NewLine {
   allocate?: { warehouseRow: Row; qty: number };
 }
 
+/**
+ * The warning for a back-ordered line and the order's `BackOrderComment`, worded like SYSPRO's own
+ * texts (line numbers four digits, codes in single quotes). The exact SYSPRO wording is
+ * UNCONFIRMED; element text keeps the apostrophes raw, as SYSPRO writes them.
+ */
+export function backOrderWarning(salesOrderLine: number, stockCode: string): string {
+  return `Line ${String(salesOrderLine).padStart(4, '0')} for stock code '${stockCode}' was placed on back order`;
+}
+
+export function backOrderComment(salesOrder: string): string {
+  return `One or more lines have been placed on back order for order '${salesOrder}'`;
+}
+
 /** Validates one detail line of an add (or an added line of a change). */
 function planNewLine(
   ctx: BusinessObjectContext,
@@ -140,6 +153,8 @@ function planNewLine(
   warnings: string[],
   /** Stock taken (or freed) by earlier lines of the same document, per InvWarehouse row; updated. */
   pending: Map<Row, number>,
+  /** The SalesOrderLine number the line will get (for the back-order warning). */
+  lineNumber: number,
 ): NewLine | undefined {
   const kind = node.name;
   const lineErrors: ElementError[] = [];
@@ -194,8 +209,7 @@ function planNewLine(
         shipQty = allocatable(action, qty, Math.max(0, available));
         pending.set(warehouseRow, (pending.get(warehouseRow) ?? 0) + shipQty);
         backOrder = qty - shipQty;
-        if (backOrder > 0)
-          warnings.push(`Stock code '${stockCode}' quantity ${backOrder} placed on back order`);
+        if (backOrder > 0) warnings.push(backOrderWarning(lineNumber, stockCode));
       }
       const uom = textOf(node, 'OrderUom') || (item?.StockUom as string) || 'EA';
       result = {
@@ -359,7 +373,7 @@ function planAdd(
   const lines: NewLine[] = [];
   const pending = new Map<Row, number>();
   for (const node of details?.children ?? []) {
-    const line = planNewLine(ctx, node, warehouse, params, errors, warnings, pending);
+    const line = planNewLine(ctx, node, warehouse, params, errors, warnings, pending, lines.length + 1);
     if (line) lines.push(line);
   }
   if (!lines.some((l) => l.row.LineType === '1' || l.row.LineType === '7') && !errors.length) {
@@ -499,7 +513,8 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
     const action = textOf(node, 'LineActionType').toUpperCase() || 'A';
     if (action === 'A') {
       const warehouse = (order?.Warehouse as string) || 'FG';
-      const line = planNewLine(ctx, node, warehouse, params, errors, warnings, pending);
+      const next = ((order?.NextDetailLine as number | undefined) ?? existing.length + 1) + added.length;
+      const line = planNewLine(ctx, node, warehouse, params, errors, warnings, pending, next);
       if (line) added.push(line);
       continue;
     }
@@ -587,7 +602,7 @@ function planChange(ctx: BusinessObjectContext, orders: XNode, params: ImportPar
         const granted = allocatable(action, wanted, available);
         shipQty = kept + granted;
         if (granted < wanted) {
-          warnings.push(`Stock code '${line.MStockCode}' quantity ${wanted - granted} placed on back order`);
+          warnings.push(backOrderWarning(line.SalesOrderLine as number, line.MStockCode as string));
         }
       }
       if (stock) pending.set(stock, (pending.get(stock) ?? 0) + shipQty - oldShip);
@@ -697,7 +712,10 @@ export const sortoi: BusinessObject = {
           group('Order', [
             ...head,
             el('SalesOrder', number),
-            el('BackOrderComment', plan.warnings.some((w) => w.includes('back order')) ? 'Back order' : ''),
+            el(
+              'BackOrderComment',
+              plan.warnings.some((w) => w.includes('back order')) ? backOrderComment(number) : '',
+            ),
             ...warningBlock,
           ]),
         );

@@ -113,7 +113,13 @@ export const sortos: BusinessObject = {
     }
     return answerPost(
       plans,
-      { root: 'PostSorOrderStatus', version: '8.0.003', validateOnly, entireDocument },
+      {
+        root: 'PostSorOrderStatus',
+        version: '8.0.003',
+        validateOnly,
+        entireDocument,
+        lowerCase: ctx.quirks.postOutputCase === 'lower',
+      },
       (plan) => plan.apply(),
       (plan) => plan.item,
     );
