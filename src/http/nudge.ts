@@ -81,6 +81,22 @@ export function registerNudgeRoutes(app: FastifyInstance, deps: NudgeDeps): void
     return window.count <= REFUSED_AUDIT_PER_MINUTE;
   };
 
+  // Own scope: whatever body a trigger sends (none, an empty form or JSON) is ignored, unparsed.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4096 }, (_request, _body, done) =>
+      done(null, undefined),
+    );
+    registerNudgeRoute(scope, deps, log, auditRefusal);
+  });
+}
+
+function registerNudgeRoute(
+  app: FastifyInstance,
+  deps: NudgeDeps,
+  log: Logger | undefined,
+  auditRefusal: (connection: string) => boolean,
+): void {
   app.post<{ Params: { connection: string; salesOrder: string } }>(NUDGE_ROUTE, async (request, reply) => {
     const { connection: name } = request.params;
     const connection = deps.connections.find((c) => c.name === name);
