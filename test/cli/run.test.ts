@@ -175,8 +175,15 @@ describe('ml-connector run on SQLite', () => {
     // Schedule rows only for the polls a flow handles.
     const store = sqliteStore(dir);
     try {
-      const rows = await store.db.selectFrom('schedules').select(['connection', 'kind']).execute();
-      assert.deepEqual(rows, [{ connection: 'main', kind: 'orders.poll' }]);
+      const rows = await store.db
+        .selectFrom('schedules')
+        .select(['connection', 'kind'])
+        .orderBy('kind')
+        .execute();
+      assert.deepEqual(rows, [
+        { connection: 'main', kind: 'customers.poll' },
+        { connection: 'main', kind: 'orders.poll' },
+      ]);
     } finally {
       await store.close();
     }
