@@ -110,14 +110,14 @@ function registerNudgeRoute(
       expected = await deps.resolveSecret(connection.name, tokenRef.secret);
     } catch (err) {
       log?.error(
-        { connection: name, secret: tokenRef.secret, err: (err as Error).message },
+        { connection: name, secretName: tokenRef.secret, err: (err as Error).message },
         'nudge refused: the API token cannot be read',
       );
       return unavailable(reply, name);
     }
     if (expected.length < MIN_TOKEN_LENGTH) {
       log?.error(
-        { connection: name, secret: tokenRef.secret, minLength: MIN_TOKEN_LENGTH },
+        { connection: name, secretName: tokenRef.secret, minLength: MIN_TOKEN_LENGTH },
         'nudge refused: the configured API token is too short (use `openssl rand -hex 32`)',
       );
       return unavailable(reply, name);

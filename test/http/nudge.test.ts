@@ -174,6 +174,7 @@ forEachDialect('nudge route', (ctx) => {
     }
     assert.match(logged, /the API token cannot be read/);
     assert.match(logged, /too short/);
+    assert.match(logged, /"secretName":"api.token"/, 'the log names the secret, never its value');
   });
 
   it('audits at most REFUSED_AUDIT_PER_MINUTE refusals a minute per connection', async () => {
