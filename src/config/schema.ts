@@ -153,6 +153,12 @@ export const connectionSchema = z.strictObject({
   syspro: sysproSchema,
   shipstation: shipstationSchema,
   polls: pollSchema,
+  /**
+   * The connection's operator API (`POST /api/connections/<name>/orders/<salesOrder>/sync`, the
+   * nudge a SYSPRO trigger calls). `token`: the bearer token callers send, a reference such as
+   * `secret:api.token`; without it the nudge answers 404 for this connection.
+   */
+  api: z.strictObject({ token: secretRef.optional() }).prefault({}),
   mappings: z
     .strictObject({
       /** SYSPRO warehouse → ShipStation warehouse id. */

@@ -1,7 +1,8 @@
 /**
  * The one HTTP server of `ml-connector run`: Fastify with our pino logger (redaction included) or
- * none, and the route modules of `src/http/` (health now; the webhook receiver and the dashboard
- * register theirs here). Flows know nothing of Fastify: routes call plain functions of `sync/`.
+ * none, and the route modules of `src/http/`: health always, and those `run` passes in `routes` (the
+ * nudge; the webhook receiver and the dashboard register theirs the same way). Flows know nothing
+ * of Fastify: routes call plain functions of `sync/`.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { sql } from 'kysely';
@@ -18,6 +19,11 @@ export interface HttpServerOptions {
   readiness: Readiness;
   /** Omitted: Fastify logs nothing. */
   logger?: Logger;
+  /**
+   * Route modules besides health (the nudge of `nudge.ts`, later the webhook receiver…), each a
+   * function that registers its routes on the app; called in order before the server listens.
+   */
+  routes?: ReadonlyArray<(app: FastifyInstance) => void>;
 }
 
 export interface HttpServer {
@@ -49,6 +55,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
   });
   registerHealthRoutes(app, options.readiness);
+  for (const register of options.routes ?? []) register(app);
 
   return {
     app,

@@ -20,6 +20,6 @@ export function secretReferences(connection: ConnectionConfig): SecretUse[] {
       for (const [key, child] of Object.entries(value)) visit(child, path ? `${path}.${key}` : key);
     }
   };
-  visit({ syspro: connection.syspro, shipstation: connection.shipstation }, '');
+  visit({ syspro: connection.syspro, shipstation: connection.shipstation, api: connection.api }, '');
   return out;
 }

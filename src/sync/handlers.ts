@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
 import { openConnectionClients } from './connection-clients.js';
+import { customersHandlers } from './customers.js';
 import { type OrdersConnection, ordersHandlers } from './orders.js';
 
 /** What a flow's handlers may use; built once by `run`. */
@@ -48,7 +49,6 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     }
     return clients;
   };
-  return [
-    ...ordersHandlers({ store: context.store, clock: context.clock, logger: context.logger, connectionFor }),
-  ];
+  const deps = { store: context.store, clock: context.clock, logger: context.logger, connectionFor };
+  return [...ordersHandlers(deps), ...customersHandlers(deps)];
 }

@@ -145,8 +145,12 @@ describe('ml-connector run on SQLite', () => {
     assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(start.connections, ['main']);
     assert.match(String(start.store), /^sqlite:.*ml-connector\.db$/);
-    assert.deepEqual(start.polls, ['main:orders.poll'], 'only polls a flow handles are scheduled');
-    assert.deepEqual(start.pollsWithoutHandler, ['main:shipments.poll', 'main:customers.poll']);
+    assert.deepEqual(
+      start.polls,
+      ['main:orders.poll', 'main:customers.poll'],
+      'only polls a flow handles are scheduled',
+    );
+    assert.deepEqual(start.pollsWithoutHandler, ['main:shipments.poll']);
     await untilReady(address);
     assert.deepEqual(await getJson(`${address}/healthz`), { status: 200, body: { status: 'ok' } });
     assert.deepEqual(await getJson(`${address}/readyz`), { status: 200, body: { status: 'ready' } });
@@ -171,8 +175,15 @@ describe('ml-connector run on SQLite', () => {
     // Schedule rows only for the polls a flow handles.
     const store = sqliteStore(dir);
     try {
-      const rows = await store.db.selectFrom('schedules').select(['connection', 'kind']).execute();
-      assert.deepEqual(rows, [{ connection: 'main', kind: 'orders.poll' }]);
+      const rows = await store.db
+        .selectFrom('schedules')
+        .select(['connection', 'kind'])
+        .orderBy('kind')
+        .execute();
+      assert.deepEqual(rows, [
+        { connection: 'main', kind: 'customers.poll' },
+        { connection: 'main', kind: 'orders.poll' },
+      ]);
     } finally {
       await store.close();
     }

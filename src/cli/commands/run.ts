@@ -1,7 +1,7 @@
 /**
  * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
- * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`; the webhook
- * receiver and the dashboard join it) until SIGTERM or SIGINT.
+ * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`, the nudge of
+ * `http/nudge.ts`; the webhook receiver and the dashboard join it) until SIGTERM or SIGINT.
  *
  * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
  * per SQLite file; PostgreSQL needs none) → open and migrate the store → handlers from
@@ -23,6 +23,7 @@ import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { JobHandler } from '../../engine/handler.js';
 import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
 import { Worker } from '../../engine/worker.js';
+import { registerNudgeRoutes } from '../../http/nudge.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
 import { createLogger, type Logger, redactCredentials } from '../../logger.js';
 import { databaseClock } from '../../store/db-clock.js';
@@ -30,6 +31,7 @@ import type { ScheduleSpec } from '../../store/jobs/schedules.js';
 import { loadMasterKey, type MasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openStore, type Store } from '../../store/open.js';
+import { resolveSecret } from '../../store/secrets.js';
 import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, type RunLock } from '../run-lock.js';
@@ -126,6 +128,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       port: config.http.port,
       logger,
       readiness: storeReadiness(store, () => stopping),
+      routes: [
+        (app) =>
+          registerNudgeRoutes(app, {
+            connections: config.connections,
+            store: context.store,
+            clock,
+            logger,
+            resolveSecret: (connection, name) =>
+              resolveSecret(context.store.db, context.masterKey, connection, name, env),
+            notify: (kind) => worker.notify(kind),
+          }),
+      ],
     });
     const address = await http.listen();
     worker.start();
