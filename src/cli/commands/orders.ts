@@ -209,7 +209,7 @@ export function registerOrders(program: Command, app: Program): void {
           out(`  lines (${syspro.lines.length}):`);
           for (const l of syspro.lines)
             out(
-              `    ${String(l.SalesOrderLine).padStart(3)}  type ${l.LineType}  ${(l.MStockCode ?? l.NComment ?? '').trim()}  ${(l.MStockDes ?? '').trim()}  order ${l.MOrderQty ?? '-'}  ship ${l.MShipQty ?? '-'}  price ${l.MPrice ?? '-'}`.trimEnd(),
+              `    ${String(l.SalesOrderLine).padStart(3)}  type ${l.LineType}  ${(l.MStockCode || l.NComment || '').trim()}  ${(l.MStockDes ?? '').trim()}  order ${l.MOrderQty ?? '-'}  ship ${l.MShipQty ?? '-'}  price ${l.MPrice ?? '-'}`.trimEnd(),
             );
           if (mapped?.action === 'push') {
             const same = link?.lastHash === mapped.hash;
