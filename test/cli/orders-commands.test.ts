@@ -214,8 +214,16 @@ describe('orders commands against the sandboxes', () => {
       .linesOf(sent.orderNumber)
       .find((l) => (l.LineType === '1' || l.LineType === '7') && Number(l.MShipQty) > 0)!;
     line.MShipQty = Number(line.MShipQty) + 3;
+    const countsBeforeDry = await storeCounts();
+    const modifyBeforeDry = sent.modifyDate;
     const dry = await runCli(['sync', 'orders', '--dry-run', '--order', sent.orderNumber], { cwd, env });
     assert.match(dry.stdout, new RegExp(`^changed {4}${sent.orderNumber} {2}changed: items; `, 'm'));
+    assert.deepEqual(await storeCounts(), countsBeforeDry, 'a dry run writes nothing');
+    assert.equal(
+      oursByNumber().get(sent.orderNumber)!.modifyDate,
+      modifyBeforeDry,
+      'nor changes ShipStation',
+    );
 
     const before = await storeCounts();
     const once = await runCli(['sync', 'orders', '--once'], { cwd, env });
@@ -299,6 +307,45 @@ describe('orders commands against the sandboxes', () => {
     assert.match(
       unknown.stdout,
       /^ShipStation \(GET \/orders\?orderNumber=999999\)\n {2}no order with this orderKey$/m,
+    );
+  });
+
+  it('an order that cannot be mapped is listed with its reason: the dry run writes nothing, the sync reports it once', async () => {
+    const target =
+      syspro.db.sorMaster.rows.find(
+        (r) => String(r.OrderStatus) === '1' && !oursByNumber().has(String(r.SalesOrder).trim()),
+      ) ?? syspro.db.sorMaster.get(ours()[1]!.orderNumber)!;
+    const salesOrder = String(target.SalesOrder).trim();
+    target.ShipAddress1 = '';
+    target.ShipAddress2 = '';
+    target.ShipPostalCode = '';
+    target.ShipAddress5 = 'Atlantis';
+    for (const l of syspro.db.linesOf(salesOrder))
+      if (l.LineType === '1') l.MShipQty = Math.max(1, Number(l.MShipQty));
+    const before = await storeCounts();
+    const dry = await runCli(['sync', 'orders', '--dry-run', '--order', salesOrder], { cwd, env });
+    assert.equal(dry.code, 1);
+    assert.match(
+      dry.stdout,
+      new RegExp(`^invalid {4}${salesOrder} {2}.*Atlantis.*; shipTo\\.street1: no street line`, 'm'),
+    );
+    assert.match(dry.stderr, /Error: 1 order\(s\) cannot be sent/);
+    assert.deepEqual(await storeCounts(), before);
+
+    for (let i = 0; i < 2; i++) {
+      const once = await runCli(['sync', 'orders', '--once', '--order', salesOrder], { cwd, env });
+      assert.equal(once.code, 1);
+      assert.match(once.stdout, new RegExp(`^invalid {4}${salesOrder} {2}`, 'm'));
+      assert.match(once.stderr, /Error: 1 order\(s\) were not sent/);
+    }
+    const shown = JSON.parse(
+      (await runCli(['orders', 'show', salesOrder, '--json'], { cwd, env })).stdout,
+    ) as { audit: Array<{ action: string; outcome: string }>; syspro: { mapped: { action: string } } };
+    assert.equal(shown.syspro.mapped.action, 'invalid');
+    assert.equal(
+      shown.audit.filter((a) => a.action === 'map' && a.outcome === 'error').length,
+      1,
+      'reported once',
     );
   });
 
