@@ -351,19 +351,49 @@ export async function pollOrders(
   }
 
   if (targeted) {
-    for (const salesOrder of pollOptions.salesOrders ?? []) {
-      const orderKey = orderKeyFor(connection.syspro.company, salesOrder);
-      if (!seen.has(orderKey))
+    const missing = (pollOptions.salesOrders ?? [])
+      .map((salesOrder) => ({
+        salesOrder: salesOrder.trim(),
+        orderKey: orderKeyFor(connection.syspro.company, salesOrder),
+      }))
+      .filter((m) => !seen.has(m.orderKey));
+    const byRange = pollOptions.entryFrom !== undefined || pollOptions.entryTo !== undefined;
+    const links = byRange
+      ? new Map()
+      : await findLinks(
+          store.db,
+          connectionName,
+          ORDER_ENTITY,
+          missing.map((m) => m.orderKey),
+        );
+    const followUps: NewJob[] = [];
+    for (const { salesOrder, orderKey } of missing) {
+      if (links.get(orderKey)?.state === 'open') {
+        // Named, open in ShipStation, gone from SYSPRO: its push job cancels it there (as a follow-up would).
         pollOptions.onDecision?.({
-          salesOrder: salesOrder.trim(),
+          salesOrder,
+          orderKey,
+          decision: 'follow-up',
+          reason: 'open in ShipStation but SYSPRO no longer has it: read again, and cancelled in ShipStation',
+        });
+        followUps.push({
+          kind: ORDERS_PUSH_KIND,
+          connection: connectionName,
+          idempotencyKey: pushJobKey(connectionName, orderKey),
+          payload: { orderKey, salesOrder } satisfies PushPayload,
+        });
+      } else
+        pollOptions.onDecision?.({
+          salesOrder,
           orderKey,
           decision: 'not-found',
-          reason:
-            pollOptions.entryFrom === undefined && pollOptions.entryTo === undefined
-              ? 'SYSPRO has no such sales order'
-              : 'not in SYSPRO in the configured statuses and entry dates',
+          reason: byRange
+            ? 'not in SYSPRO in the configured statuses and entry dates'
+            : 'SYSPRO has no such sales order',
         });
     }
+    if (followUps.length > 0 && !dryRun) await enqueueJobs(store, followUps, clock.now());
+    summary.followUps = followUps.length;
   } else if (!changeColumn) {
     // Orders still open in ShipStation that this pass did not see have left the polled statuses.
     const open = await listLinkKeys(store.db, connectionName, ORDER_ENTITY, 'open');

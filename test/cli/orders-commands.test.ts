@@ -349,6 +349,36 @@ describe('orders commands against the sandboxes', () => {
     );
   });
 
+  it('sync orders --once --order on an order SYSPRO no longer has cancels it in ShipStation', async () => {
+    const gone = ours().find((o) => o.status === 'awaiting_shipment')!;
+    const header = syspro.db.sorMaster.get(gone.orderNumber)!;
+    const dry = await runCli(['sync', 'orders', '--dry-run', '--order', gone.orderNumber], { cwd, env });
+    assert.match(dry.stdout, new RegExp(`^unchanged  ${gone.orderNumber}$`, 'm'));
+    syspro.db.sorMaster.delete(header);
+    try {
+      const dryGone = await runCli(['sync', 'orders', '--dry-run', '--order', gone.orderNumber], {
+        cwd,
+        env,
+      });
+      assert.equal(dryGone.code, 0, dryGone.stdout + dryGone.stderr);
+      assert.match(
+        dryGone.stdout,
+        new RegExp(`^follow-up  ${gone.orderNumber}  .*SYSPRO no longer has it`, 'm'),
+      );
+      assert.equal(
+        oursByNumber().get(gone.orderNumber)!.status,
+        'awaiting_shipment',
+        'a dry run cancels nothing',
+      );
+      const once = await runCli(['sync', 'orders', '--once', '--order', gone.orderNumber], { cwd, env });
+      assert.equal(once.code, 0, once.stdout + once.stderr);
+      assert.equal(oursByNumber().get(gone.orderNumber)!.status, 'cancelled');
+      assert.match(once.stdout, /^main: pushed 1, unchanged 0, skipped 0, failed 0$/m);
+    } finally {
+      syspro.db.sorMaster.insert(header);
+    }
+  });
+
   it('sync orders without --once polls every polls.orders until SIGINT, then exits 0', async () => {
     const child = spawn(process.execPath, [BIN, 'sync', 'orders'], {
       cwd,
