@@ -11,12 +11,13 @@
  *
  * Progress: on a terminal one line redrawn in place (read, pushed, skipped, failed, orders done per
  * minute); otherwise a plain line every `--every` orders (default 500) or 10 s. A line per order that
- * failed (invalid, refused), then an end summary. Exit 1 when an order failed, else 0.
+ * failed (invalid, refused), then an end summary. Exit 1 when an order failed, else 0; Ctrl-C stops
+ * after the push batch in flight, prints the summary and exits 130.
  */
 import type { Command } from 'commander';
 import { UserError } from '../../config/errors.js';
 import type { ConnectionConfig } from '../../config/schema.js';
-import { type OrderDecision, pollOrders } from '../../sync/orders.js';
+import { type OrderDecision, type PollSummary, pollOrders } from '../../sync/orders.js';
 import { emptyTally, openOrdersSession, pushWorker, selectConnections } from '../orders-session.js';
 import type { Program } from '../program.js';
 import { formatElapsed, Progress, type ProgressCounts, ratePerMinute } from '../progress.js';
@@ -59,13 +60,31 @@ export function registerBackfill(program: Command, app: Program): void {
       const ctx = app.context();
       const connections = selectConnections(ctx.config, flags.connection);
       const session = await openOrdersSession(app);
+      // Ctrl-C: the push batch in flight finishes, no further page is read, the summary is printed.
+      // A second Ctrl-C exits at once (claimed jobs go back to the queue when their leases expire).
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort(new Error('stopped by signal'));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let failedTotal = 0;
       try {
-        for (const connection of connections)
-          failedTotal += await backfillConnection(app, session, connection, { from, to, every });
+        for (const connection of connections) {
+          if (stop.signal.aborted) break;
+          failedTotal += await backfillConnection(app, session, connection, { from, to, every }, stop.signal);
+        }
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         await session.close();
       }
+      if (stop.signal.aborted)
+        throw new UserError(
+          'Stopped before the end of the range. Run the same command again to finish: orders already sent with the same content are skipped without a request.',
+          130,
+        );
       if (failedTotal > 0)
         throw new UserError(
           `${failedTotal} order(s) were not sent; see the lines above (\`ml-connector orders show <salesOrder>\` for one order's history, \`ml-connector replay --kind orders.push\` after a fix).`,
@@ -78,6 +97,7 @@ async function backfillConnection(
   session: Awaited<ReturnType<typeof openOrdersSession>>,
   connection: ConnectionConfig,
   range: { from: string; to: string; every: number },
+  signal: AbortSignal,
 ): Promise<number> {
   const tty = process.stdout.isTTY === true;
   const progress = new Progress({
@@ -111,11 +131,21 @@ async function backfillConnection(
         `invalid ${d.salesOrder}  ${(d.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`,
       );
   };
-  const summary = await pollOrders(session.deps, connection.name, undefined, {
+  let last: PollSummary = {
+    read: 0,
+    queued: 0,
+    unchanged: 0,
+    skipped: 0,
+    invalid: 0,
+    followUps: 0,
+    odataRequests: 0,
+  };
+  const summary = await pollOrders(session.deps, connection.name, signal, {
     entryFrom: range.from,
     entryTo: range.to,
     onDecision,
     onPage: async (s) => {
+      last = s;
       read = s.read;
       pollSkipped = s.unchanged + s.skipped;
       invalid = s.invalid;
@@ -123,15 +153,19 @@ async function backfillConnection(
       await worker.runUntilIdle();
       progress.update(counts());
     },
+  }).catch((err) => {
+    if (!signal.aborted) throw err;
+    progress.note(`${connection.name}: stopping (Ctrl-C) after ${last.read} order(s) read`);
+    return last;
   });
   read = summary.read;
   // Push jobs queued before the backfill (or coalesced with it) that are due run too.
-  await worker.runUntilIdle();
+  if (!signal.aborted) await worker.runUntilIdle();
   const final = counts();
   progress.finish(final);
   const elapsed = progress.elapsedMs();
   app.out(
-    `${connection.name}: backfill ${range.from} to ${range.to} done in ${formatElapsed(elapsed)}: read ${final.read}, pushed ${final.pushed}, skipped ${final.skipped} (unchanged ${summary.unchanged + tally.unchanged}, nothing to send ${summary.skipped + tally.skipped}), failed ${final.failed} (invalid ${invalid}, refused ${tally.failed}, to retry ${tally.retrying}); ${ratePerMinute(final, elapsed)}/min, ${summary.odataRequests} OData requests`,
+    `${connection.name}: backfill ${range.from} to ${range.to} ${signal.aborted ? 'stopped after' : 'done in'} ${formatElapsed(elapsed)}: read ${final.read}, pushed ${final.pushed}, skipped ${final.skipped} (unchanged ${summary.unchanged + tally.unchanged}, nothing to send ${summary.skipped + tally.skipped}), failed ${final.failed} (invalid ${invalid}, refused ${tally.failed}, to retry ${tally.retrying}); ${ratePerMinute(final, elapsed)}/min, ${summary.odataRequests} OData requests`,
   );
   return final.failed;
 }
