@@ -4,14 +4,17 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../config/errors.js';
+import { registerBackfill } from './commands/backfill.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreds } from './commands/creds.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerOrders } from './commands/orders.js';
 import { registerPing } from './commands/ping.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerSync } from './commands/sync.js';
 import { type CommandContext, createContext } from './context.js';
 
 export interface ProgramIo {
@@ -34,6 +37,9 @@ type Registrar = (program: Command, app: Program) => void;
 /** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
 const COMMANDS: Registrar[] = [
   registerRun,
+  registerSync,
+  registerBackfill,
+  registerOrders,
   registerSandbox,
   registerPing,
   registerMigrate,

@@ -32,13 +32,26 @@ import { enqueueJobs, type NewJob } from '../store/jobs/enqueue.js';
 import type { Job } from '../store/jobs/job.js';
 import { findLinks, listLinkKeys, saveLink } from '../store/links.js';
 import type { Store } from '../store/open.js';
-import { type and, dateTimeLiteral, eq, ge, gt, oneOf, or } from '../syspro/odata-filter.js';
+import {
+  and,
+  dateLiteral,
+  dateTimeLiteral,
+  eq,
+  ge,
+  gt,
+  lt,
+  type ODataFilter,
+  type ODataLiteral,
+  oneOf,
+  or,
+} from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import {
   AR_CUSTOMER_COLUMNS,
   type ArCustomerRow,
   canonicalJson,
   DEFAULT_ORDER_MAP_OPTIONS,
+  type MapProblem,
   type MapResult,
   mapSalesOrder,
   type OrderMapOptions,
@@ -82,6 +95,48 @@ export interface PushPayload {
   order?: V1OrderInput;
   hash?: string;
   holdUntil?: string;
+}
+
+/**
+ * What a poll may be asked beyond the scheduled pass (`sync orders`, `backfill orders`). Without
+ * options a poll does exactly what the scheduled `orders.poll` job does.
+ */
+export interface PollOptions {
+  /**
+   * Map, validate and compare with the links, and tell `onDecision`; write nothing at all (no
+   * jobs, links, audit rows or watermarks) and call nothing but SYSPRO's OData.
+   */
+  dryRun?: boolean;
+  /** Only these sales orders, in whatever status SYSPRO has them. */
+  salesOrders?: readonly string[];
+  /** Only orders entered (`EntrySystemDate`) on or after this date, `YYYY-MM-DD` (SYSPRO's date). */
+  entryFrom?: string;
+  /** Only orders entered on or before this date (inclusive), `YYYY-MM-DD`. */
+  entryTo?: string;
+  /** Told what is decided for each order read (and, in a full pass, each follow-up). */
+  onDecision?: (decision: OrderDecision) => void;
+  /** Awaited after each page with the summary so far (a backfill pushes what the page queued). */
+  onPage?: (summary: PollSummary) => Promise<void> | void;
+}
+
+/**
+ * What a poll decides for one order: `new`/`changed` are sent (queued), `unchanged` is not,
+ * `invalid` cannot be mapped (problems), `skipped` has nothing to send (reason), `closed` is one
+ * ShipStation has shipped or cancelled (never overwritten), `follow-up` is an order open in
+ * ShipStation that left the polled statuses (read again by its push job), `not-found` is a sales
+ * order asked for by name that SYSPRO does not have.
+ */
+export interface OrderDecision {
+  salesOrder: string;
+  orderKey: string;
+  decision: 'new' | 'changed' | 'unchanged' | 'invalid' | 'skipped' | 'closed' | 'follow-up' | 'not-found';
+  /** The body that is (or would be) sent. */
+  order?: V1OrderInput;
+  hash?: string;
+  /** `changed`: the top-level fields that differ from the body last sent. */
+  changed?: string[];
+  problems?: MapProblem[];
+  reason?: string;
 }
 
 export interface PollSummary {
@@ -179,16 +234,56 @@ function maxDate(a: string | undefined, b: string | null | undefined): string | 
   return a === undefined || b > a ? b : a;
 }
 
-/** One orders poll of one connection. Returns what it did (also logged and audited per order). */
+/** `YYYY-MM-DD` as a date literal of the site's OData (`syspro.odata.dateType`), at SYSPRO midnight. */
+function entryDateLiteral(connection: ConnectionConfig, date: string): ODataLiteral {
+  return connection.syspro.odata.dateType === 'Date'
+    ? dateLiteral(date)
+    : dateTimeLiteral(`${date}T00:00:00Z`);
+}
+
+/** The day after a `YYYY-MM-DD` date, same form. */
+function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The filter of a targeted poll (sales orders named, an entry-date range), or undefined for a full pass. */
+function targetFilter(connection: ConnectionConfig, options: PollOptions): ODataFilter | undefined {
+  const { salesOrders, entryFrom, entryTo } = options;
+  if (salesOrders === undefined && entryFrom === undefined && entryTo === undefined) return undefined;
+  const dates = entryFrom !== undefined || entryTo !== undefined;
+  return and(
+    salesOrders === undefined
+      ? undefined
+      : oneOf(
+          'SalesOrder',
+          salesOrders.map((s) => s.trim()),
+        ),
+    // A range reads the orders in the configured statuses only, like the scheduled pass.
+    dates ? oneOf('OrderStatus', connection.syspro.orderStatuses) : undefined,
+    entryFrom === undefined ? undefined : ge('EntrySystemDate', entryDateLiteral(connection, entryFrom)),
+    entryTo === undefined ? undefined : lt('EntrySystemDate', entryDateLiteral(connection, nextDay(entryTo))),
+  ) as ODataFilter;
+}
+
+/**
+ * One orders poll of one connection. Returns what it did (also logged and audited per order).
+ *
+ * With `options` (see `PollOptions`): `salesOrders` and/or an entry-date range make a targeted
+ * poll, which reads only those orders and leaves the watermarks and the follow-ups to the
+ * scheduled pass (it did not see every open order, so it cannot tell which left the statuses);
+ * `dryRun` writes nothing. Without options it is the scheduled poll, unchanged.
+ */
 export async function pollOrders(
   deps: OrdersFlowDeps,
   connectionName: string,
   signal?: AbortSignal,
+  pollOptions: PollOptions = {},
 ): Promise<PollSummary> {
   const { store, clock } = deps;
   const { connection, odata } = await deps.connectionFor(connectionName);
   const options = orderMapOptions(connection);
   const requestsBefore = odata.stats.requests;
+  const dryRun = pollOptions.dryRun === true;
   const summary: PollSummary = {
     read: 0,
     queued: 0,
@@ -198,11 +293,14 @@ export async function pollOrders(
     followUps: 0,
     odataRequests: 0,
   };
+  const targeted = targetFilter(connection, pollOptions);
   const changeColumn = connection.syspro.changeColumn;
   const overlapMs = connection.orders.entryOverlap;
-  let filter: ReturnType<typeof and>;
+  let filter: ODataFilter | undefined;
   let lastChange: string | undefined;
-  if (changeColumn) {
+  if (targeted) {
+    filter = targeted;
+  } else if (changeColumn) {
     lastChange = await readCheckpoint(store.db, connectionName, CHANGE_WATERMARK);
     filter = lastChange === undefined ? undefined : gt(changeColumn, Number(lastChange));
   } else {
@@ -245,13 +343,58 @@ export async function pollOrders(
       };
     });
     summary.read += results.length;
-    const jobs = await decidePage(deps, connectionName, results, summary);
+    const jobs = await decidePage(deps, connectionName, results, summary, pollOptions);
     for (const r of results) seen.add(r.result.orderKey);
-    if (jobs.length > 0) await enqueueJobs(store, jobs, clock.now());
+    if (jobs.length > 0 && !dryRun) await enqueueJobs(store, jobs, clock.now());
     summary.queued += jobs.length;
+    await pollOptions.onPage?.({ ...summary, odataRequests: odata.stats.requests - requestsBefore });
   }
 
-  if (!changeColumn) {
+  if (targeted) {
+    const missing = (pollOptions.salesOrders ?? [])
+      .map((salesOrder) => ({
+        salesOrder: salesOrder.trim(),
+        orderKey: orderKeyFor(connection.syspro.company, salesOrder),
+      }))
+      .filter((m) => !seen.has(m.orderKey));
+    const byRange = pollOptions.entryFrom !== undefined || pollOptions.entryTo !== undefined;
+    const links = byRange
+      ? new Map()
+      : await findLinks(
+          store.db,
+          connectionName,
+          ORDER_ENTITY,
+          missing.map((m) => m.orderKey),
+        );
+    const followUps: NewJob[] = [];
+    for (const { salesOrder, orderKey } of missing) {
+      if (links.get(orderKey)?.state === 'open') {
+        // Named, open in ShipStation, gone from SYSPRO: its push job cancels it there (as a follow-up would).
+        pollOptions.onDecision?.({
+          salesOrder,
+          orderKey,
+          decision: 'follow-up',
+          reason: 'open in ShipStation but SYSPRO no longer has it: read again, and cancelled in ShipStation',
+        });
+        followUps.push({
+          kind: ORDERS_PUSH_KIND,
+          connection: connectionName,
+          idempotencyKey: pushJobKey(connectionName, orderKey),
+          payload: { orderKey, salesOrder } satisfies PushPayload,
+        });
+      } else
+        pollOptions.onDecision?.({
+          salesOrder,
+          orderKey,
+          decision: 'not-found',
+          reason: byRange
+            ? 'not in SYSPRO in the configured statuses and entry dates'
+            : 'SYSPRO has no such sales order',
+        });
+    }
+    if (followUps.length > 0 && !dryRun) await enqueueJobs(store, followUps, clock.now());
+    summary.followUps = followUps.length;
+  } else if (!changeColumn) {
     // Orders still open in ShipStation that this pass did not see have left the polled statuses.
     const open = await listLinkKeys(store.db, connectionName, ORDER_ENTITY, 'open');
     const followUps: NewJob[] = open
@@ -262,15 +405,25 @@ export async function pollOrders(
         idempotencyKey: pushJobKey(connectionName, orderKey),
         payload: { orderKey, salesOrder: orderKey.slice(orderKey.indexOf(':') + 1) } satisfies PushPayload,
       }));
-    if (followUps.length > 0) await enqueueJobs(store, followUps, clock.now());
+    for (const job of followUps) {
+      const { orderKey, salesOrder } = job.payload as PushPayload;
+      pollOptions.onDecision?.({
+        salesOrder,
+        orderKey,
+        decision: 'follow-up',
+        reason:
+          'open in ShipStation but no longer in the polled statuses: read again and sent as SYSPRO has it now',
+      });
+    }
+    if (followUps.length > 0 && !dryRun) await enqueueJobs(store, followUps, clock.now());
     summary.followUps = followUps.length;
-    if (entryWatermark)
+    if (entryWatermark && !dryRun)
       await writeCheckpoint(store.db, connectionName, ENTRY_WATERMARK, entryWatermark, clock.now());
-  } else if (changeWatermark !== undefined) {
+  } else if (changeWatermark !== undefined && !dryRun) {
     await writeCheckpoint(store.db, connectionName, CHANGE_WATERMARK, String(changeWatermark), clock.now());
   }
   summary.odataRequests = odata.stats.requests - requestsBefore;
-  deps.logger?.info({ connection: connectionName, flow: FLOW, ...summary }, 'orders poll done');
+  deps.logger?.info({ connection: connectionName, flow: FLOW, ...summary, dryRun }, 'orders poll done');
   return summary;
 }
 
@@ -280,22 +433,49 @@ async function decidePage(
   connectionName: string,
   results: Array<{ header: SorMasterRow; result: MapResult }>,
   summary: PollSummary,
+  options: PollOptions,
 ): Promise<NewJob[]> {
   const { store, clock } = deps;
+  const dryRun = options.dryRun === true;
+  const tell = options.onDecision;
   const keys = results.map((r) => r.result.orderKey);
   const links = await findLinks(store.db, connectionName, ORDER_ENTITY, keys);
   const problemLinks = await findLinks(store.db, connectionName, ORDER_PROBLEM_ENTITY, keys);
   const jobs: NewJob[] = [];
   for (const { header, result } of results) {
     const link = links.get(result.orderKey);
+    const salesOrder = header.SalesOrder.trim();
+    const orderKey = result.orderKey;
     if (result.action === 'push') {
       if (link?.lastHash === result.hash) {
         summary.unchanged++;
+        tell?.({ salesOrder, orderKey, decision: 'unchanged', hash: result.hash });
         continue;
       }
       if (link?.state === 'closed') {
         summary.skipped++;
+        tell?.({
+          salesOrder,
+          orderKey,
+          decision: 'closed',
+          order: result.order,
+          hash: result.hash,
+          reason: 'ShipStation has it as shipped or cancelled: never overwritten',
+        });
         continue;
+      }
+      if (tell) {
+        const isNew = !link?.lastHash;
+        tell({
+          salesOrder,
+          orderKey,
+          decision: isNew ? 'new' : 'changed',
+          order: result.order,
+          hash: result.hash,
+          changed: isNew
+            ? undefined
+            : changedFields(await previousBody(store, connectionName, orderKey), result.order),
+        });
       }
       jobs.push({
         kind: ORDERS_PUSH_KIND,
@@ -311,8 +491,9 @@ async function decidePage(
       });
     } else if (result.action === 'invalid') {
       summary.invalid++;
+      tell?.({ salesOrder, orderKey, decision: 'invalid', problems: result.problems });
       const problemHash = canonicalJson(result.problems);
-      if (problemLinks.get(result.orderKey)?.lastHash === problemHash) continue;
+      if (dryRun || problemLinks.get(result.orderKey)?.lastHash === problemHash) continue;
       await appendAudit(store.db, {
         connection: connectionName,
         flow: FLOW,
@@ -339,8 +520,17 @@ async function decidePage(
       );
     } else {
       summary.skipped++;
+      tell?.({
+        salesOrder,
+        orderKey,
+        decision: 'skipped',
+        reason:
+          link?.state === 'open'
+            ? `${result.reason} (its link is closed: left alone from now on)`
+            : result.reason,
+      });
       // An order we pushed that SYSPRO has now completed or invoiced: left alone from now on, once.
-      if (link?.state === 'open') {
+      if (link?.state === 'open' && !dryRun) {
         await recordSkip(deps, connectionName, result.orderKey, result.reason);
       }
     }
@@ -367,12 +557,11 @@ async function recordSkip(deps: OrdersFlowDeps, connectionName: string, orderKey
   });
 }
 
-/** Reads one sales order again (a follow-up): its mapped result, or undefined when SYSPRO has no such order. */
-async function readOneOrder(
+/** One sales order as SYSPRO has it: its header, lines and customer rows (undefined when there is no such order). */
+export async function readSalesOrder(
   odata: ODataReader,
-  options: OrderMapOptions,
   salesOrder: string,
-): Promise<MapResult | undefined> {
+): Promise<{ header: SorMasterRow; lines: SorDetailRow[]; customer: ArCustomerRow | undefined } | undefined> {
   let header: SorMasterRow | undefined;
   for await (const page of odata.pages<SorMasterRow>('SorMaster', {
     select: SOR_MASTER_COLUMNS,
@@ -383,10 +572,17 @@ async function readOneOrder(
   if (!header) return undefined;
   const customers = new Map<string, ArCustomerRow>();
   const lines = await readDetails(odata, [header], customers);
-  return mapSalesOrder(
-    { header, lines: lines.get(header.SalesOrder) ?? [], customer: customers.get(header.Customer) },
-    options,
-  );
+  return { header, lines: lines.get(header.SalesOrder) ?? [], customer: customers.get(header.Customer) };
+}
+
+/** Reads one sales order again (a follow-up): its mapped result, or undefined when SYSPRO has no such order. */
+async function readOneOrder(
+  odata: ODataReader,
+  options: OrderMapOptions,
+  salesOrder: string,
+): Promise<MapResult | undefined> {
+  const input = await readSalesOrder(odata, salesOrder);
+  return input === undefined ? undefined : mapSalesOrder(input, options);
 }
 
 const LOCKED = /shipped and cancelled orders may not be updated|may not be updated|cannot be updated/i;
@@ -404,7 +600,8 @@ export function changedFields(previous: V1OrderInput | undefined, next: V1OrderI
   return changed;
 }
 
-async function previousBody(
+/** The body last sent for an order (from its newest successful audit row). */
+export async function previousBody(
   store: Store,
   connection: string,
   orderKey: string,
