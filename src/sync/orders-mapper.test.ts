@@ -293,6 +293,48 @@ describe('orders mapper', () => {
     assert.equal(withLoc.address.country, 'CA');
   });
 
+  it('takes the default country only for an address that looks like one of its own', () => {
+    const squeezed = (line3: string, postalCode = '') =>
+      toShipStationAddress(
+        { name: 'A', lines: ['1 Main St', '', line3, '', ''], location: '', postalCode, state: '' },
+        { city: 3, state: 4, country: 5 },
+        'US',
+        'shipTo',
+      );
+    const boston = squeezed('Boston, MA 02134');
+    assert.deepEqual(boston.problems, []);
+    assert.deepEqual(
+      [boston.address.city, boston.address.state, boston.address.postalCode, boston.address.country],
+      ['Boston', 'MA', '02134', 'US'],
+    );
+    const sydney = squeezed('Sydney, NSW 2000');
+    assert.equal(sydney.address.city, 'Sydney');
+    assert.deepEqual(
+      sydney.problems.map((p) => p.field),
+      ['shipTo.country'],
+      'a squeezed Australian address is not labelled for the US',
+    );
+    assert.match(sydney.problems[0]?.message ?? '', /state 'NSW', postal code '2000'/);
+    const london = squeezed('London SW1A 1AA', 'SW1A 1AA');
+    assert.deepEqual(
+      london.problems.map((p) => p.field),
+      ['shipTo.country'],
+    );
+    const canada = toShipStationAddress(
+      {
+        name: 'A',
+        lines: ['1 Rue', '', 'Montreal', 'QC', ''],
+        location: '',
+        postalCode: 'H2X 1Y4',
+        state: 'QC',
+      },
+      { city: 3, state: 4, country: 5 },
+      'CA',
+      'shipTo',
+    );
+    assert.deepEqual(canada.problems, [], 'another default country is taken as given');
+  });
+
   it('takes the first valid e-mail of a SYSPRO e-mail field', () => {
     assert.equal(firstEmail('a@example.com; ap@example.com'), 'a@example.com');
     assert.equal(firstEmail('', '  B@EXAMPLE.COM '), 'b@example.com');

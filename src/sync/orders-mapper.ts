@@ -340,7 +340,25 @@ export function countryCode(text: string): string | undefined {
 }
 
 /** `Boston, MA 02134` / `Boston MA 02134-1234`: the city line some sites squeeze state and zip into. */
-const SQUEEZED_CITY = /^(.+?),?\s+([A-Za-z]{2})\s+(\d{5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)$/;
+const SQUEEZED_CITY = /^(.+?),?\s+([A-Za-z]{2,3})\s+(\d{4,5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)$/;
+
+/** US states, DC and territories: a blank country line is read as the default `US` only for these. */
+const US_STATES = new Set(
+  (
+    'AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ' +
+    'ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP'
+  ).split(' '),
+);
+
+/**
+ * Whether an address with no country line may take the default country. For `US` it must look like
+ * one (a US state code and a 5- or 9-digit ZIP): a squeezed foreign address (`Sydney, NSW 2000`,
+ * `London SW1A 1AA`) must not be labelled for the United States. Other defaults are taken as given.
+ */
+function fitsDefaultCountry(defaultCountry: string, state: string, postalCode: string): boolean {
+  if (defaultCountry !== 'US') return true;
+  return US_STATES.has(state.toUpperCase()) && /^\d{5}(?:-\d{4})?$/.test(postalCode);
+}
 
 const clean = (value: string | null | undefined): string => (value ?? '').replace(/\s+/g, ' ').trim();
 
@@ -384,6 +402,12 @@ export function toShipStationAddress(
   // only when it is neither the state nor a country.
   const problems: MapProblem[] = [];
   let country = defaultCountry;
+  if (!countryLine && !fitsDefaultCountry(defaultCountry, state, postalCode)) {
+    problems.push({
+      field: `${prefix}.country`,
+      message: `no country line (address line ${layout.country}) and the address does not look like a ${defaultCountry} one (state '${state}', postal code '${postalCode}'): write the country in address line ${layout.country}`,
+    });
+  }
   if (countryLine) {
     const code = countryCode(countryLine);
     if (code) country = code;

@@ -18,16 +18,18 @@
  * the rest land; an order ShipStation has as shipped or cancelled is not overwritten (recorded as
  * skipped, its link closed).
  */
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { PermanentError } from '../engine/errors.js';
 import type { JobHandler, JobOutcome } from '../engine/handler.js';
 import { POLL_KINDS } from '../engine/scheduler.js';
-import type { V1OrderInput } from '../shipstation/types.js';
+import type { V1Order, V1OrderInput } from '../shipstation/types.js';
 import type { ShipStationV1Client } from '../shipstation/v1/client.js';
 import { appendAudit, listAudit } from '../store/audit.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
+import type { Database } from '../store/database.js';
 import { enqueueJobs, type NewJob } from '../store/jobs/enqueue.js';
 import type { Job } from '../store/jobs/job.js';
 import { findLinks, listLinkKeys, saveLink } from '../store/links.js';
@@ -75,7 +77,7 @@ const CHANGE_WATERMARK = 'orders.change-watermark';
 export interface OrdersConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
-  shipstation: Pick<ShipStationV1Client, 'createOrUpdateOrders' | 'getOrder'>;
+  shipstation: Pick<ShipStationV1Client, 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
 }
 
 export interface OrdersFlowDeps {
@@ -592,6 +594,8 @@ export function changedFields(previous: V1OrderInput | undefined, next: V1OrderI
   if (!previous) return ['(new)'];
   const keys = new Set([...Object.keys(previous), ...Object.keys(next)]);
   const changed: string[] = [];
+  // The orderId rides on updates only (it is ShipStation's id, not content).
+  keys.delete('orderId');
   for (const key of [...keys].sort()) {
     const a = (previous as unknown as Record<string, unknown>)[key];
     const b = (next as unknown as Record<string, unknown>)[key];
@@ -622,6 +626,56 @@ export async function previousBody(
   }
 }
 
+/** What the push of one order ended as, stored with its job's completion (`record`). */
+interface OrderRecordInput {
+  connection: string;
+  orderKey: string;
+  salesOrder: string;
+  jobId: number;
+  /** Link fields to store (left as they are when undefined). */
+  link: { shipstationId?: string | null; lastHash?: string | null; state: 'open' | 'closed' };
+  action: string;
+  outcome: 'ok' | 'skipped';
+  detail: Record<string, unknown>;
+  at: number;
+}
+
+function recordOrder(input: OrderRecordInput): (db: Kysely<Database>) => Promise<void> {
+  return async (db) => {
+    await saveLink(
+      db,
+      { connection: input.connection, entityType: ORDER_ENTITY, sysproKey: input.orderKey, ...input.link },
+      input.at,
+    );
+    await appendAudit(db, {
+      connection: input.connection,
+      flow: FLOW,
+      entityType: ORDER_ENTITY,
+      entityKey: input.orderKey,
+      action: input.action,
+      outcome: input.outcome,
+      jobId: input.jobId,
+      detail: { salesOrder: input.salesOrder, ...input.detail },
+      at: input.at,
+    });
+  };
+}
+
+/**
+ * An order ShipStation already has, read before it is updated: shipped or cancelled ones are not
+ * overwritten, and an order an operator split is not re-pushed whole (ShipStation "can not sync order
+ * updates" of split orders, reference anchors.md §5): both end the link with a reason.
+ */
+function closedInShipStation(order: V1Order): string | undefined {
+  if (order.advancedOptions?.mergedOrSplit) {
+    return `order ${order.orderId} (${order.orderNumber}) was split or merged in ShipStation, which stops syncing updates to it: not re-pushed whole; change it in ShipStation by hand`;
+  }
+  if (order.orderStatus === 'shipped' || order.orderStatus === 'cancelled') {
+    return `order ${order.orderId} (${order.orderNumber}) is ${order.orderStatus} in ShipStation: not overwritten`;
+  }
+  return undefined;
+}
+
 /** One call of `createorders` for a batch of push jobs (all of one connection). */
 export async function pushOrders(
   deps: OrdersFlowDeps,
@@ -640,14 +694,32 @@ export async function pushOrders(
     ORDER_ENTITY,
     payloads.map((p) => p.orderKey),
   );
+  const base = (index: number) => {
+    const payload = payloads[index] as PushPayload;
+    return {
+      connection: connectionName,
+      orderKey: payload.orderKey,
+      salesOrder: payload.salesOrder,
+      jobId: (jobs[index] as Job).id,
+      at: clock.now(),
+    };
+  };
 
-  // Follow-ups: read the order as SYSPRO has it now.
-  const toSend: Array<{ index: number; orderKey: string; order: V1OrderInput; hash: string }> = [];
+  const toSend: Array<{
+    index: number;
+    orderKey: string;
+    order: V1OrderInput;
+    hash: string;
+    holdUntil?: string;
+    existing?: number;
+  }> = [];
   for (const [index, payload] of payloads.entries()) {
     const link = links.get(payload.orderKey);
     let order = payload.order;
     let hash = payload.hash;
+    let holdUntil = payload.holdUntil;
     if (!order) {
+      // A follow-up or a nudge: read the order as SYSPRO has it now.
       const result = await readOneOrder(odata, options, payload.salesOrder);
       if (result === undefined) {
         // Deleted in SYSPRO: cancel it in ShipStation (V1 takes whole orders, so start from its copy).
@@ -663,34 +735,19 @@ export async function pushOrders(
       } else if (result.action === 'push') {
         order = result.order;
         hash = result.hash;
+        holdUntil = result.holdUntil;
       } else if (result.action === 'skip') {
         if (link?.state === 'open') {
           outcomes[index] = {
             ok: true,
             result: { skipped: result.reason },
-            record: async (db) => {
-              await saveLink(
-                db,
-                {
-                  connection: connectionName,
-                  entityType: ORDER_ENTITY,
-                  sysproKey: payload.orderKey,
-                  state: 'closed',
-                },
-                clock.now(),
-              );
-              await appendAudit(db, {
-                connection: connectionName,
-                flow: FLOW,
-                entityType: ORDER_ENTITY,
-                entityKey: payload.orderKey,
-                action: 'skip',
-                outcome: 'skipped',
-                jobId: jobs[index]?.id,
-                detail: { reason: result.reason },
-                at: clock.now(),
-              });
-            },
+            record: recordOrder({
+              ...base(index),
+              link: { state: 'closed' },
+              action: 'skip',
+              outcome: 'skipped',
+              detail: { reason: result.reason },
+            }),
           };
         }
         continue;
@@ -710,89 +767,107 @@ export async function pushOrders(
       outcomes[index] = { ok: true, result: { unchanged: true } };
       continue;
     }
-    toSend.push({ index, orderKey: payload.orderKey, order, hash: hash as string });
+    const existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
+    toSend.push({
+      index,
+      orderKey: payload.orderKey,
+      order,
+      hash: hash as string,
+      holdUntil,
+      existing: existing !== undefined && Number.isFinite(existing) ? existing : undefined,
+    });
   }
-  if (toSend.length === 0) return outcomes;
+
+  // Updates: read what ShipStation has first (one GET each; creates cost nothing here).
+  const sendable: typeof toSend = [];
+  for (const sent of toSend) {
+    if (sent.existing === undefined) {
+      sendable.push(sent);
+      continue;
+    }
+    const current = await shipstation.getOrder(sent.existing, signal).catch((err: unknown) => {
+      // Deleted in ShipStation (404): create it again under its key; anything else fails the batch.
+      if ((err as { kind?: string }).kind === 'not_found') return undefined;
+      throw err;
+    });
+    const closed = current ? closedInShipStation(current) : undefined;
+    if (closed) {
+      outcomes[sent.index] = {
+        ok: true,
+        result: { closed },
+        record: recordOrder({
+          ...base(sent.index),
+          link: { state: 'closed', lastHash: sent.hash },
+          action: 'update',
+          outcome: 'skipped',
+          detail: { orderId: sent.existing, reason: closed },
+        }),
+      };
+      continue;
+    }
+    // Including the orderId on an update "will help prevent duplicate order records" (reference §1.3).
+    if (current) sent.order = { ...sent.order, orderId: sent.existing };
+    sendable.push(sent);
+  }
+  if (sendable.length === 0) return outcomes;
 
   const answer = await shipstation.createOrUpdateOrders(
-    toSend.map((s) => s.order),
+    sendable.map((s) => s.order),
     signal,
   );
-  for (const [n, sent] of toSend.entries()) {
+  for (const [n, sent] of sendable.entries()) {
     const result = answer.results[n];
     const job = jobs[sent.index] as Job;
-    const payload = payloads[sent.index] as PushPayload;
     if (result?.success) {
       const previous = await previousBody(store, connectionName, sent.orderKey);
       const state = sent.order.orderStatus === 'cancelled' ? 'closed' : 'open';
+      let held: string | undefined;
+      if (sent.holdUntil && result.orderId !== null) {
+        // A forward order: on hold until its requested ship date (holduntil is safe to repeat).
+        await shipstation.holdOrderUntil(result.orderId, sent.holdUntil, signal);
+        held = sent.holdUntil;
+      }
       outcomes[sent.index] = {
         ok: true,
         result: { orderId: result.orderId, state },
-        record: async (db) => {
-          await saveLink(
-            db,
-            {
-              connection: connectionName,
-              entityType: ORDER_ENTITY,
-              sysproKey: sent.orderKey,
-              shipstationId: result.orderId === null ? null : String(result.orderId),
-              lastHash: sent.hash,
-              state,
-            },
-            clock.now(),
-          );
-          await appendAudit(db, {
-            connection: connectionName,
-            flow: FLOW,
-            entityType: ORDER_ENTITY,
-            entityKey: sent.orderKey,
-            action: previous ? 'update' : 'create',
-            outcome: 'ok',
-            jobId: job.id,
-            detail: {
-              salesOrder: payload.salesOrder,
-              orderId: result.orderId,
-              attempt: job.attempts,
-              changed: changedFields(previous, sent.order),
-              sent: sent.order,
-            },
-            at: clock.now(),
-          });
-        },
+        record: recordOrder({
+          ...base(sent.index),
+          link: {
+            shipstationId: result.orderId === null ? null : String(result.orderId),
+            lastHash: sent.hash,
+            state,
+          },
+          action: previous ? 'update' : 'create',
+          outcome: 'ok',
+          detail: {
+            orderId: result.orderId,
+            attempt: job.attempts,
+            changed: changedFields(previous, sent.order),
+            sent: sent.order,
+            ...(held ? { holdUntil: held } : {}),
+          },
+        }),
       };
     } else if (result && LOCKED.test(result.errorMessage ?? '')) {
-      // ShipStation has shipped or cancelled it: never overwritten; the link is closed.
+      // ShipStation has shipped or cancelled it since we read it: never overwritten; the link is closed.
       outcomes[sent.index] = {
         ok: true,
         result: { locked: result.errorMessage },
-        record: async (db) => {
-          await saveLink(
-            db,
-            {
-              connection: connectionName,
-              entityType: ORDER_ENTITY,
-              sysproKey: sent.orderKey,
-              shipstationId: result.orderId === null ? null : String(result.orderId),
-              lastHash: sent.hash,
-              state: 'closed',
-            },
-            clock.now(),
-          );
-          await appendAudit(db, {
-            connection: connectionName,
-            flow: FLOW,
-            entityType: ORDER_ENTITY,
-            entityKey: sent.orderKey,
-            action: 'update',
-            outcome: 'skipped',
-            jobId: job.id,
-            detail: { salesOrder: payload.salesOrder, reason: result.errorMessage },
-            at: clock.now(),
-          });
-        },
+        record: recordOrder({
+          ...base(sent.index),
+          link: {
+            shipstationId: result.orderId === null ? null : String(result.orderId),
+            lastHash: sent.hash,
+            state: 'closed',
+          },
+          action: 'update',
+          outcome: 'skipped',
+          detail: { reason: result.errorMessage },
+        }),
       };
     } else {
       const message = result?.errorMessage ?? 'ShipStation returned no result for this order';
+      const payload = payloads[sent.index] as PushPayload;
       await appendAudit(store.db, {
         connection: connectionName,
         flow: FLOW,
@@ -801,7 +876,7 @@ export async function pushOrders(
         action: 'push',
         outcome: 'error',
         jobId: job.id,
-        detail: { salesOrder: payload.salesOrder, attempt: job.attempts },
+        detail: { salesOrder: payload.salesOrder, attempt: job.attempts, sent: sent.order },
         error: message,
         at: clock.now(),
       });

@@ -186,6 +186,71 @@ forEachDialect('orders flow against the sandboxes', (ctx) => {
     assert.deepEqual((JSON.parse(audit[0]!.detail!) as { changed: string[] }).changed, ['items']);
   });
 
+  it('never re-pushes an order split or shipped in ShipStation, and holds a forward order until its ship date', async () => {
+    const open = sysproOrders().filter((o) => o.status === '1' && o.shippable && byKey(o.salesOrder));
+    const multiLine = open.find(
+      (o) => (byKey(o.salesOrder)!.body() as { items: unknown[] }).items.length >= 2,
+    );
+    assert.ok(multiLine, 'an open order with two items');
+    const others = open.filter((o) => o !== multiLine);
+    const [shipped, forward] = others;
+    assert.ok(shipped && forward);
+    // The warehouse splits one and ships another; SYSPRO then changes all three.
+    const splitRes = await fetch(
+      `${shipstation.url}/_sandbox/orders/${byKey(multiLine.salesOrder)!.orderId}/split`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      },
+    );
+    assert.equal(splitRes.status, 200);
+    const labelRes = await fetch(
+      `${shipstation.url}/_sandbox/orders/${byKey(shipped.salesOrder)!.orderId}/labels`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      },
+    );
+    assert.equal(labelRes.status, 200);
+    assert.equal(byKey(shipped.salesOrder)!.status, 'shipped');
+    for (const o of [multiLine, shipped]) {
+      const l = syspro.db.linesOf(o.salesOrder).find((x) => Number(x.MShipQty) > 0)!;
+      l.MShipQty = Number(l.MShipQty) + 1;
+    }
+    const splitDoc = byKey(multiLine.salesOrder)!.doc;
+    const shippedDoc = byKey(shipped.salesOrder)!.doc;
+    const forwardRow = syspro.db.sorMaster.get(forward.salesOrder)!;
+    forwardRow.OrderStatus = 'F';
+    forwardRow.ReqShipDate = '2026-12-24';
+
+    await poll();
+    assert.equal(byKey(multiLine.salesOrder)!.doc, splitDoc, 'the split order was not re-pushed whole');
+    assert.equal(byKey(shipped.salesOrder)!.doc, shippedDoc, 'the shipped order was not overwritten');
+    const splitAudit = await listAudit(ctx.store.db, {
+      entityKey: `${syspro.company}:${multiLine.salesOrder}`,
+      outcome: 'skipped',
+    });
+    assert.match(splitAudit[0]?.detail ?? '', /split or merged in ShipStation/);
+    const shippedAudit = await listAudit(ctx.store.db, {
+      entityKey: `${syspro.company}:${shipped.salesOrder}`,
+      outcome: 'skipped',
+    });
+    assert.match(shippedAudit[0]?.detail ?? '', /is shipped in ShipStation: not overwritten/);
+    const held = byKey(forward.salesOrder)!;
+    assert.equal(held.status, 'on_hold');
+    // 24 December in SYSPRO's zone (UTC for the sandbox connection) is 23 December in Los Angeles.
+    assert.equal(
+      new Date((held.body() as { holdUntilDate: number }).holdUntilDate).toISOString().slice(0, 10),
+      '2026-12-23',
+    );
+    // A second poll changes none of them again.
+    const before = requests;
+    await poll();
+    assert.equal(requests - before, 0);
+  });
+
   it('fails an order with a bad address alone, visible with its reason, and reports it once', async () => {
     const row = syspro.db.sorMaster.rows.find((r) => r.OrderStatus === '1' && !byKey(String(r.SalesOrder)));
     const target =
@@ -194,7 +259,12 @@ forEachDialect('orders flow against the sandboxes', (ctx) => {
         .filter((o) => o.status === '1' && o.shippable)
         .map((o) => syspro.db.sorMaster.get(o.salesOrder)!)[0]!;
     const salesOrder = String(target.SalesOrder);
-    const good = sysproOrders().find((o) => o.status === '1' && o.shippable && o.salesOrder !== salesOrder)!;
+    const good = sysproOrders().find((o) => {
+      const record = o.salesOrder === salesOrder ? undefined : byKey(o.salesOrder);
+      return (
+        o.status === '1' && o.shippable && record?.status === 'awaiting_shipment' && record.split === null
+      );
+    })!;
     syspro.db.linesOf(good.salesOrder).find((l) => Number(l.MShipQty) > 0)!.MShipQty = 1;
     target.ShipAddress1 = '';
     target.ShipAddress2 = '';

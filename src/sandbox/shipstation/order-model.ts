@@ -208,6 +208,12 @@ export class OrderRecord {
     public doc: string,
   ) {}
 
+  /**
+   * Set when an operator split the order in ShipStation's UI (`/_sandbox/orders/:id/split`):
+   * `advancedOptions.mergedOrSplit` is then true, and a part split off names its `parentId`.
+   */
+  split: { parentId: number | null; splitIds: number[] } | null = null;
+
   body(): OrderBody {
     return JSON.parse(this.doc) as OrderBody;
   }
@@ -360,9 +366,9 @@ export function renderOrder(
       nonMachinable: bool(advanced.nonMachinable),
       saturdayDelivery: bool(advanced.saturdayDelivery),
       containsAlcohol: bool(advanced.containsAlcohol),
-      mergedOrSplit: false,
-      mergedIds: [],
-      parentId: null,
+      mergedOrSplit: record.split !== null,
+      mergedIds: record.split?.splitIds ?? [],
+      parentId: record.split?.parentId ?? null,
       storeId: record.storeId,
       customField1: str(advanced.customField1),
       customField2: str(advanced.customField2),

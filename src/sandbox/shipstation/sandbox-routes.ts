@@ -124,6 +124,15 @@ export function registerSandboxRoutes(
     return labelResponse(result);
   });
 
+  // An operator splits an order in the UI: the last `count` items (default 1) become a new order.
+  app.post<{ Params: { orderId: string } }>('/_sandbox/orders/:orderId/split', async (request, reply) => {
+    const orderId = Number(request.params.orderId);
+    if (!Number.isInteger(orderId)) return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
+    const count = Number(readObject(request.body).count ?? 1);
+    const { original, part } = state.splitOrder(orderId, count);
+    return { original: renderOrder(original, ctx.render), part: renderOrder(part, ctx.render) };
+  });
+
   app.post('/_sandbox/labels', async (request, reply) => {
     const body = readObject(request.body);
     if (!Array.isArray(body.orders) || body.orders.length === 0) {

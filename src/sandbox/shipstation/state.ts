@@ -400,6 +400,53 @@ export class ShipStationState {
     return record;
   }
 
+  /**
+   * An operator splits an open order in the UI: the last `count` items move to a new order numbered
+   * `<orderNumber>-<n>` with its own generated orderKey, and both are marked split
+   * (`advancedOptions.mergedOrSplit`; the part names its `parentId`). What ShipStation does with later
+   * API updates of a split order is UNCONFIRMED (its help says split orders "can not sync order
+   * updates"); the sandbox still accepts them, so only the client's own check keeps them away.
+   */
+  splitOrder(orderId: number, count = 1): { original: OrderRecord; part: OrderRecord } {
+    const original = this.requireOrder(orderId);
+    if (!OPEN_STATUSES.has(original.status)) {
+      throw new SandboxRuleError(`Order ${orderId} is ${original.status}; only open orders can be split.`);
+    }
+    const body = original.body();
+    const items = body.items ?? [];
+    if (items.length < 2 || count < 1 || count >= items.length) {
+      throw new SandboxRuleError(
+        `Order ${orderId} has ${items.length} item(s); a split needs at least one on each side.`,
+      );
+    }
+    const moved = items.slice(items.length - count);
+    const now = this.now();
+    const n = (original.split?.splitIds.length ?? 0) + 1;
+    const part = new OrderRecord(
+      this.nextOrderId++,
+      this.random.guid(),
+      `${original.orderNumber}-${n}`,
+      original.status,
+      original.storeId,
+      original.orderDate,
+      now,
+      now,
+      original.paymentDate,
+      original.names,
+      original.itemText,
+      original.shipToCountry,
+      true,
+      JSON.stringify({ ...body, items: moved }),
+    );
+    part.split = { parentId: original.orderId, splitIds: [] };
+    this.orders.set(part.orderId, part);
+    this.orderIdByKey.set(part.orderKey, part.orderId);
+    original.doc = JSON.stringify({ ...body, items: items.slice(0, items.length - count) });
+    original.split = { parentId: null, splitIds: [...(original.split?.splitIds ?? []), part.orderId] };
+    original.modifyDate = now;
+    return { original, part };
+  }
+
   /** `DELETE /orders/{id}`: soft delete, the order becomes inactive (hidden from lists). */
   deleteOrder(orderId: number): OrderRecord {
     const record = this.requireOrder(orderId);

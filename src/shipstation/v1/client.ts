@@ -29,6 +29,7 @@ import {
   createOrUpdateOrder,
   createOrUpdateOrders,
   getOrder,
+  holdOrderUntil,
   listOrders,
 } from './orders.js';
 import { fetchResource, listResourcePages, type V1ResourceList } from './resource.js';
@@ -64,6 +65,8 @@ export interface ShipStationV1Client {
   createOrUpdateOrder(order: V1OrderInput, signal?: AbortSignal): Promise<V1Order>;
   createOrUpdateOrders(orders: readonly V1OrderInput[], signal?: AbortSignal): Promise<CreateOrdersOutcome>;
   getOrder(orderId: number, signal?: AbortSignal): Promise<V1Order>;
+  /** Holds an order until a Pacific calendar date (`yyyy-MM-dd`): forward orders. */
+  holdOrderUntil(orderId: number, holdUntilDate: string, signal?: AbortSignal): Promise<void>;
   listOrders(query?: V1ListOrdersQuery, signal?: AbortSignal): AsyncGenerator<Page<V1Order>, void, undefined>;
   listShipments(
     query?: V1ListShipmentsQuery,
@@ -122,6 +125,7 @@ export function createShipStationV1Client(options: ShipStationV1ClientOptions): 
     createOrUpdateOrder: (order, signal) => createOrUpdateOrder(http, order, signal),
     createOrUpdateOrders: (orders, signal) => createOrUpdateOrders(http, orders, signal),
     getOrder: (orderId, signal) => getOrder(http, orderId, signal),
+    holdOrderUntil: (orderId, date, signal) => holdOrderUntil(http, orderId, date, signal),
     listOrders: (query, signal) => listOrders(http, query, signal),
     listShipments: (query, signal) => listShipments(http, query, signal),
     listFulfillments: (query, signal) => listFulfillments(http, query, signal),

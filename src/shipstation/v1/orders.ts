@@ -239,3 +239,23 @@ export function listOrders(
     { firstPage, pageSize },
   );
 }
+
+/**
+ * `POST /orders/holduntil` (reference §1.2): the order goes `on_hold` until the given date (Pacific
+ * calendar date, `yyyy-MM-dd`), when ShipStation moves it back to `awaiting_shipment`. Setting the
+ * same date again is harmless, so the call may be repeated after a timeout.
+ */
+export async function holdOrderUntil(
+  http: ShipStationTransport,
+  orderId: number,
+  holdUntilDate: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  await http.request<{ success?: boolean; message?: string }>({
+    method: 'POST',
+    path: '/orders/holduntil',
+    body: { orderId, holdUntilDate },
+    idempotent: true,
+    signal,
+  });
+}
