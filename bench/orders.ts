@@ -50,6 +50,8 @@ import type { JobHandler } from '../src/engine/handler.js';
 import { Worker } from '../src/engine/worker.js';
 import { startShipStationSandbox } from '../src/sandbox/shipstation/index.js';
 import { type CompanyDatabase, seedCompany, startSysproSandbox } from '../src/sandbox/syspro/index.js';
+import { MemoryRateLimiter } from '../src/shipstation/memory-rate-limiter.js';
+import type { RateLimiter } from '../src/shipstation/rate-limit.js';
 import { enqueueJob } from '../src/store/jobs/enqueue.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open.js';
@@ -212,6 +214,25 @@ interface Endpoints {
 
 async function connect(store: Store, endpoints: Endpoints, clock: Clock, logger?: pino.Logger) {
   const connection = configSchema.parse(sandboxConfigDocument('main', endpoints)).connections[0]!;
+  // The limiter openConnectionClients makes by default (from `shipstation.rateLimit`), counting waits.
+  const inner = new MemoryRateLimiter({
+    clock,
+    limit: connection.shipstation.rateLimit.limit,
+    windowMs: connection.shipstation.rateLimit.window,
+  });
+  const waits = { count: 0, ms: 0 };
+  const limiter: RateLimiter = {
+    acquire: async (key, signal) => {
+      const waited = await inner.acquire(key, signal);
+      if (waited > 0) {
+        waits.count++;
+        waits.ms += waited;
+      }
+      return waited;
+    },
+    observe: (key, o) => inner.observe(key, o),
+    block: (key, until) => inner.block(key, until),
+  };
   const clients = await openConnectionClients({
     connection,
     db: store.db,
@@ -227,10 +248,11 @@ async function connect(store: Store, endpoints: Endpoints, clock: Clock, logger?
     },
     clock,
     logger,
+    limiter,
   });
   const odata = countingReader(clients.odata);
   const orders: OrdersConnection = { connection, odata, shipstation: clients.shipstation };
-  return { connection, clients, odata, orders };
+  return { connection, clients, odata, orders, waits };
 }
 
 function row(what: string, value: string, goal = '', ok?: boolean): void {
@@ -291,7 +313,7 @@ async function backfill(dir: string): Promise<void> {
 
   const store = openStore(`sqlite:${join(dir, 'backfill.db')}`);
   await migrateToLatest(store);
-  const { clients, odata, orders } = await connect(
+  const { clients, odata, orders, waits } = await connect(
     store,
     { shipstation, syspro: { ...syspro, odataUrl: index.odataUrl } },
     clock,
@@ -348,35 +370,44 @@ async function backfill(dir: string): Promise<void> {
     const ceiling = (100 * LIMIT) / (WINDOW_MS / 60_000);
     const rate = pushed / ssMinutes(pushMs);
     const endToEnd = pushed / ssMinutes(first.ms);
-    // A fixed window hands its whole budget out at once: the best any client does with `requests`
-    // calls is ceil(requests / LIMIT) - 1 full windows after the first call (the last window's calls
-    // go at its start). Against the plain ceiling, the first window's burst makes a short backfill
-    // look faster than the ceiling, so the goal is judged against that best.
-    const bestMs = ((Math.ceil(requests / LIMIT) - 1) * WINDOW_MS) / SCALE;
-    const ofBest = requests > LIMIT ? bestMs / pushMs : Number.NaN;
+    // Windows as the sandbox opens them: one starts with the first call after the previous one
+    // ended. A fixed window hands its whole budget out at once, so over a short backfill the first
+    // window's burst beats the ceiling and the last (part-used) window is mostly processing time;
+    // the goal is judged over the whole windows: the orders sent before the last window opened,
+    // per minute from the first call to that opening (each window = its 60 s + how late we were).
+    const pushCalls = [...wire.creates].sort((a, b) => a.start - b.start);
+    const windowReal = WINDOW_MS / SCALE;
+    let windowStart = pushCalls[0]?.start ?? 0;
+    let windows = 1;
+    let callsBeforeLast = 0;
+    for (const [i, c] of pushCalls.entries()) {
+      if (c.start < windowStart + windowReal) continue;
+      windowStart = c.start;
+      windows++;
+      callsBeforeLast = i;
+    }
+    const wholeMs = windowStart - (pushCalls[0]?.start ?? 0);
+    const steady = windows > 1 ? (pushed * callsBeforeLast) / requests / ssMinutes(wholeMs) : Number.NaN;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const inCalls = sum(pushCalls.map((c) => c.end - c.start));
+    const waitedReal = waits.ms / SCALE;
     row(
       `backfill: ${n(BACKFILL)} open orders`,
-      `${n(pushed)} pushed in ${n(requests)} createorders, ${first.summary.invalid} invalid`,
+      `${n(pushed)} pushed in ${n(requests)} createorders, ${windows} windows, ${first.summary.invalid} invalid`,
+    );
+    row(
+      'backfill: orders/min over the whole windows',
+      `${n(steady)}/min = ${(steady / ceiling).toFixed(3)} × ceiling ${n(ceiling)}/min`,
+      '≥ 0.95',
+      steady / ceiling >= 0.95,
     );
     row(
       'backfill: orders/min, first push to last answer',
-      `${n(rate)}/min = ${rate / ceiling >= 10 ? '' : (rate / ceiling).toFixed(2)} × ceiling ${n(ceiling)}/min`,
+      `${n(rate)}/min = ${(rate / ceiling).toFixed(2)} × ceiling (${(pushMs / 1000).toFixed(1)} s real)`,
     );
-    row(
-      'backfill: push time vs best a fixed window allows',
-      `${(pushMs / 1000).toFixed(1)} s real vs ${(bestMs / 1000).toFixed(1)} s = ${ofBest.toFixed(3)}`,
-      '≥ 0.95',
-      ofBest >= 0.95,
-    );
-    // Where the push time went: the connector's work between calls, the calls, the window waits.
-    const pushCalls = [...wire.creates].sort((a, b) => a.start - b.start);
-    const gaps = pushCalls.slice(1).map((c, i) => c.start - (pushCalls[i] as { end: number }).end);
-    const waits = gaps.filter((g) => g > WINDOW_MS / SCALE / 10);
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const inCalls = sum(pushCalls.map((c) => c.end - c.start));
     row(
       'backfill: push time spent',
-      `${(inCalls / 1000).toFixed(1)} s in calls, ${(sum(gaps) / 1000 - sum(waits) / 1000).toFixed(1)} s between, ${waits.length} window waits ${(sum(waits) / 1000).toFixed(1)} s`,
+      `${(inCalls / 1000).toFixed(1)} s in calls, ${((pushMs - inCalls - waitedReal) / 1000).toFixed(1)} s our work, ${waits.count} limiter waits ${(waitedReal / 1000).toFixed(1)} s`,
     );
     row(
       'backfill: end to end (poll enqueued to last push)',
