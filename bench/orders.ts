@@ -34,6 +34,7 @@
  * format, order and paging) and forwards every other request to the sandbox. The bench prints the
  * sandbox's own time for one such read too.
  */
+import { deepStrictEqual } from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -49,7 +50,12 @@ import { configSchema } from '../src/config/schema.js';
 import type { JobHandler } from '../src/engine/handler.js';
 import { Worker } from '../src/engine/worker.js';
 import { startShipStationSandbox } from '../src/sandbox/shipstation/index.js';
-import { type CompanyDatabase, seedCompany, startSysproSandbox } from '../src/sandbox/syspro/index.js';
+import {
+  type CompanyDatabase,
+  type SysproSandbox,
+  seedCompany,
+  startSysproSandbox,
+} from '../src/sandbox/syspro/index.js';
 import { MemoryRateLimiter } from '../src/shipstation/memory-rate-limiter.js';
 import type { RateLimiter } from '../src/shipstation/rate-limit.js';
 import { enqueueJob } from '../src/store/jobs/enqueue.js';
@@ -66,7 +72,7 @@ import {
   type PollSummary,
   pollOrders,
 } from '../src/sync/orders.js';
-import { SOR_DETAIL_COLUMNS } from '../src/sync/orders-mapper.js';
+import { AR_CUSTOMER_COLUMNS, SOR_DETAIL_COLUMNS } from '../src/sync/orders-mapper.js';
 import { createODataReader, type ODataReader } from '../src/syspro/odata-reader.js';
 
 const BACKFILL = Number(process.env.BENCH_BACKFILL ?? 10_000);
@@ -130,6 +136,34 @@ function countingReader(odata: ODataReader): ODataReader & { rowsRead: number; w
     }
   }
   return counted as ODataReader & { rowsRead: number; waitMs: number };
+}
+
+/** Fails unless the index answers key-list reads exactly as the sandbox does. */
+async function checkKeyIndex(db: CompanyDatabase, sandbox: SysproSandbox, indexUrl: string): Promise<void> {
+  const read = async (serviceUrl: string) => {
+    const reader = createODataReader({
+      serviceUrl,
+      username: sandbox.operator,
+      password: sandbox.operatorPassword,
+    });
+    const headers = db.sorMaster.rows.slice(0, 120);
+    const out: unknown[] = [];
+    for (const [table, key, keys, columns, orderBy] of [
+      [
+        'SorDetail',
+        'SalesOrder',
+        headers.map((h) => String(h.SalesOrder)),
+        SOR_DETAIL_COLUMNS,
+        ['SalesOrder', 'SalesOrderLine'],
+      ],
+      ['ArCustomer', 'Customer', headers.map((h) => String(h.Customer)), AR_CUSTOMER_COLUMNS, ['Customer']],
+    ] as const) {
+      for await (const page of reader.pagesByKeys(table, key, keys, { select: columns, orderBy }))
+        out.push(page);
+    }
+    return out;
+  };
+  deepStrictEqual(await read(indexUrl), await read(sandbox.odataUrl), 'the key index answers as the sandbox');
 }
 
 /** Key-list reads answered from the sandbox's rows by key; everything else goes to the sandbox. */
@@ -276,6 +310,7 @@ async function backfill(dir: string): Promise<void> {
   openEveryOrder(db);
   const syspro = await startSysproSandbox({ port: 0, db });
   const index = await startKeyIndex(db, syspro);
+  await checkKeyIndex(db, syspro, index.odataUrl);
   const shipstation = await startShipStationSandbox({
     port: 0,
     seed: 42,
@@ -566,9 +601,12 @@ async function pass(dir: string): Promise<void> {
     const child = fork(process.argv[1] as string, [], {
       env: { ...process.env, BENCH_ORDERS_CHILD: JSON.stringify({ endpoints, storeUrl }) },
       // BENCH_CPU_PROF=dir writes a V8 CPU profile of the measured pass there.
-      execArgv: process.env.BENCH_CPU_PROF
-        ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-        : process.execArgv,
+      // BENCH_CHILD_FLAGS: more node flags for it (e.g. --max-old-space-size=128).
+      execArgv: [
+        ...process.execArgv,
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        ...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const report = await Promise.race([
