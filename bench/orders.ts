@@ -1,0 +1,665 @@
+/**
+ * The orders flow at scale, against both sandboxes over HTTP, with the product's SQLite store in a
+ * temp dir and the product's handlers (`ordersHandlers`) in a Worker, as `run` wires them:
+ *
+ * 1. Backfill: 10,000 open SYSPRO orders, none in ShipStation yet. Orders per minute as a fraction
+ *    of the ceiling (100 orders per `createorders` × ShipStation's 40 requests per window), and the
+ *    429s, counted on the wire (every response the ShipStation sandbox gave) and in the client's logs.
+ * 2. Re-poll of the same 10,000 orders, unchanged: ShipStation calls per 1,000 orders (goal 0), and
+ *    the OData requests and SYSPRO rows one poll reads.
+ * 3. One poll over 100,000 open orders that are all unchanged (their links present): read, map,
+ *    hash, compare, no push. Wall time and peak RSS, measured in a child process that holds only the
+ *    connector (the SYSPRO sandbox and its 100,000 orders stay in this process).
+ *
+ *   npm run bench:orders            (node --expose-gc, so memory figures are after a collection)
+ *
+ * Time compression: the ShipStation sandbox and the connector share a clock that runs
+ * BENCH_TIME_SCALE (default 2) times faster than real time, so ShipStation's real budget (40 per
+ * 60 s, `X-Rate-Limit-Reset` in whole seconds, the limiter's 1 s safety margin) keeps its proportions
+ * and one ShipStation minute takes 30 real seconds. Shrinking only the window (40 per 1 s) would not:
+ * the reset header is whole seconds and the safety margin is 1 s, each a full window then. Our own
+ * work (HTTP, SQLite, mapping) is not compressed, so it weighs twice as much against the window as in
+ * production (at ×5 on a loaded 2-core machine, 40 pushes of 100 orders already fill a window): the
+ * figures are a lower bound.
+ *
+ * Open orders: the seed spreads orders over a year and most are complete (a seed of N gives about
+ * N/10 open ones), so after seeding every SorMaster row is made open (status 1, active, not
+ * cancelled) and every merchandise line ships its order quantity, before the sandbox starts.
+ *
+ * Keyed reads: the poll reads lines and customers by key lists (`SalesOrder eq '…' or …`, about 50
+ * keys a URL). The SYSPRO sandbox has no index: it evaluates such a filter on every row of the table
+ * (one read of 50 orders' lines takes over a second against 311,000 lines), where SQL Server seeks
+ * its index. So the connector talks to a small index in front of the sandbox (`startKeyIndex`): it
+ * answers key-list reads of SorDetail and ArCustomer from the sandbox's own rows (same columns, date
+ * format, order and paging) and forwards every other request to the sandbox. The bench prints the
+ * sandbox's own time for one such read too.
+ */
+import { deepStrictEqual } from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance as nodePerformance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { sandboxConfigDocument } from '../src/cli/commands/sandbox.js';
+import { type Clock, systemClock } from '../src/clock.js';
+import { configSchema } from '../src/config/schema.js';
+import type { JobHandler } from '../src/engine/handler.js';
+import { Worker } from '../src/engine/worker.js';
+import { startShipStationSandbox } from '../src/sandbox/shipstation/index.js';
+import {
+  type CompanyDatabase,
+  type SysproSandbox,
+  seedCompany,
+  startSysproSandbox,
+} from '../src/sandbox/syspro/index.js';
+import { MemoryRateLimiter } from '../src/shipstation/memory-rate-limiter.js';
+import type { RateLimiter } from '../src/shipstation/rate-limit.js';
+import { enqueueJob } from '../src/store/jobs/enqueue.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+import { openStore, type Store } from '../src/store/open.js';
+import { openConnectionClients } from '../src/sync/connection-clients.js';
+import {
+  ORDER_ENTITY,
+  ORDERS_POLL_KIND,
+  ORDERS_PUSH_KIND,
+  type OrdersConnection,
+  type OrdersFlowDeps,
+  ordersHandlers,
+  type PollSummary,
+  pollOrders,
+} from '../src/sync/orders.js';
+import { AR_CUSTOMER_COLUMNS, SOR_DETAIL_COLUMNS } from '../src/sync/orders-mapper.js';
+import { createODataReader, type ODataReader } from '../src/syspro/odata-reader.js';
+
+const BACKFILL = Number(process.env.BENCH_BACKFILL ?? 10_000);
+const PASS = Number(process.env.BENCH_PASS ?? 100_000);
+const SCALE = Number(process.env.BENCH_TIME_SCALE ?? 2);
+const LIMIT = 40;
+const WINDOW_MS = 60_000;
+const SEED_NOW = Date.parse('2026-11-20T15:00:00Z');
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+const n = (value: number) => Math.round(value).toLocaleString('en');
+
+/** A clock `factor` times faster than real time (sandbox and connector share it). */
+function fastClock(factor: number): Clock {
+  const epoch = Date.now();
+  const start = performance.now();
+  return {
+    now: () => Math.floor(epoch + (performance.now() - start) * factor),
+    sleep: (ms, signal) => systemClock.sleep(ms / factor, signal),
+  };
+}
+
+/** Every seeded order open with something to ship (see the header). */
+function openEveryOrder(db: CompanyDatabase): void {
+  for (const header of db.sorMaster.rows) {
+    header.OrderStatus = '1';
+    header.ActiveFlag = 'Y';
+    header.CancelledFlag = ' ';
+  }
+  for (const line of db.sorDetail.rows) {
+    if (line.LineType !== '1' && line.LineType !== '7') continue;
+    line.MShipQty = line.MOrderQty;
+    line.MStockQtyToShp = line.MOrderQty;
+    line.MBackOrderQty = 0;
+    line.MQtyDispatched = 0;
+  }
+}
+
+/** The reader, counting the rows it hands out and the time spent waiting for pages. */
+function countingReader(odata: ODataReader): ODataReader & { rowsRead: number; waitMs: number } {
+  const counted = {
+    ...odata,
+    rowsRead: 0,
+    waitMs: 0,
+    stats: odata.stats,
+    async *pages<T>(...args: Parameters<ODataReader['pages']>) {
+      yield* counting<T>(odata.pages<T>(...args));
+    },
+    async *pagesByKeys<T>(...args: Parameters<ODataReader['pagesByKeys']>) {
+      yield* counting<T>(odata.pagesByKeys<T>(...args));
+    },
+  };
+  async function* counting<T>(source: AsyncGenerator<T[]>): AsyncGenerator<T[]> {
+    for (;;) {
+      const t = performance.now();
+      const next = await source.next();
+      counted.waitMs += performance.now() - t;
+      if (next.done) return;
+      counted.rowsRead += next.value.length;
+      yield next.value;
+    }
+  }
+  return counted as ODataReader & { rowsRead: number; waitMs: number };
+}
+
+/** Fails unless the index answers key-list reads exactly as the sandbox does. */
+async function checkKeyIndex(db: CompanyDatabase, sandbox: SysproSandbox, indexUrl: string): Promise<void> {
+  const read = async (serviceUrl: string) => {
+    const reader = createODataReader({
+      serviceUrl,
+      username: sandbox.operator,
+      password: sandbox.operatorPassword,
+    });
+    const headers = db.sorMaster.rows.slice(0, 120);
+    const out: unknown[] = [];
+    for (const [table, key, keys, columns, orderBy] of [
+      [
+        'SorDetail',
+        'SalesOrder',
+        headers.map((h) => String(h.SalesOrder)),
+        SOR_DETAIL_COLUMNS,
+        ['SalesOrder', 'SalesOrderLine'],
+      ],
+      ['ArCustomer', 'Customer', headers.map((h) => String(h.Customer)), AR_CUSTOMER_COLUMNS, ['Customer']],
+    ] as const) {
+      for await (const page of reader.pagesByKeys(table, key, keys, { select: columns, orderBy }))
+        out.push(page);
+    }
+    return out;
+  };
+  deepStrictEqual(await read(indexUrl), await read(sandbox.odataUrl), 'the key index answers as the sandbox');
+}
+
+/** Key-list reads answered from the sandbox's rows by key; everything else goes to the sandbox. */
+async function startKeyIndex(db: CompanyDatabase, sandbox: { odataUrl: string }) {
+  const base = new URL(sandbox.odataUrl);
+  const stats = { indexed: 0, forwarded: 0 };
+  const answer = (tableName: string, params: URLSearchParams): string | undefined => {
+    const table = db.find(tableName);
+    const filter = params.get('$filter');
+    const select = params.get('$select')?.split(',');
+    if (!table || table.name !== tableName || !filter || !select) return undefined;
+    const parts = filter.split(' or ').map((part) => /^(\w+) eq '((?:[^']|'')*)'$/.exec(part));
+    const column = parts[0]?.[1];
+    if (!column || parts.some((m) => !m || m[1] !== column)) return undefined;
+    const { key, groupBy, columns } = table.definition;
+    const byGroup = groupBy === column;
+    if (!byGroup && !(key.length === 1 && key[0] === column)) return undefined;
+    if ((params.get('$orderby') ?? '') !== key.join(',')) return undefined;
+    const values = parts.map((m) => String(m?.[2] ?? '').replace(/''/g, "'"));
+    const found = values.flatMap((v) =>
+      byGroup ? table.group(v) : [table.get(v)].filter((r) => r !== undefined),
+    );
+    found.sort((a, b) => table.compareKeys(a, b));
+    const skip = Number(params.get('$skip') ?? 0);
+    const top = Number(params.get('$top') ?? 5000);
+    if (found.length - skip > 5000 || top > 5000) return undefined;
+    const dates = new Set(columns.filter((c) => c.type === 'date').map((c) => c.name));
+    const value = found.slice(skip, skip + top).map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const name of select) {
+        const v = row[name] ?? null;
+        out[name] = dates.has(name) && typeof v === 'string' ? `${v}T00:00:00Z` : v;
+      }
+      return out;
+    });
+    return JSON.stringify({ '@odata.context': `${sandbox.odataUrl}/$metadata#${table.name}`, value });
+  };
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', base.origin);
+    const prefix = `${base.pathname}/`;
+    const body = url.pathname.startsWith(prefix)
+      ? answer(decodeURIComponent(url.pathname.slice(prefix.length)), url.searchParams)
+      : undefined;
+    if (body !== undefined) {
+      stats.indexed++;
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
+      return;
+    }
+    stats.forwarded++;
+    void fetch(`${base.origin}${request.url}`, {
+      headers: { authorization: request.headers.authorization ?? '', accept: 'application/json' },
+    })
+      .then(async (upstream) => {
+        const text = Buffer.from(await upstream.arrayBuffer());
+        response
+          .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' })
+          .end(text);
+      })
+      .catch(() => response.writeHead(502).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    odataUrl: `http://127.0.0.1:${port}${base.pathname}`,
+    stats,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface Endpoints {
+  shipstation: { url: string; apiKey: string; apiSecret: string; v2ApiKey: string };
+  syspro: {
+    url: string;
+    enetUrl: string;
+    odataUrl: string;
+    operator: string;
+    operatorPassword: string;
+    company: string;
+    companyPassword: string;
+  };
+}
+
+async function connect(store: Store, endpoints: Endpoints, clock: Clock, logger?: pino.Logger) {
+  const connection = configSchema.parse(sandboxConfigDocument('main', endpoints)).connections[0]!;
+  // The limiter openConnectionClients makes by default (from `shipstation.rateLimit`), counting waits.
+  const inner = new MemoryRateLimiter({
+    clock,
+    limit: connection.shipstation.rateLimit.limit,
+    windowMs: connection.shipstation.rateLimit.window,
+  });
+  const waits = { count: 0, ms: 0 };
+  const limiter: RateLimiter = {
+    acquire: async (key, signal) => {
+      const waited = await inner.acquire(key, signal);
+      if (waited > 0) {
+        waits.count++;
+        waits.ms += waited;
+      }
+      return waited;
+    },
+    observe: (key, o) => inner.observe(key, o),
+    block: (key, until) => inner.block(key, until),
+  };
+  const clients = await openConnectionClients({
+    connection,
+    db: store.db,
+    masterKey: () => {
+      throw new Error('secrets come from the environment here');
+    },
+    env: {
+      ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: endpoints.syspro.operatorPassword,
+      ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: endpoints.syspro.companyPassword,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: endpoints.shipstation.apiKey,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: endpoints.shipstation.apiSecret,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: endpoints.shipstation.v2ApiKey,
+    },
+    clock,
+    logger,
+    limiter,
+  });
+  const odata = countingReader(clients.odata);
+  const orders: OrdersConnection = { connection, odata, shipstation: clients.shipstation };
+  return { connection, clients, odata, orders, waits };
+}
+
+function row(what: string, value: string, goal = '', ok?: boolean): void {
+  const verdict = ok === undefined ? '' : ok ? 'ok' : 'MISS';
+  console.log(`${what.padEnd(46)} ${value.padEnd(44)} ${goal.padEnd(14)} ${verdict}`);
+}
+
+async function unfinishedJobs(store: Store): Promise<number> {
+  const r = await store.db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('state', 'in', ['queued', 'running'])
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Backfill and re-poll of BACKFILL orders (phases 1 and 2). */
+async function backfill(dir: string): Promise<void> {
+  const clock = fastClock(SCALE);
+  const db = seedCompany({ seed: 42, orders: BACKFILL, now: SEED_NOW });
+  openEveryOrder(db);
+  const syspro = await startSysproSandbox({ port: 0, db });
+  const index = await startKeyIndex(db, syspro);
+  await checkKeyIndex(db, syspro, index.odataUrl);
+  const shipstation = await startShipStationSandbox({
+    port: 0,
+    seed: 42,
+    clock,
+    rateLimit: { limit: LIMIT, windowMs: WINDOW_MS },
+    backgroundTimers: false,
+  });
+
+  // ShipStation on the wire: every response the sandbox gave, by status, and the createorders calls.
+  const wire = { requests: 0, tooMany: 0, creates: [] as Array<{ start: number; end: number }> };
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(shipstation.url)) return realFetch(input, init);
+    const start = performance.now();
+    const response = await realFetch(input, init);
+    wire.requests++;
+    if (response.status === 429) wire.tooMany++;
+    if (/\/orders\/createorders/i.test(url)) wire.creates.push({ start, end: performance.now() });
+    return response;
+  };
+  // The client's own account: warnings and errors it logs (a 429 is logged as a warning).
+  const logged = { tooMany: 0, warnings: 0, errors: 0 };
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { level: number; status?: number };
+        if (entry.status === 429) logged.tooMany++;
+        if (entry.level >= 50) logged.errors++;
+        else logged.warnings++;
+      },
+    },
+  );
+
+  const store = openStore(`sqlite:${join(dir, 'backfill.db')}`);
+  await migrateToLatest(store);
+  const { clients, odata, orders, waits } = await connect(
+    store,
+    { shipstation, syspro: { ...syspro, odataUrl: index.odataUrl } },
+    clock,
+    logger,
+  );
+  const deps: OrdersFlowDeps = { store, clock, connectionFor: async () => orders, logger };
+  const polls: PollSummary[] = [];
+  const handlers: JobHandler[] = ordersHandlers(deps).map((h) =>
+    h.kind !== ORDERS_POLL_KIND
+      ? h
+      : {
+          ...h,
+          run: async (jobs, context) => {
+            const outcomes = await h.run(jobs, context);
+            const outcome = outcomes?.[0];
+            if (outcome?.ok) polls.push(outcome.result as PollSummary);
+            else throw new Error(`orders poll failed: ${String(outcome?.ok === false && outcome.error)}`);
+            return outcomes;
+          },
+        },
+  );
+  const worker = new Worker({
+    store,
+    clock,
+    retry: { cadence: [60_000], perKind: {}, jitter: 0 },
+    handlers,
+    logger,
+  });
+
+  const runPoll = async (): Promise<{ summary: PollSummary; ms: number }> => {
+    const t = performance.now();
+    await enqueueJob(
+      store,
+      { kind: ORDERS_POLL_KIND, connection: 'main', idempotencyKey: `bench-poll:${polls.length}` },
+      clock.now(),
+    );
+    const before = polls.length;
+    for (;;) {
+      await systemClock.sleep(50);
+      if (polls.length > before && (await unfinishedJobs(store)) === 0) break;
+    }
+    return { summary: polls[before] as PollSummary, ms: performance.now() - t };
+  };
+
+  try {
+    worker.start();
+    // 1. Backfill.
+    const first = await runPoll();
+    const pushed = shipstation.state.orders.size;
+    const requests = wire.creates.length;
+    const pushMs =
+      Math.max(...wire.creates.map((c) => c.end)) - Math.min(...wire.creates.map((c) => c.start));
+    const ssMinutes = (ms: number) => (ms * SCALE) / 60_000;
+    const ceiling = (100 * LIMIT) / (WINDOW_MS / 60_000);
+    const rate = pushed / ssMinutes(pushMs);
+    const endToEnd = pushed / ssMinutes(first.ms);
+    // Windows as the sandbox opens them: one starts with the first call after the previous one
+    // ended. A fixed window hands its whole budget out at once, so over a short backfill the first
+    // window's burst beats the ceiling and the last (part-used) window is mostly processing time;
+    // the goal is judged over the whole windows: the orders sent before the last window opened,
+    // per minute from the first call to that opening (each window = its 60 s + how late we were).
+    const pushCalls = [...wire.creates].sort((a, b) => a.start - b.start);
+    const windowReal = WINDOW_MS / SCALE;
+    let windowStart = pushCalls[0]?.start ?? 0;
+    let windows = 1;
+    let callsBeforeLast = 0;
+    for (const [i, c] of pushCalls.entries()) {
+      if (c.start < windowStart + windowReal) continue;
+      windowStart = c.start;
+      windows++;
+      callsBeforeLast = i;
+    }
+    const wholeMs = windowStart - (pushCalls[0]?.start ?? 0);
+    const steady = windows > 1 ? (pushed * callsBeforeLast) / requests / ssMinutes(wholeMs) : Number.NaN;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const inCalls = sum(pushCalls.map((c) => c.end - c.start));
+    const waitedReal = waits.ms / SCALE;
+    row(
+      `backfill: ${n(BACKFILL)} open orders`,
+      `${n(pushed)} pushed in ${n(requests)} createorders, ${windows} windows, ${first.summary.invalid} invalid`,
+    );
+    row(
+      'backfill: orders/min over the whole windows',
+      `${n(steady)}/min = ${(steady / ceiling).toFixed(3)} × ceiling ${n(ceiling)}/min`,
+      '≥ 0.95',
+      steady / ceiling >= 0.95,
+    );
+    row(
+      'backfill: orders/min, first push to last answer',
+      `${n(rate)}/min = ${(rate / ceiling).toFixed(2)} × ceiling (${(pushMs / 1000).toFixed(1)} s real)`,
+    );
+    row(
+      'backfill: push time spent',
+      `${(inCalls / 1000).toFixed(1)} s in calls, ${((pushMs - inCalls - waitedReal) / 1000).toFixed(1)} s our work, ${waits.count} limiter waits ${(waitedReal / 1000).toFixed(1)} s`,
+    );
+    row(
+      'backfill: end to end (poll enqueued to last push)',
+      `${(first.ms / 1000).toFixed(1)} s real = ${n(endToEnd)}/min = ${(endToEnd / ceiling).toFixed(2)} × ceiling`,
+    );
+    row(
+      'backfill: 429s (wire / client log)',
+      `${wire.tooMany} / ${logged.tooMany} of ${n(wire.requests)} ShipStation responses`,
+      '0',
+      wire.tooMany === 0 && logged.tooMany === 0,
+    );
+
+    // 2. Re-poll, nothing changed.
+    const requestsBefore = wire.requests;
+    const rowsBefore = odata.rowsRead;
+    const second = await runPoll();
+    const calls = wire.requests - requestsBefore;
+    const perThousand = second.summary.unchanged > 0 ? (calls * 1000) / second.summary.unchanged : Number.NaN;
+    row(
+      're-poll: ShipStation calls per 1,000 unchanged',
+      `${perThousand} (${calls} calls, ${n(second.summary.unchanged)} unchanged, ${second.summary.queued} queued)`,
+      '0',
+      calls === 0 && second.summary.unchanged === pushed,
+    );
+    row(
+      `re-poll: OData requests per poll of ${n(BACKFILL)}`,
+      `${second.summary.odataRequests} requests, ${n(odata.rowsRead - rowsBefore)} SYSPRO rows read`,
+    );
+    row('re-poll: wall time', `${(second.ms / 1000).toFixed(2)} s`);
+    if (logged.errors > 0 || logged.warnings > 0)
+      row('client log', `${logged.warnings} warnings, ${logged.errors} errors`);
+  } finally {
+    await worker.stop(5000);
+    globalThis.fetch = realFetch;
+    await clients.close();
+    await store.close();
+    await shipstation.close();
+    await index.close();
+    await syspro.close();
+  }
+}
+
+interface PassReport {
+  summary: PollSummary;
+  ms: number;
+  rssBefore: number;
+  peakRss: number;
+  heapBefore: number;
+  peakHeap: number;
+  rowsRead: number;
+  odataWaitMs: number;
+}
+
+/** The child: one poll over PASS unchanged orders, nothing else in this process. */
+async function passChild(input: { endpoints: Endpoints; storeUrl: string }): Promise<PassReport> {
+  const store = openStore(input.storeUrl);
+  const { clients, odata, orders } = await connect(store, input.endpoints, systemClock);
+  const deps: OrdersFlowDeps = { store, clock: systemClock, connectionFor: async () => orders };
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const heapBefore = process.memoryUsage().heapUsed;
+  let peakRss = rssBefore;
+  let peakHeap = heapBefore;
+  let atPeak = process.memoryUsage();
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (m.rss > peakRss) atPeak = m;
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const timer = setInterval(sample, 10);
+  let liveMax = 0;
+  const live = process.env.BENCH_DEBUG
+    ? setInterval(() => {
+        gc();
+        liveMax = Math.max(liveMax, process.memoryUsage().heapUsed);
+      }, 1000)
+    : undefined;
+  const t = performance.now();
+  const summary = await pollOrders(deps, 'main');
+  const ms = performance.now() - t;
+  clearInterval(timer);
+  sample();
+  await clients.close();
+  await store.close();
+  clearInterval(live);
+  if (process.env.BENCH_DEBUG) console.error('at peak rss', atPeak, 'live heap max', liveMax);
+  return {
+    summary,
+    ms,
+    rssBefore,
+    peakRss,
+    heapBefore,
+    peakHeap,
+    rowsRead: odata.rowsRead,
+    odataWaitMs: odata.waitMs,
+  };
+}
+
+/** Phase 3: PASS open orders, links present (from a first poll), then the measured poll in a child. */
+async function pass(dir: string): Promise<void> {
+  let t = performance.now();
+  const db = seedCompany({ seed: 7, orders: PASS, now: SEED_NOW });
+  openEveryOrder(db);
+  const syspro = await startSysproSandbox({ port: 0, db });
+  const index = await startKeyIndex(db, syspro);
+  const endpoints: Endpoints = {
+    shipstation: { url: 'http://127.0.0.1:9', apiKey: 'unused', apiSecret: 'unused', v2ApiKey: 'unused' },
+    syspro: { ...syspro, odataUrl: index.odataUrl },
+  };
+  const storeUrl = `sqlite:${join(dir, 'pass.db')}`;
+  try {
+    // Links as a backfill leaves them: the first poll queues a push job per order with the hash of
+    // its body; each becomes an open link with that hash, and the jobs go.
+    const store = openStore(storeUrl);
+    await migrateToLatest(store);
+    const { clients, orders } = await connect(store, endpoints, systemClock);
+    const first = await pollOrders({ store, clock: systemClock, connectionFor: async () => orders }, 'main');
+    const now = Date.now();
+    await sql`INSERT INTO links (connection, entity_type, syspro_key, shipstation_id, last_hash, last_pushed_at, updated_at, state)
+      SELECT connection, ${ORDER_ENTITY}, json_extract(payload, '$.orderKey'), CAST(id AS TEXT),
+             json_extract(payload, '$.hash'), ${now}, ${now}, 'open'
+      FROM jobs WHERE kind = ${ORDERS_PUSH_KIND}`.execute(store.db);
+    await sql`DELETE FROM jobs`.execute(store.db);
+    await clients.close();
+    await store.close();
+    row(
+      `pass: setup (seed ${n(PASS)}, first poll, links)`,
+      `${((performance.now() - t) / 1000).toFixed(1)} s, ${n(first.queued)} links, ${first.invalid} invalid`,
+    );
+
+    // What the sandbox itself takes for one key-list read of lines (the first URL's worth of keys).
+    const direct = createODataReader({
+      serviceUrl: syspro.odataUrl,
+      username: syspro.operator,
+      password: syspro.operatorPassword,
+    });
+    const keys = db.sorMaster.rows.slice(0, 1000).map((r) => String(r.SalesOrder));
+    t = performance.now();
+    let lines = 0;
+    for await (const page of direct.pagesByKeys('SorDetail', 'SalesOrder', keys, {
+      select: SOR_DETAIL_COLUMNS,
+      orderBy: ['SalesOrder', 'SalesOrderLine'],
+    })) {
+      lines += page.length;
+      break;
+    }
+    row(
+      'syspro sandbox alone: one key-list read of lines',
+      `${((performance.now() - t) / 1000).toFixed(2)} s (${lines} lines of ${n(db.sorDetail.rows.length)})`,
+    );
+
+    const indexedBefore = index.stats.indexed;
+    const forwardedBefore = index.stats.forwarded;
+    const elu = nodePerformance.eventLoopUtilization();
+    const child = fork(process.argv[1] as string, [], {
+      env: { ...process.env, BENCH_ORDERS_CHILD: JSON.stringify({ endpoints, storeUrl }) },
+      // BENCH_CPU_PROF=dir writes a V8 CPU profile of the measured pass there.
+      // BENCH_CHILD_FLAGS: more node flags for it (e.g. --max-old-space-size=128).
+      execArgv: [
+        ...process.execArgv,
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        ...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const report = await Promise.race([
+      new Promise<PassReport>((resolve) => child.once('message', (m) => resolve(m as PassReport))),
+      exited.then((code): never => {
+        throw new Error(`pass child exited with ${code} before reporting`);
+      }),
+    ]);
+    await exited;
+    const serverMs = nodePerformance.eventLoopUtilization(elu).active;
+    const s = report.summary;
+    row(
+      `pass: poll of ${n(PASS)} unchanged open orders`,
+      `${n(s.read)} read, ${n(s.unchanged)} unchanged, ${s.queued} queued, ${s.followUps} follow-ups`,
+    );
+    row('pass: wall time', `${(report.ms / 1000).toFixed(1)} s`, '< 60 s', report.ms < 60_000);
+    row(
+      'pass: peak RSS (connector process)',
+      `${mb(report.peakRss)} (${mb(report.rssBefore)} before, after gc)`,
+      '< 300 MB',
+      report.peakRss < 300e6,
+    );
+    row('pass: peak heap', `${mb(report.peakHeap)} (${mb(report.heapBefore)} before)`);
+    row(
+      'pass: OData',
+      `${n(s.odataRequests)} requests, ${n(report.rowsRead)} rows, ${(report.odataWaitMs / 1000).toFixed(1)} s waiting`,
+    );
+    row(
+      'pass: of those, SYSPRO side (index + sandbox)',
+      `${index.stats.indexed - indexedBefore} by key, ${index.stats.forwarded - forwardedBefore} by the sandbox, ${(serverMs / 1000).toFixed(1)} s busy`,
+    );
+    row(
+      'pass: the rest (map, hash, findLinks, compare)',
+      `${((report.ms - report.odataWaitMs) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    await index.close();
+    await syspro.close();
+  }
+}
+
+if (process.env.BENCH_ORDERS_CHILD) {
+  const report = await passChild(JSON.parse(process.env.BENCH_ORDERS_CHILD));
+  process.send?.(report, () => process.exit(0));
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'mlc-bench-orders-'));
+  try {
+    console.log(
+      `time ×${SCALE} (one ShipStation minute = ${(60 / SCALE).toFixed(1)} s real), ShipStation ${LIMIT} requests per ${WINDOW_MS / 1000} s`,
+    );
+    if (process.env.BENCH_ONLY !== 'pass') await backfill(dir);
+    if (process.env.BENCH_ONLY !== 'backfill') await pass(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
