@@ -56,12 +56,12 @@ import {
   seedCompany,
   startSysproSandbox,
 } from '../src/sandbox/syspro/index.js';
-import { MemoryRateLimiter } from '../src/shipstation/memory-rate-limiter.js';
 import type { RateLimiter } from '../src/shipstation/rate-limit.js';
 import { enqueueJob } from '../src/store/jobs/enqueue.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/open.js';
 import { openConnectionClients } from '../src/sync/connection-clients.js';
+import { limiterFor } from '../src/sync/limiters.js';
 import {
   ORDER_ENTITY,
   ORDERS_POLL_KIND,
@@ -248,12 +248,14 @@ interface Endpoints {
 
 async function connect(store: Store, endpoints: Endpoints, clock: Clock, logger?: pino.Logger) {
   const connection = configSchema.parse(sandboxConfigDocument('main', endpoints)).connections[0]!;
-  // The limiter openConnectionClients makes by default (from `shipstation.rateLimit`), counting waits.
-  const inner = new MemoryRateLimiter({
+  // The limiter openConnectionClients makes by default (the store's, from `shipstation.rateLimit`),
+  // wrapped to count its waits.
+  const inner = limiterFor(
+    store,
+    'v1',
+    { limit: connection.shipstation.rateLimit.limit, windowMs: connection.shipstation.rateLimit.window },
     clock,
-    limit: connection.shipstation.rateLimit.limit,
-    windowMs: connection.shipstation.rateLimit.window,
-  });
+  );
   const waits = { count: 0, ms: 0 };
   const limiter: RateLimiter = {
     acquire: async (key, signal) => {
@@ -269,7 +271,7 @@ async function connect(store: Store, endpoints: Endpoints, clock: Clock, logger?
   };
   const clients = await openConnectionClients({
     connection,
-    db: store.db,
+    store,
     masterKey: () => {
       throw new Error('secrets come from the environment here');
     },
