@@ -269,6 +269,11 @@ export const configSchema = z
      * (queued again) and exits.
      */
     shutdownTimeout: duration.default(30_000),
+    /**
+     * How long a claimed job is its process's without a heartbeat (beats every third of it). A
+     * process that dies holds its jobs this long before another takes them over.
+     */
+    jobLease: duration.default(60_000),
     /** Key file used when `ML_CONNECTOR_MASTER_KEY` is not set; created with mode 0600 on first use. */
     masterKeyFile: z.string().default('./data/master.key'),
     log: z

@@ -22,18 +22,21 @@ describe('ml-connector run: orders SYSPRO → ShipStation', () => {
   let syspro: SysproSandbox;
   let dir: string;
   let env: NodeJS.ProcessEnv;
+  let baseDocument: { connections: Array<Record<string, unknown>> } & Record<string, unknown>;
   const children: ChildProcess[] = [];
 
   before(async () => {
     shipstation = await startShipStationSandbox({ port: 0, seed: 5 });
     syspro = await startSysproSandbox({ port: 0, seed: 5, orders: 600 });
     dir = mkdtempSync(join(tmpdir(), 'mlc-orders-run-'));
-    const document = sandboxConfigDocument('main', {
+    baseDocument = sandboxConfigDocument('main', {
       shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
       syspro: { ...syspro, enetUrl: syspro.enetUrl },
     }) as { connections: Array<Record<string, unknown>> } & Record<string, unknown>;
+    const document = baseDocument;
     document.http = { host: '127.0.0.1', port: 0 };
     document.shutdownTimeout = '10s';
+    document.jobLease = '3s';
     document.log = { level: 'info' };
     document.connections[0]!.polls = { orders: '1s', shipments: 0, customers: 0 };
     writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
@@ -125,5 +128,120 @@ describe('ml-connector run: orders SYSPRO → ShipStation', () => {
     assert.equal(new Set(orders.map((o) => o.orderNumber)).size, orders.length, 'no sales order twice');
     for (const o of orders) assert.equal(o.status, 'awaiting_shipment');
     assert.match(second.output(), /"ml-connector run stopped"/);
+  });
+
+  it('follows SYSPRO: changed, cancelled, suspended, bad-address and customer changes; SIGTERM mid-batch loses nothing', async () => {
+    const document = JSON.parse(JSON.stringify(baseDocument)) as typeof baseDocument;
+    document.connections[0]!.polls = { orders: '1s', shipments: 0, customers: '1s' };
+    writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
+    const open = () =>
+      ours().filter((r) => r.status === 'awaiting_shipment' && r.split === null && r.orderKey.includes(':'));
+    const salesOrderOf = (r: { orderKey: string }) => r.orderKey.slice(r.orderKey.indexOf(':') + 1);
+    const byKey = (salesOrder: string) => {
+      const id = shipstation.state.orderIdByKey.get(`${syspro.company}:${salesOrder}`);
+      return id === undefined ? undefined : shipstation.state.orders.get(id);
+    };
+    const firstLine = (salesOrder: string) =>
+      syspro.db
+        .linesOf(salesOrder)
+        .find((l) => (l.LineType === '1' || l.LineType === '7') && Number(l.MShipQty) > 0)!;
+    const itemQty = (salesOrder: string, sku: string) =>
+      (byKey(salesOrder)!.body() as { items: Array<{ sku: string; quantity: number }> }).items.find(
+        (i) => i.sku === sku,
+      )?.quantity;
+
+    const third = startRun();
+    await waitFor(() => /orders poll done/.test(third.output()), 'the first poll', third.output);
+    // One customer whose open orders are all in ShipStation, and five other orders.
+    const byCustomer = new Map<string, string[]>();
+    for (const r of open()) {
+      const customer = String(syspro.db.sorMaster.get(salesOrderOf(r))!.Customer);
+      byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), salesOrderOf(r)]);
+    }
+    const [customer, customerOrders] = [...byCustomer.entries()].find(([, list]) => list.length >= 1)!;
+    const others = open()
+      .map(salesOrderOf)
+      .filter((so) => String(syspro.db.sorMaster.get(so)!.Customer) !== customer);
+    const [changed, cancelled, suspended, bad, unchanged] = others;
+    assert.ok(changed && cancelled && suspended && bad && unchanged);
+    const unchangedModify = byKey(unchanged)!.modifyDate;
+    const line = firstLine(changed);
+    line.MShipQty = Number(line.MShipQty) + 3;
+    Object.assign(syspro.db.sorMaster.get(cancelled)!, { OrderStatus: '\\', CancelledFlag: 'Y' });
+    syspro.db.sorMaster.get(suspended)!.OrderStatus = 'S';
+    Object.assign(syspro.db.sorMaster.get(bad)!, {
+      ShipAddress1: '',
+      ShipAddress2: '',
+      ShipAddress5: 'Atlantis',
+    });
+    syspro.db.arCustomer.get(customer)!.SoldToAddr1 = '99 Changed Street';
+
+    const store = openStore(`sqlite:${join(dir, 'data', 'ml-connector.db')}`);
+    let badAudit = '';
+    await waitFor(
+      () => {
+        void listAudit(store.db, { entityKey: `${syspro.company}:${bad}`, outcome: 'error' }).then((rows) => {
+          badAudit = rows[0]?.error ?? '';
+        });
+        return (
+          itemQty(changed, String(line.MStockCode).trim()) === Number(line.MShipQty) &&
+          byKey(cancelled)!.status === 'cancelled' &&
+          byKey(suspended)!.status === 'on_hold' &&
+          customerOrders.every(
+            (so) =>
+              (byKey(so)!.body() as { billTo: { street1: string } }).billTo.street1 === '99 Changed Street',
+          ) &&
+          /Atlantis/.test(badAudit)
+        );
+      },
+      'every SYSPRO change in ShipStation',
+      () =>
+        JSON.stringify({
+          changed: [itemQty(changed, String(line.MStockCode).trim()), Number(line.MShipQty)],
+          cancelled: byKey(cancelled)!.status,
+          suspended: byKey(suspended)!.status,
+          customer: customerOrders.map(
+            (so) => (byKey(so)!.body() as { billTo: { street1: string } }).billTo.street1,
+          ),
+          badAudit,
+        }) + third.output().slice(-1500),
+    );
+    assert.equal(byKey(unchanged)!.modifyDate, unchangedModify, 'an unchanged order is not touched');
+
+    // SIGTERM while a batch is on its way (ShipStation slow): the batch finishes or is queued again.
+    await fetch(`${shipstation.url}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ flag: 'route=/orders/createorders,latency=1500ms' }),
+    });
+    const batch = open()
+      .map(salesOrderOf)
+      .filter((so) => ![changed, cancelled, suspended, bad, unchanged, ...customerOrders].includes(so))
+      .slice(0, 30);
+    const wanted = new Map<string, [string, number]>();
+    for (const so of batch) {
+      const l = firstLine(so);
+      l.MShipQty = Number(l.MShipQty) + 2;
+      wanted.set(so, [String(l.MStockCode).trim(), Number(l.MShipQty)]);
+    }
+    const queuedLines = () =>
+      (third.output().match(/"flow":"orders","read":\d+,"queued":[1-9][^\n]*"orders poll done"/g) ?? [])
+        .length;
+    const before = queuedLines();
+    await waitFor(() => queuedLines() > before, 'a poll that queued the batch', third.output);
+    third.child.kill('SIGTERM');
+    assert.equal(await third.exited, 0, third.output().slice(-2000));
+    await fetch(`${shipstation.url}/_sandbox/faults`, { method: 'DELETE' });
+    const fourth = startRun();
+    await waitFor(
+      () => [...wanted].every(([so, [sku, qty]]) => itemQty(so, sku) === qty),
+      'the batch in ShipStation after a restart',
+      fourth.output,
+    );
+    fourth.child.kill('SIGTERM');
+    assert.equal(await fourth.exited, 0);
+    await store.close();
+    const orders = ours();
+    assert.equal(new Set(orders.map((o) => o.orderKey)).size, orders.length, 'no sales order twice');
   });
 });

@@ -111,6 +111,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       clock,
       logger,
       retainFinishedMs: config.retention.finishedJobs,
+      leaseMs: config.jobLease,
     });
     const polls = scheduledPolls(config.connections, kinds);
     const scheduler = new Scheduler({
