@@ -1,7 +1,7 @@
 /**
  * The one HTTP server of `ml-connector run`: Fastify with our pino logger (redaction included) or
- * none, and the route modules of `src/http/` (health now; the webhook receiver and the dashboard
- * register theirs here). Flows know nothing of Fastify: routes call plain functions of `sync/`.
+ * none, and the route modules of `src/http/`: health here, the others (the webhook receiver, later the
+ * dashboard) passed in as `routes`. Flows know nothing of Fastify: routes call plain functions of `sync/`.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { sql } from 'kysely';
@@ -18,6 +18,11 @@ export interface HttpServerOptions {
   readiness: Readiness;
   /** Omitted: Fastify logs nothing. */
   logger?: Logger;
+  /**
+   * Route modules (the webhook receiver, the nudge route…). Each is registered as its own Fastify
+   * plugin, so its content-type parsers, body limits and error handler stay its own.
+   */
+  routes?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
 
 export interface HttpServer {
@@ -49,6 +54,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
   });
   registerHealthRoutes(app, options.readiness);
+  for (const route of options.routes ?? []) {
+    app.register(async (scope) => {
+      await route(scope);
+    });
+  }
 
   return {
     app,
