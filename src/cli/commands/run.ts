@@ -1,7 +1,7 @@
 /**
  * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
- * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`; the webhook
- * receiver and the dashboard join it) until SIGTERM or SIGINT.
+ * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`, the ShipStation
+ * webhook receiver of `http/webhooks.ts`; the dashboard joins it) until SIGTERM or SIGINT.
  *
  * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
  * per SQLite file; PostgreSQL needs none) → open and migrate the store → handlers from
@@ -24,11 +24,13 @@ import type { JobHandler } from '../../engine/handler.js';
 import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
 import { Worker } from '../../engine/worker.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
+import { webhookReceiver } from '../../http/webhooks.js';
 import { createLogger, type Logger, redactCredentials } from '../../logger.js';
 import type { ScheduleSpec } from '../../store/jobs/schedules.js';
 import { loadMasterKey, type MasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openStore, type Store } from '../../store/open.js';
+import { resolveSecret } from '../../store/secrets.js';
 import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, type RunLock } from '../run-lock.js';
@@ -122,6 +124,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       port: config.http.port,
       logger,
       readiness: storeReadiness(store, () => stopping),
+      routes: [
+        webhookReceiver({
+          config,
+          store,
+          resolveSecret: (connection, name) =>
+            resolveSecret(context.store.db, context.masterKey, connection, name, env),
+          clock,
+          logger,
+        }),
+      ],
     });
     const address = await http.listen();
     worker.start();
