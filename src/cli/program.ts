@@ -12,6 +12,7 @@ import { registerPing } from './commands/ping.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { type CommandContext, createContext } from './context.js';
 
 export interface ProgramIo {
@@ -41,6 +42,7 @@ const COMMANDS: Registrar[] = [
   registerConfig,
   registerJobs,
   registerReplay,
+  registerWebhooks,
 ];
 
 export function buildProgram(io: ProgramIo): {

@@ -150,3 +150,36 @@ export function webhookSecretProblem(secret: string): string | undefined {
 
 export const WEBHOOK_SECRET_ADVICE =
   'generate one and store it: `openssl rand -hex 32 | ml-connector creds set <connection> shipstation.webhookSecret`';
+
+/** A V1 subscription as `GET /webhooks` lists it (the fields we read). */
+export interface ListedWebhook {
+  WebHookID: number;
+  HookType: string;
+  Url: string;
+}
+
+/** How a subscription relates to a connection's route. */
+export type WebhookOwnership = 'ours' | 'ours-old-secret' | 'other';
+
+/**
+ * `ours`: it points at this connection's route with the current secret; `ours-old-secret`: at
+ * the route with another token (a rotated secret; ShipStation's deliveries get 401); `other`:
+ * anything else (other apps, other connections). `target` undefined = secret unknown: every hook on
+ * the route counts as ours.
+ */
+export function webhookOwnership(hook: ListedWebhook, base: string, target?: string): WebhookOwnership {
+  if (withoutQuery(hook.Url) !== base) return 'other';
+  if (target === undefined || hook.Url === target) return 'ours';
+  return 'ours-old-secret';
+}
+
+/** Per needed subscription, the hooks that satisfy it (pointing at `target`). */
+export function subscriptionStatus(
+  hooks: readonly ListedWebhook[],
+  target: string,
+): Array<{ need: NeededSubscription; hooks: ListedWebhook[] }> {
+  return neededSubscriptions().map((need) => ({
+    need,
+    hooks: hooks.filter((h) => h.Url === target && need.satisfiedBy.includes(h.HookType.toUpperCase())),
+  }));
+}
