@@ -6,7 +6,8 @@
  *
  *   npm run bench:webhooks
  *
- * Phases, each bounded in count and time (after a 2 s warm-up of the receiver at the rate):
+ * Phases, each bounded in count and time (the paced ones after an unmeasured 2 s at the rate, in
+ * the same load process, so neither side's JIT or connection set-up is counted):
  * 1. receiver at BENCH_RATE requests/s (500) for BENCH_SECONDS (30), open loop: latency from each
  *    request's scheduled time (so a stall counts against every request it delays), p50/p99;
  * 2. the bare route at the same rate for 10 s, for comparison;
@@ -41,6 +42,8 @@ interface LoadParams {
   concurrency: number;
   /** batchIds start here (distinct events across phases). */
   firstBatch: number;
+  /** Rate mode: first this long at the rate, not measured (JIT and sockets of both sides). */
+  warmUpSeconds?: number;
 }
 
 interface LoadResult {
@@ -54,6 +57,8 @@ interface LoadResult {
   max: number;
   /** When the slowest request was scheduled, in ms from the phase's start. */
   maxAtMs: number;
+  /** 200s during the warm-up (events stored too). */
+  warmUpOk: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -61,8 +66,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-/** The load generator (runs in the child process). */
+/** The load generator (runs in the child process): an unmeasured warm-up, then the phase. */
 async function generateLoad(params: LoadParams): Promise<LoadResult> {
+  let warmUpOk = 0;
+  if (params.mode === 'rate' && (params.warmUpSeconds ?? 0) > 0) {
+    const warm = await loadPhase({
+      ...params,
+      seconds: params.warmUpSeconds as number,
+      firstBatch: params.firstBatch + 50_000_000,
+    });
+    warmUpOk = warm.ok;
+  }
+  return { ...(await loadPhase(params)), warmUpOk };
+}
+
+async function loadPhase(params: LoadParams): Promise<LoadResult> {
   const target = new URL(params.url);
   const agent = new Agent({ keepAlive: true, maxSockets: params.mode === 'max' ? params.concurrency : 512 });
   const latencies: number[] = [];
@@ -153,6 +171,7 @@ async function generateLoad(params: LoadParams): Promise<LoadResult> {
     p99: percentile(latencies, 99),
     max: latencies[latencies.length - 1] ?? Number.NaN,
     maxAtMs: slowest.at,
+    warmUpOk: 0,
   };
 }
 
@@ -167,7 +186,10 @@ function loadFromChild(params: LoadParams): Promise<LoadResult> {
     child.stdout.on('data', (d) => {
       out += d;
     });
-    const cap = setTimeout(() => child.kill('SIGKILL'), (params.seconds + 60) * 1000);
+    const cap = setTimeout(
+      () => child.kill('SIGKILL'),
+      (params.seconds + (params.warmUpSeconds ?? 0) + 60) * 1000,
+    );
     child.on('exit', (code) => {
       clearTimeout(cap);
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
@@ -268,16 +290,6 @@ async function main(): Promise<void> {
     `webhooks bench: store ${storeUrl.split(':')[0]}, ${rate}/s for ${seconds} s, then ${maxSeconds} s flat out with ${concurrency} connections; ${load()}`,
   );
   try {
-    // Warm-up (JIT, the store's first statements, pools): 2 s at the rate, reported, not judged.
-    const warm = await loadFromChild({
-      url: receiverUrl,
-      mode: 'rate',
-      rate,
-      seconds: 2,
-      concurrency,
-      firstBatch: 20_000_000,
-    });
-    report(`receiver warm-up ${rate}/s for 2 s`, warm);
     const paced = await loadFromChild({
       url: receiverUrl,
       mode: 'rate',
@@ -285,6 +297,7 @@ async function main(): Promise<void> {
       seconds,
       concurrency,
       firstBatch: 1,
+      warmUpSeconds: 2,
     });
     report(`receiver ${rate}/s for ${seconds} s`, paced);
     const pacedBare = await loadFromChild({
@@ -294,6 +307,7 @@ async function main(): Promise<void> {
       seconds: Math.min(seconds, 10),
       concurrency,
       firstBatch: 1,
+      warmUpSeconds: 2,
     });
     report(`bare Fastify ${rate}/s for ${Math.min(seconds, 10)} s`, pacedBare);
     const maxBare = await loadFromChild({
@@ -324,7 +338,7 @@ async function main(): Promise<void> {
           .executeTakeFirstOrThrow()
       ).n,
     );
-    const acked = warm.ok + paced.ok + maxReceiver.ok;
+    const acked = paced.warmUpOk + paced.ok + maxReceiver.ok;
     const share = maxReceiver.ok / maxReceiver.elapsedMs / (maxBare.ok / maxBare.elapsedMs);
     console.log(
       `stored jobs ${stored} for ${acked} acknowledgements: ${stored === acked ? 'every event stored ok' : 'MISSING EVENTS'}`,
