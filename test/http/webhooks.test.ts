@@ -409,6 +409,45 @@ function suite(dialect: 'sqlite' | 'postgres') {
       }
     });
 
+    it('refusals are audited at most 60 a minute per connection', async () => {
+      const body = {
+        resource_url: `${h.sandbox.url}/shipments?batchId=43&includeShipmentItems=True`,
+        resource_type: 'ITEM_SHIP_NOTIFY',
+      };
+      const auditsBefore = (await audits(h.store)).length;
+      const statuses = [];
+      for (let i = 0; i < 80; i++) statuses.push((await post(`${h.base}?token=flood-${i}`, body)).status);
+      assert.ok(statuses.every((s) => s === 401));
+      const added = (await audits(h.store)).length - auditsBefore;
+      assert.ok(added < 80, `${added} audit rows for 80 refusals`);
+    });
+
+    it('after a secret rotation, `webhooks subscribe` moves the subscriptions to the new URL', async () => {
+      const name = 'ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET';
+      const rotated = 'rotated0123456789abcdef0123456789abcdef';
+      h.env[name] = rotated;
+      try {
+        const moved = await h.cli('webhooks', 'subscribe');
+        assert.equal(moved.code, 0, moved.err);
+        assert.match(moved.out, /subscribed ITEM_SHIP_NOTIFY/);
+        assert.match(moved.out, /removed ITEM_SHIP_NOTIFY \d+ .*\(old secret\)/);
+        assert.match(moved.out, /main: 2 subscribed, 2 removed\./);
+        assert.ok(!moved.out.includes(rotated) && !moved.out.includes(SECRET));
+        assert.deepEqual([...h.sandbox.state.webhooks.values()].map((w) => [w.event, w.targetUrl]).sort(), [
+          ['FULFILLMENT_SHIPPED', `${h.base}?token=${rotated}`],
+          ['ITEM_SHIP_NOTIFY', `${h.base}?token=${rotated}`],
+        ]);
+      } finally {
+        h.env[name] = SECRET;
+      }
+      const back = await h.cli('webhooks', 'subscribe');
+      assert.equal(back.code, 0, back.err);
+      assert.deepEqual(
+        [...h.sandbox.state.webhooks.values()].map((w) => w.targetUrl),
+        [target, target],
+      );
+    });
+
     it('`webhooks list` marks ours, `unsubscribe` removes only ours', async () => {
       const call = v1(h.sandbox);
       await call('POST', '/webhooks/subscribe', {
