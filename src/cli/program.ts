@@ -15,6 +15,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerSync } from './commands/sync.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { type CommandContext, createContext } from './context.js';
 
 export interface ProgramIo {
@@ -47,6 +48,7 @@ const COMMANDS: Registrar[] = [
   registerConfig,
   registerJobs,
   registerReplay,
+  registerWebhooks,
 ];
 
 export function buildProgram(io: ProgramIo): {

@@ -100,6 +100,12 @@ export const shipstationSchema = z.strictObject({
   apiSecret: secretRef,
   v2Url: httpUrl.default('https://api.shipstation.com'),
   v2ApiKey: secretRef.optional(),
+  /**
+   * Our secret for the V1 webhook receiver (V1 webhooks are unsigned): it is carried as `?token=`
+   * in the URL `ml-connector webhooks subscribe` subscribes. Without it, the receiver refuses this
+   * connection's webhooks and shipments are found by polling only.
+   */
+  webhookSecret: secretRef.optional(),
   /** The ShipStation store orders are created in (`advancedOptions.storeId`). */
   storeId: z.number().int().positive().optional(),
   /**

@@ -1,8 +1,8 @@
 /**
  * The one HTTP server of `ml-connector run`: Fastify with our pino logger (redaction included) or
  * none, and the route modules of `src/http/`: health always, and those `run` passes in `routes` (the
- * nudge; the webhook receiver and the dashboard register theirs the same way). Flows know nothing
- * of Fastify: routes call plain functions of `sync/`.
+ * nudge, the webhook receiver; the dashboard registers its own the same way). Flows know nothing of
+ * Fastify: routes call plain functions of `sync/`.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { sql } from 'kysely';
@@ -20,10 +20,10 @@ export interface HttpServerOptions {
   /** Omitted: Fastify logs nothing. */
   logger?: Logger;
   /**
-   * Route modules besides health (the nudge of `nudge.ts`, later the webhook receiver…), each a
-   * function that registers its routes on the app; called in order before the server listens.
+   * Route modules (the webhook receiver, the nudge route…). Each is registered as its own Fastify
+   * plugin, so its content-type parsers, body limits and error handler stay its own.
    */
-  routes?: ReadonlyArray<(app: FastifyInstance) => void>;
+  routes?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
 
 export interface HttpServer {
@@ -55,7 +55,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     );
   });
   registerHealthRoutes(app, options.readiness);
-  for (const register of options.routes ?? []) register(app);
+  for (const route of options.routes ?? []) {
+    app.register(async (scope) => {
+      await route(scope);
+    });
+  }
 
   return {
     app,

@@ -11,9 +11,20 @@ import type { Config, ConnectionConfig } from '../config/schema.js';
 import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
+import { resolveSecret } from '../store/secrets.js';
 import { OPERATOR_ADVICE as SYSPRO_ADVICE, SysproError } from '../syspro/errors.js';
 import { probeBusinessObjects } from '../syspro/probe.js';
 import { type ConnectionClients, openConnectionClients } from './connection-clients.js';
+import {
+  type ListedWebhook,
+  neededSubscriptions,
+  subscriptionStatus,
+  WEBHOOK_SECRET_ADVICE,
+  webhookBaseUrl,
+  webhookOwnership,
+  webhookSecretProblem,
+  webhookTargetUrl,
+} from './webhook-events.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -48,13 +59,103 @@ export function postingObjectsFor(connection: ConnectionConfig): string[] {
   return [...new Set(objects)];
 }
 
-/** The route ShipStation posts webhooks of this connection to (see the HTTP receiver). */
+/** The route ShipStation posts webhooks of this connection to, without the secret (`http/webhooks.ts`). */
 export function webhookUrlFor(config: Config, connection: ConnectionConfig): string | undefined {
   if (!config.http.publicUrl) return undefined;
-  return new URL(
-    `webhooks/shipstation/${connection.name}`,
-    config.http.publicUrl.replace(/\/?$/, '/'),
-  ).toString();
+  return webhookBaseUrl(config.http.publicUrl, connection.name);
+}
+
+type RunCheck = (
+  check: string,
+  fn: () => Promise<string | { verdict: Verdict; detail: string; advice?: string }>,
+) => Promise<boolean>;
+
+const SUBSCRIBE_ADVICE = (connection: string) =>
+  `run \`ml-connector webhooks subscribe --connection ${connection}\`, and check that the URL is reachable from the internet`;
+
+/**
+ * `webhook url`: publicUrl and the secret are set; then one `webhook <EVENT>` check per needed
+ * subscription (`neededSubscriptions`), a warning when ShipStation has none to our URL with the
+ * current secret. Warnings, not failures: without webhooks the polls still find every shipment.
+ */
+async function pingWebhooks(
+  options: PingOptions,
+  connection: ConnectionConfig,
+  run: RunCheck,
+  skip: (check: string, why: string) => void,
+  clients: ConnectionClients | undefined,
+): Promise<void> {
+  const needs = neededSubscriptions();
+  const skipEvents = (why: string) => {
+    for (const need of needs) skip(`webhook ${need.subscribe}`, why);
+  };
+  const base = webhookUrlFor(options.config, connection);
+  let target: string | undefined;
+  const urlOk = await run('webhook url', async () => {
+    if (!base) {
+      return {
+        verdict: 'warn',
+        detail:
+          'http.publicUrl is not set, so ShipStation cannot send webhooks; shipments are found by polling only',
+        advice: 'set http.publicUrl to the address ShipStation can reach this service at',
+      };
+    }
+    const ref = connection.shipstation.webhookSecret;
+    if (!ref) {
+      return {
+        verdict: 'warn',
+        detail: `shipstation.webhookSecret is not set, so the receiver at ${base} refuses this connection's webhooks; shipments are found by polling only`,
+        advice: `add webhookSecret: secret:shipstation.webhookSecret, then ${WEBHOOK_SECRET_ADVICE.replace('<connection>', connection.name)}`,
+      };
+    }
+    const secret = await resolveSecret(
+      options.store.db,
+      options.masterKey,
+      connection.name,
+      ref.secret,
+      options.env,
+    );
+    const problem = webhookSecretProblem(secret);
+    if (problem) {
+      return {
+        verdict: 'warn',
+        detail: `the webhook secret cannot be used: ${problem}`,
+        advice: WEBHOOK_SECRET_ADVICE.replace('<connection>', connection.name),
+      };
+    }
+    target = webhookTargetUrl(base, secret);
+    return `${base} (secret set)`;
+  });
+  if (!urlOk || !target || !base) return skipEvents('webhook url not usable');
+  if (!clients) return skipEvents('V1 authentication failed');
+  const hooks = await clients.shipstation.listWebhooks().catch((err: unknown) => err as Error);
+  const subscribedTo = target;
+  for (const { need, hooks: matching } of Array.isArray(hooks)
+    ? subscriptionStatus(hooks, subscribedTo)
+    : []) {
+    await run(`webhook ${need.subscribe}`, async () => {
+      if (matching.length > 0) return `${matching[0]?.HookType} subscribed (${need.purpose})`;
+      const stale = (hooks as ListedWebhook[]).some(
+        (h) =>
+          need.satisfiedBy.includes(h.HookType.toUpperCase()) &&
+          webhookOwnership(h, base, subscribedTo) === 'ours-old-secret',
+      );
+      return {
+        verdict: 'warn',
+        detail: stale
+          ? `the ${need.subscribe} subscription to ${base} carries an old secret: ShipStation's deliveries get 401 (${need.purpose} are found by polling only)`
+          : `ShipStation has no ${need.subscribe} subscription to ${base} (${need.purpose} are found by polling only)`,
+        advice: SUBSCRIBE_ADVICE(connection.name),
+      };
+    });
+  }
+  if (!Array.isArray(hooks)) {
+    for (const need of needs) {
+      await run(`webhook ${need.subscribe}`, async () => {
+        throw hooks;
+      });
+    }
+  }
 }
 
 interface Failure {
@@ -254,29 +355,7 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       });
     }
 
-    await run('webhook url', async () => {
-      const url = webhookUrlFor(options.config, connection);
-      if (!url) {
-        return {
-          verdict: 'warn',
-          detail:
-            'http.publicUrl is not set, so ShipStation cannot send SHIP_NOTIFY; shipments are found by polling only',
-          advice: 'set http.publicUrl to the address ShipStation can reach this service at',
-        };
-      }
-      if (!v1ok)
-        return { verdict: 'skip', detail: `${url} (subscriptions not checked: V1 authentication failed)` };
-      const hooks = await c.shipstation.listWebhooks();
-      const subscribed = hooks.some((h) => h.Url === url && h.HookType === 'SHIP_NOTIFY');
-      return subscribed
-        ? `${url} is subscribed to SHIP_NOTIFY`
-        : {
-            verdict: 'warn',
-            detail: `ShipStation would call ${url}, but it has no SHIP_NOTIFY subscription to it yet`,
-            advice:
-              'the connector subscribes it when it runs; check that the URL is reachable from the internet',
-          };
-    });
+    await pingWebhooks(options, connection, run, skip, v1ok ? c : undefined);
   } finally {
     await c.close().catch(() => {});
   }

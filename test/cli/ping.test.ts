@@ -28,6 +28,8 @@ describe('ml-connector ping against the sandboxes', () => {
       shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
       syspro: { ...syspro, enetUrl: syspro.enetUrl },
     });
+    const connection = (document.connections as Array<{ shipstation: Record<string, unknown> }>)[0];
+    if (connection) connection.shipstation.webhookSecret = 'secret:shipstation.webhookSecret';
     writeFileSync(join(cwd, 'ml-connector.yaml'), stringify(document));
     // Credentials through the environment this time (the store path is covered by --write-config below).
     env = {
@@ -36,6 +38,7 @@ describe('ml-connector ping against the sandboxes', () => {
       ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
       ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
       ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET: 'ping-test-webhook-secret-0123456789',
     };
   });
   after(async () => {
@@ -52,36 +55,36 @@ describe('ml-connector ping against the sandboxes', () => {
     return out;
   }
 
-  it('warns, without failing, while ShipStation has no SHIP_NOTIFY subscription to our webhook URL', async () => {
+  it('warns, without failing, per needed event ShipStation has no subscription to our webhook URL for', async () => {
     const result = await runCli(['ping'], { cwd, env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /^warn\s+main\s+webhook url: .*no SHIP_NOTIFY subscription/m);
+    assert.match(result.stdout, /^ok\s+main\s+webhook url: .*\/webhooks\/shipstation\/main \(secret set\)/m);
     assert.match(
       result.stdout,
-      /All required checks passed, with 1 warning\(s\); see the lines marked warn above\./,
+      /^warn\s+main\s+webhook ITEM_SHIP_NOTIFY: .*no ITEM_SHIP_NOTIFY subscription/m,
+    );
+    assert.match(
+      result.stdout,
+      /^warn\s+main\s+webhook FULFILLMENT_SHIPPED: .*no FULFILLMENT_SHIPPED subscription/m,
+    );
+    assert.match(result.stdout, /ml-connector webhooks subscribe --connection main/);
+    assert.ok(!result.stdout.includes('ping-test-webhook-secret'), 'the secret is not printed');
+    assert.match(
+      result.stdout,
+      /All required checks passed, with 2 warning\(s\); see the lines marked warn above\./,
     );
     assert.doesNotMatch(result.stdout, /All checks passed/);
   });
 
   it('passes every check when everything is right, and logs off SYSPRO', async () => {
     const since = syspro.calls.list().at(-1)?.seq ?? 0;
-    const subscribed = await fetch(`${shipstation.url}/webhooks/subscribe`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${shipstation.apiKey}:${shipstation.apiSecret}`).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        target_url: 'http://127.0.0.1:8080/webhooks/shipstation/main',
-        event: 'SHIP_NOTIFY',
-        store_id: null,
-        friendly_name: 'ml-connector main',
-      }),
-    });
-    assert.equal(subscribed.status, 200, await subscribed.text());
+    const subscribed = await runCli(['webhooks', 'subscribe'], { cwd, env });
+    assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
     const result = await runCli(['ping'], { cwd, env });
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^ok\s+main\s+webhook url:/m);
+    assert.match(result.stdout, /^ok\s+main\s+webhook ITEM_SHIP_NOTIFY:/m);
+    assert.match(result.stdout, /^ok\s+main\s+webhook FULFILLMENT_SHIPPED:/m);
     for (const check of [
       'credentials',
       'syspro e.net logon',

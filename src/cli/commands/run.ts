@@ -1,7 +1,8 @@
 /**
  * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
  * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`, the nudge of
- * `http/nudge.ts`; the webhook receiver and the dashboard join it) until SIGTERM or SIGINT.
+ * `http/nudge.ts`, the ShipStation webhook receiver of `http/webhooks.ts`; the dashboard joins it)
+ * until SIGTERM or SIGINT.
  *
  * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
  * per SQLite file; PostgreSQL needs none) → open and migrate the store → handlers from
@@ -25,6 +26,7 @@ import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engin
 import { Worker } from '../../engine/worker.js';
 import { registerNudgeRoutes } from '../../http/nudge.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
+import { webhookReceiver } from '../../http/webhooks.js';
 import { createLogger, type Logger, redactCredentials } from '../../logger.js';
 import { databaseClock } from '../../store/db-clock.js';
 import type { ScheduleSpec } from '../../store/jobs/schedules.js';
@@ -140,6 +142,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
               resolveSecret(context.store.db, context.masterKey, connection, name, env),
             notify: (kind) => worker.notify(kind),
           }),
+        webhookReceiver({
+          config,
+          store,
+          resolveSecret: (connection, name) =>
+            resolveSecret(context.store.db, context.masterKey, connection, name, env),
+          clock,
+          logger,
+        }),
       ],
     });
     const address = await http.listen();

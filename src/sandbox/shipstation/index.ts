@@ -3,6 +3,7 @@ export { type FaultSpec, parseFaultFlag } from './faults.js';
 export type { FilterTimeRule } from './pacific-time.js';
 export type { RateLimitSettings } from './rate-limit.js';
 export {
+  type SandboxRequest,
   type ShipStationSandbox,
   type ShipStationSandboxOptions,
   startShipStationSandbox,

@@ -88,6 +88,8 @@ export function registerSandboxRoutes(
       'POST /_sandbox/orders/:orderId/labels',
       'POST /_sandbox/labels',
       'POST /_sandbox/shipments/:shipmentId/void',
+      'POST /_sandbox/orders/:orderId/mark-shipped',
+      'POST /_sandbox/orders/:orderId/reject-fulfillment',
       'POST /_sandbox/channel-orders',
       'GET|POST|PUT|DELETE /_sandbox/faults, DELETE /_sandbox/faults/:id',
       'GET  /_sandbox/webhooks/deliveries',
@@ -150,6 +152,44 @@ export function registerSandboxRoutes(
     const shipment = state.voidLabel(Number(request.params.shipmentId));
     return renderShipment(shipment, ctx, state.orders.get(shipment.orderId)?.body() ?? {}, true);
   });
+
+  // The UI's "Mark as Shipped" (the same as POST /orders/markasshipped): FULFILLMENT_SHIPPED.
+  app.post<{ Params: { orderId: string } }>(
+    '/_sandbox/orders/:orderId/mark-shipped',
+    async (request, reply) => {
+      const orderId = Number(request.params.orderId);
+      if (!Number.isInteger(orderId))
+        return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
+      const body = readObject(request.body);
+      const shipDate = typeof body.shipDate === 'string' ? pacificToInstant(body.shipDate) : undefined;
+      if (typeof body.shipDate === 'string' && shipDate === undefined)
+        return fail(reply, 400, `shipDate '${body.shipDate}' is not a date (yyyy-mm-dd).`);
+      const { fulfillment } = state.markAsShipped({
+        orderId,
+        carrierCode: typeof body.carrierCode === 'string' ? body.carrierCode : 'other',
+        shipDate,
+        trackingNumber: typeof body.trackingNumber === 'string' ? body.trackingNumber : null,
+      });
+      return { fulfillmentId: fulfillment.fulfillmentId, batchId: fulfillment.batchId, orderId };
+    },
+  );
+
+  // A fulfillment provider rejects an open order: FULFILLMENT_REJECTED (inference, see state.ts).
+  app.post<{ Params: { orderId: string } }>(
+    '/_sandbox/orders/:orderId/reject-fulfillment',
+    async (request, reply) => {
+      const orderId = Number(request.params.orderId);
+      if (!Number.isInteger(orderId))
+        return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
+      const body = readObject(request.body);
+      const fulfillment = state.rejectFulfillment({
+        orderId,
+        reason: typeof body.reason === 'string' ? body.reason : undefined,
+        providerName: typeof body.providerName === 'string' ? body.providerName : undefined,
+      });
+      return { fulfillmentId: fulfillment.fulfillmentId, batchId: fulfillment.batchId, orderId };
+    },
+  );
 
   // An order arriving from a marketplace channel (Shopify, Amazon...): one import batch, ORDER_NOTIFY.
   app.post('/_sandbox/channel-orders', async (request, reply) => {

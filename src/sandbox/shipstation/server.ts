@@ -111,6 +111,8 @@ export interface ShipStationSandbox {
   faults: FaultRules;
   /** Every webhook delivery with its attempts. */
   deliveries(): WebhookDelivery[];
+  /** The last 10,000 V1/V2 API requests received (not `/_sandbox/` or `/jwks`), oldest first. */
+  requests(): SandboxRequest[];
   /** Delivers every webhook due now (or every pending one with `all`) and waits for the outcomes. */
   flushWebhooks(options?: { all?: boolean }): Promise<WebhookDelivery[]>;
   /** Labels the auto-ship orders that are due now; returns their orderIds. */
@@ -122,6 +124,18 @@ export interface ShipStationSandbox {
 }
 
 const AUTO_SHIP_BATCH = 100;
+/** API requests kept in the request log (oldest dropped first). */
+const REQUEST_LOG_SIZE = 10_000;
+
+/** One API request as the sandbox received it (before auth, faults and routing). */
+export interface SandboxRequest {
+  /** Clock time. */
+  at: number;
+  api: 'v1' | 'v2';
+  method: string;
+  /** Path and query as sent. */
+  url: string;
+}
 
 function apiOf(url: string): 'v1' | 'v2' | 'sandbox' {
   const path = (url.split('?')[0] ?? '').toLowerCase();
@@ -218,6 +232,7 @@ export async function startShipStationSandbox(
   );
 
   let baseUrl = '';
+  const requestLog: SandboxRequest[] = [];
   const ctx: SandboxContext = {
     state,
     now,
@@ -332,6 +347,23 @@ export async function startShipStationSandbox(
             },
           });
         }
+      }
+    },
+    fulfillmentBatch(event, batchId, _fulfillmentIds, storeIds) {
+      for (const hook of state.webhooks.values()) {
+        if (hook.event !== event) continue;
+        if (hook.storeId !== null && !storeIds.has(hook.storeId)) continue;
+        const store = hook.storeId !== null ? `storeID=${hook.storeId}&` : '';
+        deliveries.enqueue({
+          api: 'v1',
+          event: hook.event,
+          webhookId: hook.webhookId,
+          targetUrl: hook.targetUrl,
+          payload: {
+            resource_url: `${ctx.resourceBaseUrl()}/fulfillments?${store}batchId=${batchId}`,
+            resource_type: hook.event,
+          },
+        });
       }
     },
     awaitingShipment(orderId) {
@@ -501,6 +533,8 @@ export async function startShipStationSandbox(
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const api = apiOf(request.url);
     if (api === 'sandbox') return;
+    requestLog.push({ at: now(), api, method: request.method, url: request.url });
+    if (requestLog.length > REQUEST_LOG_SIZE) requestLog.splice(0, requestLog.length - REQUEST_LOG_SIZE);
     const verdict = admit(request, reply, api);
     if (!verdict) return reply;
     const path = pathOf(request.url);
@@ -642,6 +676,7 @@ export async function startShipStationSandbox(
     v2Webhooks,
     faults,
     deliveries: () => deliveries.list(),
+    requests: () => [...requestLog],
     flushWebhooks: async (flushOptions) => {
       if (flushOptions?.all) deliveries.makeAllDue();
       await deliveries.flush();

@@ -69,6 +69,13 @@ export interface FulfillmentRecord {
   shipDate: number;
   notifyCustomer: boolean;
   notifySalesChannel: boolean;
+  /** The hidden `batchId` of the FULFILLMENT_SHIPPED/REJECTED resource_url (our inference, mirroring labels). */
+  batchId: number;
+  /**
+   * A fulfillment provider refused the order (FULFILLMENT_REJECTED; inference: the reference names
+   * the event only). Listed with `voided: true`, `voidDate` and the reason in `notifyErrorMessage`.
+   */
+  rejected?: { at: number; reason: string; providerName: string };
 }
 
 export interface WebhookSubscription {
@@ -125,6 +132,13 @@ export interface StateEvents {
   labelBatch?(batchId: number, shipmentIds: number[], storeIds: Set<number>): void;
   /** An order entered awaiting_shipment (for auto-ship). */
   awaitingShipment?(orderId: number): void;
+  /** Fulfillments made together: marked as shipped (FULFILLMENT_SHIPPED) or rejected (FULFILLMENT_REJECTED). */
+  fulfillmentBatch?(
+    event: 'FULFILLMENT_SHIPPED' | 'FULFILLMENT_REJECTED',
+    batchId: number,
+    fulfillmentIds: number[],
+    storeIds: Set<number>,
+  ): void;
 }
 
 const CARRIERS = ['stamps_com', 'ups', 'fedex'] as const;
@@ -139,6 +153,7 @@ export class ShipStationState {
   readonly shipmentIdsByOrder = new Map<number, number[]>();
   readonly labelBatches = new Map<number, number[]>();
   readonly fulfillments = new Map<number, FulfillmentRecord>();
+  readonly fulfillmentBatches = new Map<number, number[]>();
   readonly webhooks = new Map<number, WebhookSubscription>();
   readonly customers = new Map<string, number>();
   /** Orders on hold with a `holdUntilDate`, released by `releaseHolds`. */
@@ -495,7 +510,13 @@ export class ShipStationState {
     return released;
   }
 
-  /** `POST /orders/markasshipped`: a fulfillment, no shipment and no SHIP_NOTIFY (reference §1.6, §4.1). */
+  /**
+   * `POST /orders/markasshipped` (and the UI's Mark as Shipped): a fulfillment, no shipment and no
+   * SHIP_NOTIFY (reference §1.6, §4.1). It fires FULFILLMENT_SHIPPED, with a resource_url listing its
+   * batch: the reference lists mark-as-shipped orders as fulfillments (§1.7) and names the event
+   * "On Items Shipped by Fulfillment Provider" (§4.1); that a mark-as-shipped fires it is our
+   * inference (UNCONFIRMED), as is the `/fulfillments?batchId=` shape.
+   */
   markAsShipped(input: {
     orderId: number;
     carrierCode: string;
@@ -527,9 +548,60 @@ export class ShipStationState {
       shipDate,
       notifyCustomer: input.notifyCustomer ?? false,
       notifySalesChannel: input.notifySalesChannel ?? false,
+      batchId: this.newLabelBatchId(),
     };
-    this.fulfillments.set(fulfillment.fulfillmentId, fulfillment);
+    this.addFulfillment(fulfillment, 'FULFILLMENT_SHIPPED', record.storeId);
     return { order: record, fulfillment };
+  }
+
+  /**
+   * A fulfillment provider (FBA, Shipwire…) rejects an open order: FULFILLMENT_REJECTED ("On Items
+   * Rejected by Fulfillment Provider", reference §4.1). What the rejection looks like in
+   * `GET /fulfillments` is not in the reference: we list it as a voided fulfillment with the reason
+   * in `notifyErrorMessage` (inference). The order stays where it was.
+   */
+  rejectFulfillment(input: { orderId: number; reason?: string; providerName?: string }): FulfillmentRecord {
+    const record = this.requireOrder(input.orderId);
+    if (!OPEN_STATUSES.has(record.status)) {
+      throw new SandboxRuleError(
+        `Order ${record.orderId} is ${record.status}; only an open order can be rejected by a fulfillment provider.`,
+      );
+    }
+    const now = this.now();
+    const fulfillment: FulfillmentRecord = {
+      fulfillmentId: this.nextFulfillmentId++,
+      orderId: record.orderId,
+      orderNumber: record.orderNumber,
+      trackingNumber: null,
+      carrierCode: '',
+      createDate: now,
+      shipDate: pacificMidnight(now),
+      notifyCustomer: false,
+      notifySalesChannel: false,
+      batchId: this.newLabelBatchId(),
+      rejected: {
+        at: now,
+        reason: input.reason ?? 'Rejected by the fulfillment provider.',
+        providerName: input.providerName ?? 'Sandbox Fulfillment',
+      },
+    };
+    this.addFulfillment(fulfillment, 'FULFILLMENT_REJECTED', record.storeId);
+    return fulfillment;
+  }
+
+  private addFulfillment(
+    fulfillment: FulfillmentRecord,
+    event: 'FULFILLMENT_SHIPPED' | 'FULFILLMENT_REJECTED',
+    storeId: number,
+  ): void {
+    this.fulfillments.set(fulfillment.fulfillmentId, fulfillment);
+    this.fulfillmentBatches.set(fulfillment.batchId, [fulfillment.fulfillmentId]);
+    this.events.fulfillmentBatch?.(
+      event,
+      fulfillment.batchId,
+      [fulfillment.fulfillmentId],
+      new Set([storeId]),
+    );
   }
 
   /** Quantities of each item already on a live (not voided) label. */

@@ -1,7 +1,8 @@
 /**
  * V1 shipments and fulfillments (reference §1.6, §1.7). `GET /shipments` lists only labels made in
  * ShipStation (voided ones stay, `voided:true`); orders marked as shipped appear only under
- * `GET /fulfillments`. `batchId` is the hidden filter of SHIP_NOTIFY resource URLs (§4.2).
+ * `GET /fulfillments`. `batchId` is the hidden filter of SHIP_NOTIFY resource URLs (§4.2) and, by
+ * our inference, of FULFILLMENT_SHIPPED/REJECTED ones on `/fulfillments`.
  */
 import type { FastifyInstance } from 'fastify';
 import { readJsonBody, type SandboxContext } from './context.js';
@@ -111,18 +112,18 @@ function renderFulfillment(
     trackingNumber: f.trackingNumber,
     createDate: formatDotNet7(f.createDate),
     shipDate: formatMidnight7(f.shipDate),
-    voidDate: null,
+    voidDate: f.rejected ? formatDotNet7(f.rejected.at) : null,
     deliveryDate: null,
     carrierCode: f.carrierCode,
-    sellerFillProviderId: null,
-    sellerFillProviderName: null,
+    sellerFillProviderId: f.rejected ? 1 : null,
+    sellerFillProviderName: f.rejected ? f.rejected.providerName : null,
     fulfillmentServiceCode: null,
     fulfillmentProviderCode: null,
     fulfillmentFee: 0,
     voidRequested: false,
-    voided: false,
+    voided: f.rejected !== undefined,
     marketplaceNotified: f.notifySalesChannel,
-    notifyErrorMessage: null,
+    notifyErrorMessage: f.rejected ? f.rejected.reason : null,
     shipTo: renderAddress(body.shipTo, false),
   };
 }
@@ -226,12 +227,23 @@ export function registerShipmentRoutes(app: FastifyInstance, ctx: SandboxContext
     const shipEnd = q.date('shipDateEnd', 'end');
     const sortField = q.oneOf('sortBy', ['ShipDate', 'CreateDate'] as const);
     const sortDir = q.oneOf('sortDir', ['ASC', 'DESC'] as const) ?? 'ASC';
+    // The hidden filters of FULFILLMENT_* resource URLs (our inference, mirroring /shipments).
+    const batchId = q.int('batchId');
+    const storeId = q.int('storeId');
     const { page, pageSize } = q.paging();
     q.check();
 
     const bodyOf = bodyCache(state);
     const matches: FulfillmentRecord[] = [];
-    for (const f of state.fulfillments.values()) {
+    const source: Iterable<FulfillmentRecord> =
+      batchId !== undefined
+        ? (state.fulfillmentBatches.get(batchId) ?? []).flatMap((id) => {
+            const f = state.fulfillments.get(id);
+            return f ? [f] : [];
+          })
+        : state.fulfillments.values();
+    for (const f of source) {
+      if (storeId !== undefined && state.orders.get(f.orderId)?.storeId !== storeId) continue;
       if (fulfillmentId !== undefined && f.fulfillmentId !== fulfillmentId) continue;
       if (orderId !== undefined && f.orderId !== orderId) continue;
       if (orderNumber !== undefined && !orderNumberStartsWith(f.orderNumber, orderNumber)) continue;

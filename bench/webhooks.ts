@@ -1,0 +1,377 @@
+/**
+ * Webhook acknowledgements under load: the `run` server (`startService`, with its webhook receiver,
+ * SQLite in a temp dir, or PostgreSQL with BENCH_STORE=postgres and TEST_DATABASE_URL) takes V1
+ * SHIP_NOTIFY-shaped posts from a load generator in a separate process, over loopback; beside it a
+ * bare Fastify route (`POST /bare` answering `{ok:true}`) on the same machine is the ceiling.
+ *
+ *   npm run bench:webhooks
+ *
+ * Phases, each bounded in count and time (the paced ones after an unmeasured 2 s at the rate, in
+ * the same load process, so neither side's JIT or connection set-up is counted):
+ * 1. receiver at BENCH_RATE requests/s (500) for BENCH_SECONDS (30), open loop: latency from each
+ *    request's scheduled time (so a stall counts against every request it delays), p50/p99;
+ * 2. the bare route at the same rate for 10 s, for comparison;
+ * 3. both as fast as BENCH_CONCURRENCY (16) keep-alive connections go, BENCH_MAX_SECONDS (5) each:
+ *    acknowledgements/s and the receiver's share of the ceiling.
+ * Every event is distinct (its own batchId), and afterwards the jobs table must hold one job per 200.
+ *
+ * Goals: p99 < 25 ms at 500/s for 30 s with every event stored; receiver ≥ 0.5 of the bare route.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { startService } from '../src/cli/commands/run.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/logger.js';
+import { openStore } from '../src/store/open.js';
+
+const SECRET = 'bench0123456789abcdef0123456789abcdef';
+
+interface LoadParams {
+  url: string;
+  mode: 'rate' | 'max';
+  rate: number;
+  seconds: number;
+  concurrency: number;
+  /** batchIds start here (distinct events across phases). */
+  firstBatch: number;
+  /** Rate mode: first this long at the rate, not measured (JIT and sockets of both sides). */
+  warmUpSeconds?: number;
+}
+
+interface LoadResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  statuses: Record<string, number>;
+  elapsedMs: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** When the slowest request was scheduled, in ms from the phase's start. */
+  maxAtMs: number;
+  /** 200s during the warm-up (events stored too). */
+  warmUpOk: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** The load generator (runs in the child process): an unmeasured warm-up, then the phase. */
+async function generateLoad(params: LoadParams): Promise<LoadResult> {
+  let warmUpOk = 0;
+  if (params.mode === 'rate' && (params.warmUpSeconds ?? 0) > 0) {
+    const warm = await loadPhase({
+      ...params,
+      seconds: params.warmUpSeconds as number,
+      firstBatch: params.firstBatch + 50_000_000,
+    });
+    warmUpOk = warm.ok;
+  }
+  return { ...(await loadPhase(params)), warmUpOk };
+}
+
+async function loadPhase(params: LoadParams): Promise<LoadResult> {
+  const target = new URL(params.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: params.mode === 'max' ? params.concurrency : 512 });
+  const latencies: number[] = [];
+  let slowest = { latency: -1, at: 0 };
+  let phaseStart = 0;
+  const statuses: Record<string, number> = {};
+  let ok = 0;
+  let failed = 0;
+  let sent = 0;
+  const send = (n: number, scheduledAt: number) =>
+    new Promise<void>((resolve) => {
+      const body = JSON.stringify({
+        resource_url: `https://ssapi6.shipstation.com/shipments?batchId=${params.firstBatch + n}&includeShipmentItems=True`,
+        resource_type: 'ITEM_SHIP_NOTIFY',
+      });
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          timeout: 10_000,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const latency = performance.now() - scheduledAt;
+            latencies.push(latency);
+            if (latency > slowest.latency) slowest = { latency, at: scheduledAt - phaseStart };
+            statuses[String(res.statusCode)] = (statuses[String(res.statusCode)] ?? 0) + 1;
+            if (res.statusCode === 200) ok++;
+            else failed++;
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        failed++;
+        statuses.error = (statuses.error ?? 0) + 1;
+        resolve();
+      });
+      req.end(body);
+    });
+
+  const started = performance.now();
+  phaseStart = started;
+  if (params.mode === 'rate') {
+    const total = Math.round(params.rate * params.seconds);
+    const pending: Promise<void>[] = [];
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(total, Math.floor(((performance.now() - started) * params.rate) / 1000) + 1);
+        while (sent < due) {
+          pending.push(send(sent, started + (sent * 1000) / params.rate));
+          sent++;
+        }
+        if (sent >= total) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    await Promise.all(pending);
+  } else {
+    const deadline = started + params.seconds * 1000;
+    await Promise.all(
+      Array.from({ length: params.concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const n = sent++;
+          await send(n, performance.now());
+        }
+      }),
+    );
+  }
+  const elapsedMs = performance.now() - started;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    sent,
+    ok,
+    failed,
+    statuses,
+    elapsedMs,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies[latencies.length - 1] ?? Number.NaN,
+    maxAtMs: slowest.at,
+    warmUpOk: 0,
+  };
+}
+
+/** Runs one load phase in a separate process (tsx) and returns its result. */
+function loadFromChild(params: LoadParams): Promise<LoadResult> {
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', self, '--load', JSON.stringify(params)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const cap = setTimeout(
+      () => child.kill('SIGKILL'),
+      (params.seconds + (params.warmUpSeconds ?? 0) + 60) * 1000,
+    );
+    child.on('exit', (code) => {
+      clearTimeout(cap);
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1) as string) as LoadResult);
+    });
+  });
+}
+
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+function report(what: string, r: LoadResult): void {
+  const perSecond = r.ok / (r.elapsedMs / 1000);
+  console.log(
+    `${what.padEnd(40)} ${String(r.sent).padStart(6)} sent ${String(r.ok).padStart(6)} ok  ${Math.round(perSecond).toString().padStart(6)} acks/s  p50 ${ms(r.p50).padStart(9)}  p99 ${ms(r.p99).padStart(9)}  max ${ms(r.max).padStart(9)} (at ${(r.maxAtMs / 1000).toFixed(1)} s)${r.failed ? `  FAILED ${JSON.stringify(r.statuses)}` : ''}`,
+  );
+}
+
+const load = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+
+async function main(): Promise<void> {
+  const rate = Number(process.env.BENCH_RATE ?? 500);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 30);
+  const maxSeconds = Number(process.env.BENCH_MAX_SECONDS ?? 5);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+  if (!(rate > 0 && rate <= 5000 && seconds > 0 && seconds <= 120 && maxSeconds > 0 && maxSeconds <= 60))
+    throw new Error('BENCH_RATE must be 1–5000, BENCH_SECONDS 1–120, BENCH_MAX_SECONDS 1–60');
+
+  let storeUrl: string;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (process.env.BENCH_STORE === 'postgres') {
+    const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+    if (!base) throw new Error('BENCH_STORE=postgres needs BENCH_DATABASE_URL or TEST_DATABASE_URL');
+    const name = `mlc_bench_webhooks_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    storeUrl = url.toString();
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  } else {
+    storeUrl = `sqlite:${join(mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'mlc-bench-webhooks-')), 'bench.db')}`;
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'mlc-bench-webhooks-cfg-'));
+  const file = join(dir, 'ml-connector.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      store: { url: storeUrl },
+      http: { host: '127.0.0.1', port: 0 },
+      log: { level: 'info' },
+      connections: [
+        {
+          name: 'main',
+          syspro: {
+            enetUrl: 'http://127.0.0.1:1/e',
+            odataUrl: 'http://127.0.0.1:1/o',
+            operator: 'A',
+            company: 'C',
+          },
+          shipstation: {
+            apiKey: 'secret:shipstation.apiKey',
+            apiSecret: 'secret:shipstation.apiSecret',
+            webhookSecret: 'secret:shipstation.webhookSecret',
+          },
+        },
+      ],
+    }),
+  );
+  const env = { ...process.env, ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET: SECRET };
+  const { config } = loadConfig({ file, env });
+  const logger = createLogger(
+    { level: 'info' },
+    new Writable({
+      write(_chunk, _encoding, done) {
+        done();
+      },
+    }),
+  );
+  const service = await startService({ config, env, logger, handlers: () => [] });
+  const bare = Fastify({ logger: false });
+  bare.post('/bare', async () => ({ ok: true }));
+  const bareAddress = await bare.listen({ host: '127.0.0.1', port: 0 });
+  const receiverUrl = `${service.address}/webhooks/shipstation/main?token=${SECRET}`;
+  const store = openStore(storeUrl);
+
+  console.log(
+    `webhooks bench: store ${storeUrl.split(':')[0]}, ${rate}/s for ${seconds} s, then ${maxSeconds} s flat out with ${concurrency} connections; ${load()}`,
+  );
+  try {
+    const paced = await loadFromChild({
+      url: receiverUrl,
+      mode: 'rate',
+      rate,
+      seconds,
+      concurrency,
+      firstBatch: 1,
+      warmUpSeconds: 2,
+    });
+    report(`receiver ${rate}/s for ${seconds} s`, paced);
+    const pacedBare = await loadFromChild({
+      url: `${bareAddress}/bare`,
+      mode: 'rate',
+      rate,
+      seconds: Math.min(seconds, 10),
+      concurrency,
+      firstBatch: 1,
+      warmUpSeconds: 2,
+    });
+    report(`bare Fastify ${rate}/s for ${Math.min(seconds, 10)} s`, pacedBare);
+    const maxBare = await loadFromChild({
+      url: `${bareAddress}/bare`,
+      mode: 'max',
+      rate,
+      seconds: maxSeconds,
+      concurrency,
+      firstBatch: 1,
+    });
+    report(`bare Fastify flat out, ${concurrency} conns`, maxBare);
+    const maxReceiver = await loadFromChild({
+      url: receiverUrl,
+      mode: 'max',
+      rate,
+      seconds: maxSeconds,
+      concurrency,
+      firstBatch: 10_000_000,
+    });
+    report(`receiver flat out, ${concurrency} conns`, maxReceiver);
+
+    const stored = Number(
+      (
+        await store.db
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('kind', '=', 'shipments.fetch')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    const acked = paced.warmUpOk + paced.ok + maxReceiver.ok;
+    const share = maxReceiver.ok / maxReceiver.elapsedMs / (maxBare.ok / maxBare.elapsedMs);
+    console.log(
+      `stored jobs ${stored} for ${acked} acknowledgements: ${stored === acked ? 'every event stored ok' : 'MISSING EVENTS'}`,
+    );
+    console.log(
+      `goal p99 < 25 ms at ${rate}/s: ${paced.p99 < 25 && paced.failed === 0 ? 'ok' : 'NOT MET'} (p99 ${ms(paced.p99)}); goal ≥ 0.5 of bare Fastify: ${share >= 0.5 ? 'ok' : 'NOT MET'} (${share.toFixed(2)})`,
+    );
+    console.log(`after: ${load()}`);
+  } finally {
+    await store.close();
+    await bare.close();
+    await service.stop(5_000);
+    await dropDatabase?.();
+  }
+}
+
+if (process.argv[2] === '--load') {
+  generateLoad(JSON.parse(process.argv[3] as string) as LoadParams).then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
