@@ -13,7 +13,7 @@ import type { JobHandler } from '../../src/engine/handler.js';
 import { Worker } from '../../src/engine/worker.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
-import { formatPacificFilter } from '../../src/shipstation/pacific-time.js';
+import { formatPacificFilter, pacificToUtc } from '../../src/shipstation/pacific-time.js';
 import type { RateLimiter } from '../../src/shipstation/rate-limit.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../../src/shipstation/v1/client.js';
 import { listAudit } from '../../src/store/audit.js';
@@ -397,6 +397,10 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
     const fulfillment = [...sandbox.state.fulfillments.values()].find(
       (f) => f.orderId === orderIds['100002'],
     )!;
+    // FULFILLMENT_SHIPPED's resource shape is our assumption (the sandbox fires none and its
+    // /fulfillments ignores batchId, so this lists every fulfillment): it meets the poll's job.
+    const hooked = await fetchJob(`${sandbox.url}/fulfillments?batchId=1`, 'FULFILLMENT_SHIPPED');
+    assert.equal(hooked.state, 'succeeded', hooked.lastError ?? '');
     await poll();
     const job = (await writeJobs()).find(
       (j) => j.idempotencyKey === shipmentKey('main', 'fulfillment', fulfillment.fulfillmentId),
@@ -408,6 +412,7 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
     assert.equal(p.salesOrder, '100002');
     assert.equal(p.lines, null);
     assert.deepEqual(p.trackingNumbers, ['1ZMARKED0000000001']);
+    assert.equal(p.via, 'webhook', 'queued by the webhook; the poll found the same state and queued nothing');
     await poll();
     assert.equal(
       (await writeJobs()).filter((j) => j.idempotencyKey === job.idempotencyKey).length,
@@ -423,14 +428,17 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
     const labelled = await warehouse(`/orders/${orderIds['100003']}/labels`);
     const lost = (labelled.shipments as Array<{ shipmentId: number }>)[0]!.shipmentId;
     clock.advance(60_000);
-    const end = clock.now() + 60_000;
+    const start = clock.now();
     const summary = await pollShipments(deps, 'main');
     assert.ok(summary.queued >= 1);
     assert.ok((await writeJobs()).some((j) => j.idempotencyKey === shipmentKey('main', 'shipment', lost)));
     for (const name of Object.values(SHIPMENT_WINDOWS)) {
       const window = summary.windows[name]!;
       assert.ok(window, name);
-      assert.equal(window.to, formatPacificFilter(end - 60_000));
+      // Up to now (the poll's clock), written as Pacific wall clock to the second.
+      assert.ok(pacificToUtc(window.to) >= start - 999, `${name} ends at now`);
+      const checkpoint = Date.parse((await readCheckpoint(ctx.store.db, 'main', name))!);
+      assert.equal(formatPacificFilter(checkpoint), window.to, `${name} checkpoint at its end`);
     }
     // The created window starts at its last checkpoint minus the 2 h overlap, in Pacific wall clock.
     const latest = (await readCheckpoint(ctx.store.db, 'main', SHIPMENT_WINDOWS.shipmentsCreated))!;
@@ -438,6 +446,27 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
     assert.equal(
       summary.windows[SHIPMENT_WINDOWS.shipmentsCreated]!.from,
       formatPacificFilter(Date.parse(created) - connection.shipments.overlap),
+    );
+  });
+
+  it('looks back shipments.lookback on the first poll of a connection', async () => {
+    const fresh = { ...connection, name: 'fresh' };
+    const summary = await pollShipments(
+      { ...deps, connectionFor: async () => ({ connection: fresh, shipstation: client }) },
+      'fresh',
+    );
+    assert.equal(connection.shipments.lookback, 2 * 86_400_000, 'default 2d');
+    for (const name of Object.values(SHIPMENT_WINDOWS)) {
+      const window = summary.windows[name]!;
+      assert.equal(
+        window.from,
+        formatPacificFilter(pacificToUtc(window.to) - connection.shipments.lookback),
+        name,
+      );
+    }
+    assert.ok(
+      summary.windows[SHIPMENT_WINDOWS.shipmentsCreated]!.read >= 5,
+      'every label of the last two days',
     );
   });
 
