@@ -45,6 +45,7 @@ import type { Database } from '../store/database.js';
 import { enqueueJobs, type NewJob } from '../store/jobs/enqueue.js';
 import type { Job } from '../store/jobs/job.js';
 import { withWriteTransaction } from '../store/jobs/transaction.js';
+import { saveLink } from '../store/links.js';
 import type { Store } from '../store/open.js';
 import { ORDER_ENTITY } from './orders.js';
 import {
@@ -68,6 +69,8 @@ export const SHIPMENTS_FETCH_KIND = 'shipments.fetch';
 export const SHIPMENTS_POLL_KIND = POLL_KINDS.shipments;
 /** Links of the highest version queued for write-back per record (`last_hash` = `v<version>`). */
 export const SHIPMENT_FETCHED_ENTITY = 'shipment.fetched';
+/** Links of the newest state skipped as not ours (audited once per state). */
+export const SHIPMENT_SKIPPED_ENTITY = 'shipment.skipped';
 const FLOW = 'shipments';
 
 /** Checkpoints of the poll's windows (values: ISO-8601 UTC). */
@@ -245,21 +248,25 @@ export async function queueShipmentWrites(
   const now = clock.now();
   await withWriteTransaction(store, async (db) => {
     const keys = ordered.map((c) => c.linkKey);
-    await db
-      .insertInto('links')
-      .values(
-        keys.map((key) => ({
-          connection: connectionName,
-          entity_type: SHIPMENT_FETCHED_ENTITY,
-          syspro_key: key,
-          shipstation_id: null,
-          last_hash: null,
-          last_pushed_at: null,
-          updated_at: now,
-        })),
-      )
-      .onConflict((oc) => oc.columns(['connection', 'entity_type', 'syspro_key']).doNothing())
-      .execute();
+    // A row to lock for each record that may be queued (skips need none: at worst audited twice).
+    const writeKeys = ordered.filter((c) => c.result.action === 'write').map((c) => c.linkKey);
+    if (writeKeys.length > 0) {
+      await db
+        .insertInto('links')
+        .values(
+          writeKeys.map((key) => ({
+            connection: connectionName,
+            entity_type: SHIPMENT_FETCHED_ENTITY,
+            syspro_key: key,
+            shipstation_id: null,
+            last_hash: null,
+            last_pushed_at: null,
+            updated_at: now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['connection', 'entity_type', 'syspro_key']).doNothing())
+        .execute();
+    }
     let lockQuery = db
       .selectFrom('links')
       .select(['syspro_key', 'last_hash'])
@@ -271,25 +278,47 @@ export async function queueShipmentWrites(
     const fetched = new Map(
       (await lockQuery.execute()).map((r) => [r.syspro_key, versionOfHash(r.last_hash)]),
     );
-    const written = new Map(
-      (
-        await db
-          .selectFrom('links')
-          .select(['syspro_key', 'last_hash'])
-          .where('connection', '=', connectionName)
-          .where('entity_type', '=', SHIPMENT_ENTITY)
-          .where('syspro_key', 'in', keys)
-          .execute()
-      ).map((r) => [r.syspro_key, versionOfHash(r.last_hash)]),
-    );
+    const versionsOf = async (entityType: string) =>
+      new Map(
+        (
+          await db
+            .selectFrom('links')
+            .select(['syspro_key', 'last_hash'])
+            .where('connection', '=', connectionName)
+            .where('entity_type', '=', entityType)
+            .where('syspro_key', 'in', keys)
+            .execute()
+        ).map((r) => [r.syspro_key, versionOfHash(r.last_hash)]),
+      );
+    const written = await versionsOf(SHIPMENT_ENTITY);
+    const skippedBefore = await versionsOf(SHIPMENT_SKIPPED_ENTITY);
     const winners: Candidate[] = [];
     for (const c of ordered) {
-      const known = Math.max(fetched.get(c.linkKey) ?? -1, written.get(c.linkKey) ?? -1);
+      const queuedOrWritten = Math.max(fetched.get(c.linkKey) ?? -1, written.get(c.linkKey) ?? -1);
+      // A skip blocks nothing: the same state may become ours (its order link stored later).
+      const known =
+        c.result.action === 'skip'
+          ? Math.max(queuedOrWritten, skippedBefore.get(c.linkKey) ?? -1)
+          : queuedOrWritten;
       if (c.version <= known) {
         summary.unchanged++;
         continue;
       }
       winners.push(c);
+      if (c.result.action === 'skip') {
+        await saveLink(
+          db,
+          {
+            connection: connectionName,
+            entityType: SHIPMENT_SKIPPED_ENTITY,
+            sysproKey: c.linkKey,
+            shipstationId: String(c.id),
+            lastHash: versionHash(c.version),
+          },
+          now,
+        );
+        continue;
+      }
       await db
         .updateTable('links')
         .set({

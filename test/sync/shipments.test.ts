@@ -138,6 +138,8 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
       { key: 'OTHER:555', number: 'X-555', items: 1 },
       { key: `${COMPANY}:100003`, number: '100003', items: 1 },
       { key: `${COMPANY}:100004`, number: '100004', items: 1 },
+      // Ours, but its order link is stored only later (a push whose answer was in doubt).
+      { key: `${COMPANY}:100005`, number: '100005', items: 1 },
     ];
     const outcome = await client.createOrUpdateOrders(
       orders.map((o) => ({
@@ -165,7 +167,7 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
     );
     for (const [i, r] of outcome.results.entries()) orderIds[orders[i]!.number] = r.orderId as number;
     // The orders flow's links (fulfillments carry no orderKey: they are ours by orderId).
-    for (const o of orders.filter((o) => o.key.startsWith(`${COMPANY}:`))) {
+    for (const o of orders.filter((o) => o.key.startsWith(`${COMPANY}:`) && o.number !== '100005')) {
       await saveLink(
         ctx.store.db,
         {
@@ -419,6 +421,47 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
       1,
       'the next poll re-reads it and queues nothing',
     );
+  });
+
+  it('queues a fulfillment skipped for want of an order link once the link is there', async () => {
+    clock.advance(60_000);
+    const res = await fetch(`${sandbox.url}/orders/markasshipped`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${sandbox.apiKey}:${sandbox.apiSecret}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ orderId: orderIds['100005'], carrierCode: 'fedex' }),
+    });
+    assert.equal(res.status, 200);
+    const fulfillment = [...sandbox.state.fulfillments.values()].find(
+      (f) => f.orderId === orderIds['100005'],
+    )!;
+    const key = shipmentKey('main', 'fulfillment', fulfillment.fulfillmentId);
+    await poll();
+    assert.equal((await writeJobs()).filter((j) => j.idempotencyKey === key).length, 0);
+    const audit = await listAudit(ctx.store.db, {
+      entityType: SHIPMENT_ENTITY,
+      entityKey: shipmentLinkKey('fulfillment', fulfillment.fulfillmentId),
+    });
+    assert.equal(audit.length, 1);
+    assert.match(JSON.parse(audit[0]!.detail!).reason, /not an order we pushed/);
+    await saveLink(
+      ctx.store.db,
+      {
+        connection: 'main',
+        entityType: ORDER_ENTITY,
+        sysproKey: `${COMPANY}:100005`,
+        shipstationId: String(orderIds['100005']),
+        state: 'open',
+      },
+      clock.now(),
+    );
+    await poll();
+    const jobs = (await writeJobs()).filter((j) => j.idempotencyKey === key);
+    assert.equal(jobs.length, 1, 'the same state, now ours, is queued');
+    assert.equal((jobs[0]!.payload as ShipmentWrite).salesOrder, '100005');
+    assert.deepEqual((jobs[0]!.payload as ShipmentWrite).trackingNumbers, []);
   });
 
   it('catches a label whose SHIP_NOTIFY was lost, and windows overlap from their checkpoints', async () => {
