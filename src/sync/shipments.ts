@@ -25,6 +25,8 @@
  * late older state cannot replace a newer one in a queued job (enqueue coalescing keeps the newest
  * *payload*, not the newest *state*). That check and the enqueue run in one write transaction with
  * the `shipment.fetched` rows locked, so two fetches of one record at once cannot both win.
+ * Records not ours are audited once per state (link `shipment.skipped`), which blocks no later
+ * write of that state (an order link stored late makes it ours).
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
