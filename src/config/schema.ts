@@ -228,6 +228,15 @@ export const connectionSchema = z.strictObject({
       entryOverlap: duration.default(86_400_000),
     })
     .prefault({}),
+  /** The shipments poll (src/sync/shipments.ts): its windows over ShipStation's shipments and fulfillments. */
+  shipments: z
+    .strictObject({
+      /** How far back each window re-reads before its last checkpoint (late records, clock skew, DST). */
+      overlap: duration.default(7_200_000),
+      /** How far back the first poll of a connection looks. */
+      lookback: duration.default(2 * 86_400_000),
+    })
+    .prefault({}),
 });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 

@@ -8,14 +8,17 @@
  * whenever its queue is empty, so nothing needs closing at shutdown.
  */
 import type { Clock } from '../clock.js';
-import type { Config } from '../config/schema.js';
+import type { Config, ConnectionConfig } from '../config/schema.js';
 import type { JobHandler } from '../engine/handler.js';
 import type { Logger } from '../logger.js';
+import type { ShipStationV1Client } from '../shipstation/v1/client.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
+import type { ODataReader } from '../syspro/odata-reader.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
-import { type OrdersConnection, ordersHandlers } from './orders.js';
+import { ordersHandlers } from './orders.js';
+import { shipmentsHandlers } from './shipments.js';
 
 /** What a flow's handlers may use; built once by `run`. */
 export interface HandlerContext {
@@ -28,9 +31,16 @@ export interface HandlerContext {
   logger: Logger;
 }
 
+/** A connection's config and the clients the flows use (each flow's own type picks from it). */
+interface OpenedConnection {
+  connection: ConnectionConfig;
+  odata: ODataReader;
+  shipstation: ShipStationV1Client;
+}
+
 export function jobHandlers(context: HandlerContext): JobHandler[] {
-  const opened = new Map<string, Promise<OrdersConnection>>();
-  const connectionFor = (name: string): Promise<OrdersConnection> => {
+  const opened = new Map<string, Promise<OpenedConnection>>();
+  const connectionFor = (name: string): Promise<OpenedConnection> => {
     let clients = opened.get(name);
     if (!clients) {
       const connection = context.config.connections.find((c) => c.name === name);
@@ -50,5 +60,5 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     return clients;
   };
   const deps = { store: context.store, clock: context.clock, logger: context.logger, connectionFor };
-  return [...ordersHandlers(deps), ...customersHandlers(deps)];
+  return [...ordersHandlers(deps), ...customersHandlers(deps), ...shipmentsHandlers(deps)];
 }

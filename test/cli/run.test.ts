@@ -147,10 +147,10 @@ describe('ml-connector run on SQLite', () => {
     assert.match(String(start.store), /^sqlite:.*ml-connector\.db$/);
     assert.deepEqual(
       start.polls,
-      ['main:orders.poll', 'main:customers.poll'],
+      ['main:orders.poll', 'main:shipments.poll', 'main:customers.poll'],
       'only polls a flow handles are scheduled',
     );
-    assert.deepEqual(start.pollsWithoutHandler, ['main:shipments.poll']);
+    assert.deepEqual(start.pollsWithoutHandler, []);
     await untilReady(address);
     assert.deepEqual(await getJson(`${address}/healthz`), { status: 200, body: { status: 'ok' } });
     assert.deepEqual(await getJson(`${address}/readyz`), { status: 200, body: { status: 'ready' } });
@@ -183,6 +183,7 @@ describe('ml-connector run on SQLite', () => {
       assert.deepEqual(rows, [
         { connection: 'main', kind: 'customers.poll' },
         { connection: 'main', kind: 'orders.poll' },
+        { connection: 'main', kind: 'shipments.poll' },
       ]);
     } finally {
       await store.close();
