@@ -16,6 +16,7 @@ import type { Store } from '../store/open.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
 import { type OrdersConnection, ordersHandlers } from './orders.js';
+import { type WritebackConnection, writebackHandlers } from './writeback.js';
 
 /** What a flow's handlers may use; built once by `run`. */
 export interface HandlerContext {
@@ -29,8 +30,8 @@ export interface HandlerContext {
 }
 
 export function jobHandlers(context: HandlerContext): JobHandler[] {
-  const opened = new Map<string, Promise<OrdersConnection>>();
-  const connectionFor = (name: string): Promise<OrdersConnection> => {
+  const opened = new Map<string, Promise<OrdersConnection & WritebackConnection>>();
+  const connectionFor = (name: string): Promise<OrdersConnection & WritebackConnection> => {
     let clients = opened.get(name);
     if (!clients) {
       const connection = context.config.connections.find((c) => c.name === name);
@@ -42,7 +43,7 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
         env: context.env,
         clock: context.clock,
         logger: context.logger,
-      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation }));
+      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation, enet: c.enet }));
       // A failure (a secret not yet stored) is retried on the next job, not cached.
       clients.catch(() => opened.delete(name));
       opened.set(name, clients);
@@ -50,5 +51,5 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     return clients;
   };
   const deps = { store: context.store, clock: context.clock, logger: context.logger, connectionFor };
-  return [...ordersHandlers(deps), ...customersHandlers(deps)];
+  return [...ordersHandlers(deps), ...customersHandlers(deps), ...writebackHandlers(deps)];
 }
