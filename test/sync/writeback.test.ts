@@ -7,6 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, it } from 'node:test';
 import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
+import {
+  describeShipmentPath,
+  findShipmentKeys,
+  printShipmentPath,
+} from '../../src/cli/commands/shipments.js';
 import { type ConnectionConfig, configSchema } from '../../src/config/schema.js';
 import type { JobHandler } from '../../src/engine/handler.js';
 import { Worker } from '../../src/engine/worker.js';
@@ -200,6 +205,23 @@ forEachDialect('shipment write-back against the SYSPRO sandbox', (ctx) => {
     assert.equal(detail.posted.salesOrder, so);
     assert.equal(detail.answer.dispatchNote, note.DispatchNote);
     assert.equal(syspro.calls.count({ method: 'Logon' }), syspro.calls.count({ method: 'Logoff' }));
+
+    // `shipments show`: found by id and by tracking number, with what SYSPRO has now.
+    const conn = connection();
+    assert.deepEqual(await findShipmentKeys(ctx.store.db, 'main', String(s.id)), [`shipment:${s.id}`]);
+    assert.deepEqual(await findShipmentKeys(ctx.store.db, 'main', s.trackingNumbers[0] as string), [
+      `shipment:${s.id}`,
+    ]);
+    const path = await describeShipmentPath(ctx.store.db, conn, `shipment:${s.id}`, { enet });
+    assert.equal(path.dispatchNote, note.DispatchNote);
+    assert.equal(path.jobs[0]?.state, 'succeeded');
+    const now = (path.syspro as { dispatchNote: { comments: string[]; salesOrder: string } }).dispatchNote;
+    assert.equal(now.salesOrder, so);
+    assert.ok(now.comments.includes(dispatchNoteReference(`shipment:${s.id}`)));
+    const lines: string[] = [];
+    printShipmentPath(path, (l = '') => lines.push(l));
+    assert.ok(lines.some((l) => l.includes(`tracking ${s.trackingNumbers[0]}`)));
+    assert.ok(lines.some((l) => l.startsWith('  state written')));
   });
 
   it('times across both DST changes are written in UTC', async () => {
