@@ -113,13 +113,12 @@ describe('texts and dates', () => {
     const t = dispatchTexts(shipment(), options);
     assert.equal(t.userDefined1, 'UPS');
     assert.equal(t.userDefined2, '1Z999AA10123456784');
-    assert.deepEqual(t.comments, [
-      'ml-connector shipment:9001',
-      'Shipped 2026-01-15 18:42Z UPS ups_ground',
-      '1Z999AA10123456784',
-    ]);
+    assert.deepEqual(t.comments, ['ml-connector shipment:9001', 'Shipped 2026-01-15 18:42Z UPS ups_ground']);
     assert.deepEqual(t.overflow, []);
     for (const c of t.comments) assert.ok(c.length <= 50);
+    const long = dispatchTexts(shipment({ trackingNumbers: ['9'.repeat(34)] }), options);
+    assert.equal(long.userDefined2, '', 'a number over 30 characters is not cut into UserDefined2');
+    assert.deepEqual(long.comments.slice(2), ['9'.repeat(34)]);
   });
 
   it('packs several packages and marks the overflow', () => {

@@ -213,9 +213,11 @@ export interface DispatchTexts {
  * - `DispatchComments` line 1: our reference `ml-connector <source>:<id>` (the in-doubt check
  *   looks for it, dispatch-note-check.ts);
  * - line 2: `Shipped <UTC time>Z <carrier> <service>`;
- * - lines 3-4: every tracking number, space-separated, packed into 50 characters a line;
  * - `UserDefined1`: the carrier text (30); `UserDefined2`: the first tracking number when it fits
- *   in 30 characters, and `+N more` after it when there are more and room is left.
+ *   in 30 characters, and `+N more` after it when there are more and room is left;
+ * - lines 3-4, when there are several packages (or the one number is over 30 characters): every
+ *   tracking number, space-separated, packed into 50 characters a line (a single package's
+ *   number is in UserDefined2 only: a smaller note, more notes per post).
  * Overflow: when the numbers do not fit in lines 3-4, line 4 ends with `+N more` and the rest are
  * in the audit row only (`ml-connector shipments show <id>` lists them all). About eight UPS
  * numbers (18 characters) fit.
@@ -230,8 +232,17 @@ export function dispatchTexts(shipment: ShipmentWrite, options: WritebackMapOpti
       .join(' '),
     COMMENT_WIDTH,
   );
+  const first = tracking[0] ?? '';
+  const single = tracking.length === 1 && first.length <= USER_FIELD_WIDTH;
+  let userDefined2 = first.length <= USER_FIELD_WIDTH ? first : '';
+  const more = ` +${tracking.length - 1} more`;
+  if (userDefined2 && tracking.length > 1 && (userDefined2 + more).length <= USER_FIELD_WIDTH)
+    userDefined2 += more;
+  // One package whose number is in UserDefined2 needs no tracking comment (it keeps posts small).
   const room = COMMENT_LINES - 2;
-  let packed = packWords(tracking, COMMENT_WIDTH, room);
+  let packed = single
+    ? { lines: [] as string[], left: [] as string[] }
+    : packWords(tracking, COMMENT_WIDTH, room);
   let overflow = packed.left;
   if (overflow.length > 0) {
     // Make room for the `+N more` marker on the last line.
@@ -245,11 +256,6 @@ export function dispatchTexts(shipment: ShipmentWrite, options: WritebackMapOpti
       }
     }
   }
-  const first = tracking[0] ?? '';
-  let userDefined2 = first.length <= USER_FIELD_WIDTH ? first : '';
-  const more = ` +${tracking.length - 1} more`;
-  if (userDefined2 && tracking.length > 1 && (userDefined2 + more).length <= USER_FIELD_WIDTH)
-    userDefined2 += more;
   return {
     userDefined1: cut(carrier, USER_FIELD_WIDTH),
     userDefined2,

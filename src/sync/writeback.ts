@@ -1025,7 +1025,9 @@ export function writebackHandlers(deps: WritebackDeps): JobHandler[] {
   return [
     {
       kind: SHIPMENT_WRITEBACK_KIND,
-      batchSize: 100,
+      // A backlog of 500 goes through one e.net session: ~22 posts within the URL limit, one logon
+      // and one logoff (bench/writeback.ts).
+      batchSize: 500,
       // In doubt: the dispatch note (or the order's tracking field) is looked for before posting.
       checksInDoubt: true,
       async run(jobs) {
