@@ -217,7 +217,7 @@ export function dispatchPostUrlLength(
   const params = encodeURIComponent(buildDispatchNoteParameters({ validateOnly })).length;
   const xmlIn = encodeURIComponent(buildDispatchNotes(notes)).length;
   // `/Transaction/Post?UserId=<36 characters>&BusinessObject=SORTDN&XmlParameters=…&XmlIn=…`
-  return enetUrl.replace(/\/+$/, '').length + 120 + params + xmlIn;
+  return enetUrl.replace(/\/+$/, '').length + 160 + params + xmlIn;
 }
 
 async function readOpenLines(
