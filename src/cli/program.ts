@@ -14,6 +14,7 @@ import { registerPing } from './commands/ping.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerShipments } from './commands/shipments.js';
 import { registerSync } from './commands/sync.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { type CommandContext, createContext } from './context.js';
@@ -41,6 +42,7 @@ const COMMANDS: Registrar[] = [
   registerSync,
   registerBackfill,
   registerOrders,
+  registerShipments,
   registerSandbox,
   registerPing,
   registerMigrate,

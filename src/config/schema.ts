@@ -186,6 +186,33 @@ export const connectionSchema = z.strictObject({
   inventory: z
     .strictObject({ enabled: z.boolean().default(false), warehouses: z.array(z.string()).default([]) })
     .prefault({}),
+  /** Shipment write-back to SYSPRO (src/sync/writeback.ts; strategy in `syspro.writeback`). */
+  shipments: z
+    .strictObject({
+      /** How far back each window re-reads before its last checkpoint (late records, clock skew, DST). */
+      overlap: duration.default(7_200_000),
+      /** How far back the first poll of a connection looks. */
+      lookback: duration.default(2 * 86_400_000),
+      /**
+       * A label voided in ShipStation after it was written: `flag` (the job ends dead with what to
+       * undo by hand, audited) or `reverse` (order-update: the ship quantities are taken back;
+       * a dispatch note is always flagged, SORTDC is not supported).
+       */
+      voids: z.enum(['reverse', 'flag']).default('flag'),
+      /** The order-update strategy's custom form fields (COMSFM, form type `syspro.customFormType`). */
+      orderUpdate: z
+        .strictObject({
+          trackingField: z.string().min(1).default('TRACKNO'),
+          /** Width of the tracking field (UNCONFIRMED per site); numbers beyond it end as `+N more`. */
+          trackingWidth: z.number().int().min(10).default(100),
+          carrierField: z.string().min(1).default('CARRIER'),
+          shipDateField: z.string().min(1).default('SHIPDATE'),
+          /** SORTOS status once every merchandise line is shipped (`none`: leave the status). */
+          completeStatus: z.enum(['4', '8', 'none']).default('8'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   /** How SYSPRO sales orders become ShipStation orders (see src/sync/orders-mapper.ts). */
   orders: z
     .strictObject({
@@ -229,14 +256,6 @@ export const connectionSchema = z.strictObject({
     })
     .prefault({}),
   /** The shipments poll (src/sync/shipments.ts): its windows over ShipStation's shipments and fulfillments. */
-  shipments: z
-    .strictObject({
-      /** How far back each window re-reads before its last checkpoint (late records, clock skew, DST). */
-      overlap: duration.default(7_200_000),
-      /** How far back the first poll of a connection looks. */
-      lookback: duration.default(2 * 86_400_000),
-    })
-    .prefault({}),
 });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 

@@ -14,11 +14,13 @@ import type { Logger } from '../logger.js';
 import type { ShipStationV1Client } from '../shipstation/v1/client.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
+import type { EnetClient } from '../syspro/enet-client.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
 import { ordersHandlers } from './orders.js';
 import { shipmentsHandlers } from './shipments.js';
+import { writebackHandlers } from './writeback.js';
 
 /** What a flow's handlers may use; built once by `run`. */
 export interface HandlerContext {
@@ -36,6 +38,7 @@ interface OpenedConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
   shipstation: ShipStationV1Client;
+  enet: EnetClient;
 }
 
 export function jobHandlers(context: HandlerContext): JobHandler[] {
@@ -52,7 +55,7 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
         env: context.env,
         clock: context.clock,
         logger: context.logger,
-      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation }));
+      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation, enet: c.enet }));
       // A failure (a secret not yet stored) is retried on the next job, not cached.
       clients.catch(() => opened.delete(name));
       opened.set(name, clients);
@@ -60,5 +63,10 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     return clients;
   };
   const deps = { store: context.store, clock: context.clock, logger: context.logger, connectionFor };
-  return [...ordersHandlers(deps), ...customersHandlers(deps), ...shipmentsHandlers(deps)];
+  return [
+    ...ordersHandlers(deps),
+    ...customersHandlers(deps),
+    ...shipmentsHandlers(deps),
+    ...writebackHandlers(deps),
+  ];
 }
