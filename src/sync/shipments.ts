@@ -342,8 +342,10 @@ export async function queueShipmentWrites(
       kind: SHIPMENT_WRITEBACK_KIND,
       connection: connectionName,
       idempotencyKey: shipmentKey(connectionName, c.source, c.id),
-      // One e.net session per operator: a connection's SYSPRO writes run one at a time.
-      groupKey: `syspro:${connectionName}`,
+      // No group key: a claim takes one job per group key, and the write-back batches up to 500
+      // shipments per call. In one process the e.net client serialises the connection's calls;
+      // several processes on one SYSPRO operator would evict each other's sessions (re-logon
+      // recovers, at a cost): see docs/decisions.md "Shipment fetch and reconcile".
       payload: c.result.write,
     }));
     const enqueued = jobs.length === 0 ? [] : await enqueueJobs({ ...store, db }, jobs, now);
