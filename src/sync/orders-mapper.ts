@@ -712,17 +712,43 @@ export function mapSalesOrder(input: SalesOrderInput, options: OrderMapOptions):
 
 /** JSON with object keys sorted, so equal orders give equal text whatever the key order. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const parts: string[] = [];
+  writeCanonical(value, (text) => parts.push(text));
+  return parts.join('');
+}
+
+/** Writes `value` as canonical JSON in pieces (no intermediate strings per level). */
+function writeCanonical(value: unknown, write: (text: string) => void): void {
+  if (Array.isArray(value)) {
+    write('[');
+    value.forEach((item, i) => {
+      if (i > 0) write(',');
+      writeCanonical(item, write);
+    });
+    write(']');
+    return;
   }
-  return JSON.stringify(value ?? null);
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
+    write('{');
+    keys.forEach((key, i) => {
+      if (i > 0) write(',');
+      write(JSON.stringify(key));
+      write(':');
+      writeCanonical(record[key], write);
+    });
+    write('}');
+    return;
+  }
+  write(JSON.stringify(value ?? null));
 }
 
 /** sha256 of the canonical body: unchanged orders cause no ShipStation call. */
 export function hashOrder(order: V1OrderInput): string {
+  // One canonical text built from pieces (the per-level concatenations of a recursive build were
+  // a good part of a large poll's garbage).
   return createHash('sha256').update(canonicalJson(order)).digest('hex');
 }

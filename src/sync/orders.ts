@@ -97,6 +97,28 @@ export interface PushPayload {
   order?: V1OrderInput;
   hash?: string;
   holdUntil?: string;
+  /** What was read from SYSPRO, for the audit trail (the mapped body is in `order`). */
+  read?: SysproReadSummary;
+}
+
+/** The SYSPRO rows an order was mapped from, in brief (status, lines, customer, what they came to). */
+export interface SysproReadSummary {
+  orderStatus: string;
+  customer: string;
+  lines: Array<{ line: number; type: string; stockCode: string | null; shipQty: number | null }>;
+}
+
+function summariseRead(header: SorMasterRow, lines: readonly SorDetailRow[]): SysproReadSummary {
+  return {
+    orderStatus: header.OrderStatus,
+    customer: header.Customer,
+    lines: lines.map((l) => ({
+      line: Number(l.SalesOrderLine),
+      type: l.LineType,
+      stockCode: l.MStockCode?.trim() || null,
+      shipQty: l.MShipQty ?? null,
+    })),
+  };
 }
 
 /**
@@ -336,10 +358,12 @@ export async function pollOrders(
           changeWatermark = value;
         }
       }
+      const orderLines = lines.get(header.SalesOrder) ?? [];
       return {
         header,
+        lines: orderLines,
         result: mapSalesOrder(
-          { header, lines: lines.get(header.SalesOrder) ?? [], customer: customers.get(header.Customer) },
+          { header, lines: orderLines, customer: customers.get(header.Customer) },
           options,
         ),
       };
@@ -433,7 +457,7 @@ export async function pollOrders(
 async function decidePage(
   deps: OrdersFlowDeps,
   connectionName: string,
-  results: Array<{ header: SorMasterRow; result: MapResult }>,
+  results: Array<{ header: SorMasterRow; lines: readonly SorDetailRow[]; result: MapResult }>,
   summary: PollSummary,
   options: PollOptions,
 ): Promise<NewJob[]> {
@@ -444,7 +468,7 @@ async function decidePage(
   const links = await findLinks(store.db, connectionName, ORDER_ENTITY, keys);
   const problemLinks = await findLinks(store.db, connectionName, ORDER_PROBLEM_ENTITY, keys);
   const jobs: NewJob[] = [];
-  for (const { header, result } of results) {
+  for (const { header, lines, result } of results) {
     const link = links.get(result.orderKey);
     const salesOrder = header.SalesOrder.trim();
     const orderKey = result.orderKey;
@@ -489,6 +513,7 @@ async function decidePage(
           order: result.order,
           hash: result.hash,
           holdUntil: result.holdUntil,
+          read: summariseRead(header, lines),
         } satisfies PushPayload,
       });
     } else if (result.action === 'invalid') {
@@ -843,6 +868,7 @@ export async function pushOrders(
             orderId: result.orderId,
             attempt: job.attempts,
             changed: changedFields(previous, sent.order),
+            read: payloads[sent.index]?.read,
             sent: sent.order,
             ...(held ? { holdUntil: held } : {}),
           },

@@ -183,7 +183,18 @@ forEachDialect('orders flow against the sandboxes', (ctx) => {
       outcome: 'ok',
     });
     assert.equal(audit[0]?.action, 'update');
-    assert.deepEqual((JSON.parse(audit[0]!.detail!) as { changed: string[] }).changed, ['items']);
+    const detail = JSON.parse(audit[0]!.detail!) as {
+      changed: string[];
+      read: { orderStatus: string; lines: Array<{ stockCode: string; shipQty: number }> };
+    };
+    assert.deepEqual(detail.changed, ['items']);
+    assert.equal(detail.read.orderStatus, syspro.db.sorMaster.get(changed.salesOrder)!.OrderStatus);
+    assert.ok(
+      detail.read.lines.some(
+        (l) => l.stockCode === String(line.MStockCode).trim() && l.shipQty === line.MShipQty,
+      ),
+      'the audit row says what was read from SYSPRO',
+    );
   });
 
   it('never re-pushes an order split or shipped in ShipStation, and holds a forward order until its ship date', async () => {

@@ -270,7 +270,10 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
       const record = sandbox.state.shipments.get(p.id)!;
       assert.equal(p.createdAtUtc, record.createDate, 'Pacific createDate read back as the same UTC instant');
     }
-    assert.ok(jobs.every((j) => j.groupKey === null), 'no group key: the write-back batches them');
+    assert.ok(
+      jobs.every((j) => j.groupKey === null),
+      'no group key: the write-back batches them',
+    );
   });
 
   it('enqueues nothing more for the same shipments by webhook again and by poll', async () => {
