@@ -6,18 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
-import { configSchema } from '../../src/config/schema.js';
 import { Worker } from '../../src/engine/worker.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { listAudit } from '../../src/store/audit.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
-import { type ConnectionClients, openConnectionClients } from '../../src/sync/connection-clients.js';
+import type { ConnectionClients } from '../../src/sync/connection-clients.js';
 import { CUSTOMERS_POLL_KIND, customerHash, customersHandlers } from '../../src/sync/customers.js';
 import { ORDERS_POLL_KIND, type OrdersConnection, ordersHandlers } from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
+import { connectToSandboxes } from '../helpers/sandbox-connection.js';
 
 forEachDialect('customer changes re-push open orders', (ctx) => {
   let shipstation: ShipStationSandbox;
@@ -29,26 +28,9 @@ forEachDialect('customer changes re-push open orders', (ctx) => {
   before(async () => {
     shipstation = await startShipStationSandbox({ port: 0, seed: 17, clock });
     syspro = await startSysproSandbox({ port: 0, seed: 17, orders: 150, clock });
-    const document = sandboxConfigDocument('main', {
-      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
-      syspro: { ...syspro, enetUrl: syspro.enetUrl },
-    });
-    const connection = configSchema.parse(document).connections[0]!;
-    clients = await openConnectionClients({
-      connection,
-      store: ctx.store,
-      masterKey: () => {
-        throw new Error('secrets come from the environment here');
-      },
-      env: {
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
-      },
-      clock,
-    });
+    const connected = await connectToSandboxes({ shipstation, syspro, store: ctx.store, clock });
+    const { connection } = connected;
+    clients = connected.clients;
     const ordersConnection: OrdersConnection = {
       connection,
       odata: clients.odata,

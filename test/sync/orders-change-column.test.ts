@@ -5,16 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
-import { configSchema } from '../../src/config/schema.js';
 import { Worker } from '../../src/engine/worker.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
-import { type ConnectionClients, openConnectionClients } from '../../src/sync/connection-clients.js';
+import type { ConnectionClients } from '../../src/sync/connection-clients.js';
 import { ORDERS_POLL_KIND, ordersHandlers, pollOrders } from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
+import { connectToSandboxes } from '../helpers/sandbox-connection.js';
 
 forEachDialect('orders poll with a change column', (ctx) => {
   let shipstation: ShipStationSandbox;
@@ -27,27 +26,15 @@ forEachDialect('orders poll with a change column', (ctx) => {
   before(async () => {
     shipstation = await startShipStationSandbox({ port: 0, seed: 4, clock });
     syspro = await startSysproSandbox({ port: 0, seed: 4, orders: 300, clock, odataTimeStamp: true });
-    const document = sandboxConfigDocument('main', {
-      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
-      syspro: { ...syspro, enetUrl: syspro.enetUrl },
-    }) as { connections: Array<Record<string, Record<string, unknown>>> };
-    document.connections[0]!.syspro = { ...document.connections[0]!.syspro, changeColumn: 'TimeStamp' };
-    const connection = configSchema.parse(document).connections[0]!;
-    clients = await openConnectionClients({
-      connection,
+    const connected = await connectToSandboxes({
+      shipstation,
+      syspro,
       store: ctx.store,
-      masterKey: () => {
-        throw new Error('secrets come from the environment here');
-      },
-      env: {
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
-      },
       clock,
+      sysproConfig: { changeColumn: 'TimeStamp' },
     });
+    const { connection } = connected;
+    clients = connected.clients;
     deps = {
       store: ctx.store,
       clock,

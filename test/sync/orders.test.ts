@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
-import { configSchema } from '../../src/config/schema.js';
 import { Worker } from '../../src/engine/worker.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
@@ -14,10 +12,11 @@ import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js'
 import type { RateLimiter } from '../../src/shipstation/rate-limit.js';
 import { listAudit } from '../../src/store/audit.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
-import { type ConnectionClients, openConnectionClients } from '../../src/sync/connection-clients.js';
+import type { ConnectionClients } from '../../src/sync/connection-clients.js';
 import { ORDERS_POLL_KIND, type OrdersConnection, ordersHandlers } from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
+import { connectToSandboxes } from '../helpers/sandbox-connection.js';
 
 forEachDialect('orders flow against the sandboxes', (ctx) => {
   let shipstation: ShipStationSandbox;
@@ -30,12 +29,6 @@ forEachDialect('orders flow against the sandboxes', (ctx) => {
   before(async () => {
     shipstation = await startShipStationSandbox({ port: 0, seed: 11, clock });
     syspro = await startSysproSandbox({ port: 0, seed: 11, orders: 80, clock });
-    const document = sandboxConfigDocument('main', {
-      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
-      syspro: { ...syspro, enetUrl: syspro.enetUrl },
-    });
-    const config = configSchema.parse(document);
-    const connection = config.connections[0]!;
     const inner = new MemoryRateLimiter({ clock, limit: 40, windowMs: 60_000 });
     const counting: RateLimiter = {
       acquire: (key, signal) => {
@@ -45,22 +38,15 @@ forEachDialect('orders flow against the sandboxes', (ctx) => {
       observe: (key, o) => inner.observe(key, o),
       block: (key, until) => inner.block(key, until),
     };
-    clients = await openConnectionClients({
-      connection,
+    const connected = await connectToSandboxes({
+      shipstation,
+      syspro,
       store: ctx.store,
-      masterKey: () => {
-        throw new Error('secrets come from the environment here');
-      },
-      env: {
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
-      },
       clock,
       limiter: counting,
     });
+    const { connection } = connected;
+    clients = connected.clients;
     const ordersConnection: OrdersConnection = {
       connection,
       odata: clients.odata,
