@@ -74,7 +74,7 @@ export const sysproSchema = z.strictObject({
   /** OData paging: rows per request (at most the server's 5,000 cap) and the longest URL built. */
   odata: z
     .strictObject({
-      pageSize: z.number().int().min(1).max(5000).default(1000),
+      pageSize: z.number().int().min(1).max(5000).default(500),
       maxUrlLength: z.number().int().min(500).default(2000),
       /** How the site's OData types date columns (`DateTimeOffset` or `Date`); decides filter literals. */
       dateType: z.enum(['DateTimeOffset', 'Date']).default('DateTimeOffset'),
