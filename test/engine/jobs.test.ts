@@ -330,9 +330,9 @@ forEachDialect('job store', (ctx) => {
     }
   });
 
-  it('concurrent claimers spread over connections instead of draining the oldest backlog first', {
-    todo: 'ENGINE BUG, not fixed here: claimJobs reads the fairness order (running jobs per connection) before and outside the claim transaction, so two claims at once both see nothing running and both drain the oldest backlog; sequential claims are fair',
-  }, async () => {
+  // Failed before the fairness order was read inside the claim's transaction (claims of a kind now
+  // take turns): two claims at once both saw nothing running and both drained the oldest backlog.
+  it('concurrent claimers spread over connections instead of draining the oldest backlog first', async () => {
     const stores = await claimerStores(2);
     try {
       const jobs = [];
