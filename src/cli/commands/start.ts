@@ -197,6 +197,9 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
   } finally {
     await closeAll();
   }
+  app.out(
+    `Stopped. ./${DEMO_DIR}/ is kept for the next \`npm start\`; \`npm start -- --fresh\` starts over.`,
+  );
 }
 
 async function writeDemoConfig(
