@@ -15,6 +15,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerShipments } from './commands/shipments.js';
+import { registerStart } from './commands/start.js';
 import { registerSync } from './commands/sync.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { type CommandContext, createContext } from './context.js';
@@ -38,6 +39,7 @@ type Registrar = (program: Command, app: Program) => void;
 
 /** Commands in the order `--help` lists them. Add a command by adding its registrar here. */
 const COMMANDS: Registrar[] = [
+  registerStart,
   registerRun,
   registerSync,
   registerBackfill,
