@@ -1,7 +1,8 @@
 /**
  * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
  * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`, the nudge of
- * `http/nudge.ts`, the ShipStation webhook receiver of `http/webhooks.ts`; the dashboard joins it)
+ * `http/nudge.ts`, the ShipStation webhook receiver of `http/webhooks.ts`, `/metrics` of
+ * `http/metrics.ts`; the dashboard joins it)
  * until SIGTERM or SIGINT.
  *
  * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
@@ -24,6 +25,7 @@ import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { JobHandler } from '../../engine/handler.js';
 import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
 import { Worker } from '../../engine/worker.js';
+import { metricsRoute } from '../../http/metrics.js';
 import { registerNudgeRoutes } from '../../http/nudge.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
 import { webhookReceiver } from '../../http/webhooks.js';
@@ -150,6 +152,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           clock,
           logger,
         }),
+        // Read from the store on scrape, on the database's time (the budgets' and leases' clock).
+        metricsRoute({ store, clock }),
       ],
     });
     const address = await http.listen();
