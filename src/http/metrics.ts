@@ -25,13 +25,13 @@
  *   may still send in its window (`rate_limits`: our sends in the window, what the server said
  *   remains, a 429 block), the key being the credentials' fingerprint, never the key itself.
  * - `mlc_syspro_call_duration_seconds` / `mlc_shipstation_call_duration_seconds` when the run passes
- *   `calls` (see `CallMetrics`): histograms of this process's own calls.
+ *   `calls` (`sync/call-metrics.ts`): histograms of this process's own calls, in memory.
  * - prom-client's default process metrics (`process_*`, `nodejs_*`).
  *
  * No login yet (the dashboard's comes later): it binds where `http.host` binds.
  */
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../clock.js';
 import { POLL_KINDS } from '../engine/scheduler.js';
 import { redactCredentials } from '../logger.js';
@@ -39,6 +39,7 @@ import { defaultSafetyMs } from '../shipstation/rate-budget.js';
 import type { JobState } from '../store/database.js';
 import { listScheduleStatus } from '../store/jobs/queries.js';
 import type { Store } from '../store/open.js';
+import type { CallMetrics } from '../sync/call-metrics.js';
 
 export const METRICS_CACHE_MS = 5000;
 /** Audit rows this far below the highest id are settled: counted once, then kept in memory. */
@@ -46,43 +47,6 @@ export const AUDIT_SETTLE_ROWS = 1000;
 
 const JOB_STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'dead', 'cancelled'];
 const POLL_KIND_LIST: readonly string[] = Object.values(POLL_KINDS);
-
-/** One finished call to SYSPRO or ShipStation, as a client reports it. */
-export interface CallObservation {
-  connection: string;
-  /** `enet`, `odata`, `v1`, `v2`. */
-  api: string;
-  /** `ok`, or the failure's kind. */
-  outcome: string;
-  ms: number;
-}
-
-/** In-process call latency histograms; pass the same instance to the clients and to `/metrics`. */
-export class CallMetrics {
-  readonly registry = new Registry();
-  readonly #syspro = new Histogram({
-    name: 'mlc_syspro_call_duration_seconds',
-    help: 'SYSPRO calls made by this process, by connection, API (enet, odata) and outcome',
-    labelNames: ['connection', 'api', 'outcome'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [this.registry],
-  });
-  readonly #shipstation = new Histogram({
-    name: 'mlc_shipstation_call_duration_seconds',
-    help: 'ShipStation HTTP requests made by this process, by connection, API (v1, v2) and outcome',
-    labelNames: ['connection', 'api', 'outcome'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-
-  syspro(o: CallObservation): void {
-    this.#syspro.observe({ connection: o.connection, api: o.api, outcome: o.outcome }, o.ms / 1000);
-  }
-
-  shipstation(o: CallObservation): void {
-    this.#shipstation.observe({ connection: o.connection, api: o.api, outcome: o.outcome }, o.ms / 1000);
-  }
-}
 
 export interface MetricsOptions {
   store: Store;

@@ -7,16 +7,21 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { DbRateLimiter } from '../../src/engine/db-rate-limiter.js';
-import { CallMetrics, METRICS_CACHE_MS, type MetricsRoute, metricsRoute } from '../../src/http/metrics.js';
+import { METRICS_CACHE_MS, type MetricsRoute, metricsRoute } from '../../src/http/metrics.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../src/http/server.js';
+import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { appendAudit } from '../../src/store/audit.js';
 import { claimJobs } from '../../src/store/jobs/claim.js';
 import { completeJobs } from '../../src/store/jobs/complete.js';
 import { enqueueJob, enqueueJobs } from '../../src/store/jobs/enqueue.js';
 import { failJob } from '../../src/store/jobs/fail.js';
 import { enqueueDueSchedules, syncScheduleRows } from '../../src/store/jobs/schedules.js';
+import { CallMetrics, callMetricsFor } from '../../src/sync/call-metrics.js';
+import type { ConnectionClients } from '../../src/sync/connection-clients.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
+import { connectToSandboxes } from '../helpers/sandbox-connection.js';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
 const OWNER = 'test-worker';
@@ -289,6 +294,51 @@ forEachDialect('metrics route: process metrics', (ctx) => {
       const samples = parse(await (await fetch(`${base}/metrics`)).text());
       assert.ok(samples.some((s) => s.name === 'process_cpu_user_seconds_total'));
       assert.ok(samples.some((s) => s.name === 'nodejs_heap_size_used_bytes'));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+forEachDialect('metrics route: call latency', (ctx) => {
+  const clock = new FakeClock(T0);
+  let shipstation: ShipStationSandbox;
+  let syspro: SysproSandbox;
+  let clients: ConnectionClients | undefined;
+  before(async () => {
+    shipstation = await startShipStationSandbox({ port: 0, seed: 3, clock });
+    syspro = await startSysproSandbox({ port: 0, seed: 3, orders: 5, clock });
+  });
+  after(async () => {
+    await clients?.close();
+    await shipstation?.close();
+    await syspro?.close();
+  });
+
+  it('counts every SYSPRO e.net and ShipStation request of the clients, by outcome', async () => {
+    ({ clients } = await connectToSandboxes({ shipstation, syspro, store: ctx.store, clock }));
+    await clients.enet.checkLogon();
+    await clients.shipstation.listWarehouses();
+    await assert.rejects(clients.shipstation.getOrder(987_654_321));
+    const server = createHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      readiness: storeReadiness(ctx.store),
+      routes: [
+        metricsRoute({ store: ctx.store, clock, calls: callMetricsFor(ctx.store), processMetrics: false }),
+      ],
+    });
+    const base = await server.listen();
+    try {
+      const s = parse(await (await fetch(`${base}/metrics`)).text());
+      // checkLogon: Logon, GetVersion, Logoff.
+      assert.deepEqual(series(s, 'mlc_syspro_call_duration_seconds_count'), [
+        '{api=enet,connection=main,outcome=ok} 3',
+      ]);
+      assert.deepEqual(series(s, 'mlc_shipstation_call_duration_seconds_count'), [
+        '{api=v1,connection=main,outcome=not_found} 1',
+        '{api=v1,connection=main,outcome=ok} 1',
+      ]);
     } finally {
       await server.close();
     }

@@ -36,6 +36,7 @@ import { loadMasterKey, type MasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openStore, type Store } from '../../store/open.js';
 import { resolveSecret } from '../../store/secrets.js';
+import { callMetricsFor } from '../../sync/call-metrics.js';
 import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, type RunLock } from '../run-lock.js';
@@ -152,8 +153,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           clock,
           logger,
         }),
-        // Read from the store on scrape, on the database's time (the budgets' and leases' clock).
-        metricsRoute({ store, clock }),
+        // Read from the store on scrape, on the database's time (the budgets' and leases' clock);
+        // the call histograms of the clients opened on this store.
+        metricsRoute({ store, clock, calls: callMetricsFor(store) }),
       ],
     });
     const address = await http.listen();
