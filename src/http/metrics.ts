@@ -91,6 +91,7 @@ export class StoreMetrics {
   reads = 0;
   readonly #o: Required<Omit<MetricsOptions, 'calls' | 'processMetrics'>>;
   #cached: { at: number; snapshot: Promise<Snapshot> } | undefined;
+  #inFlight: Promise<Snapshot> | undefined;
   /** Audit rows with id ≤ `settledId`, counted once. */
   #settledId = 0;
   readonly #settled = new Map<string, { labels: AuditLabels; count: number }>();
@@ -165,13 +166,23 @@ export class StoreMetrics {
   /** The snapshot of the store, read again only when the cached one is older than `cacheMs`. */
   read(): Promise<Snapshot> {
     const now = this.#o.clock.now();
-    if (this.#cached && now - this.#cached.at < this.#o.cacheMs) return this.#cached.snapshot;
+    // A read still running is shared whatever its age: two at once would fold the same audit rows
+    // into the settled counts twice.
+    if (this.#inFlight) return this.#inFlight;
+    const cached = this.#cached;
+    if (cached && now >= cached.at && now - cached.at < this.#o.cacheMs) return cached.snapshot;
     const snapshot = this.#readStore(now);
-    this.#cached = { at: now, snapshot };
+    this.#inFlight = snapshot;
     // A failed read is not cached: the next scrape tries again.
-    snapshot.catch(() => {
-      if (this.#cached?.snapshot === snapshot) this.#cached = undefined;
-    });
+    snapshot.then(
+      () => {
+        this.#cached = { at: now, snapshot };
+        this.#inFlight = undefined;
+      },
+      () => {
+        this.#inFlight = undefined;
+      },
+    );
     return snapshot;
   }
 

@@ -271,6 +271,11 @@ forEachDialect('metrics route', (ctx) => {
       '{action=push,connection=main,flow=orders.push,outcome=ok} 3',
       '{action=skip,connection=main,flow=orders.push,outcome=skipped} 1',
     ]);
+    // Two scrapes at once after the window: one read between them.
+    clock.set(at + 2 * METRICS_CACHE_MS);
+    const both = await Promise.all([scrape(), scrape()]);
+    assert.equal(route.storeMetrics.reads, readsBefore + 3);
+    assert.deepEqual(series(both[0], 'mlc_records_total'), series(both[1], 'mlc_records_total'));
     // The budget window of k1's server answer (30 s from T0+10 s) has passed: 37 of our own left.
     clock.set(T0 + 45_000);
     const later = await scrape();
