@@ -20,7 +20,7 @@ import { enqueueDueSchedules, syncScheduleRows } from '../../src/store/jobs/sche
 import { CallMetrics, callMetricsFor } from '../../src/sync/call-metrics.js';
 import type { ConnectionClients } from '../../src/sync/connection-clients.js';
 import { FakeClock } from '../helpers/clock.js';
-import { forEachDialect } from '../helpers/dialects.js';
+import { createTestStore, forEachDialect } from '../helpers/dialects.js';
 import { connectToSandboxes } from '../helpers/sandbox-connection.js';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
@@ -348,4 +348,28 @@ forEachDialect('metrics route: call latency', (ctx) => {
       await server.close();
     }
   });
+});
+
+it('answers 503 with the reason when the store cannot be read, and reads again on the next scrape', async () => {
+  const { store, cleanup } = await createTestStore('sqlite');
+  const route = metricsRoute({ store, processMetrics: false });
+  const server = createHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    readiness: storeReadiness(store),
+    routes: [route],
+  });
+  const base = await server.listen();
+  try {
+    await store.db.schema.dropTable('rate_limits').execute();
+    const first = await fetch(`${base}/metrics`);
+    assert.equal(first.status, 503);
+    assert.match(await first.text(), /^# the store could not be read: .*rate_limits/);
+    const second = await fetch(`${base}/metrics`);
+    assert.equal(second.status, 503);
+    assert.equal(route.storeMetrics.reads, 2);
+  } finally {
+    await server.close();
+    await cleanup();
+  }
 });
