@@ -62,6 +62,16 @@ export interface TransportOptions {
   logger?: Logger;
   /** Jitter source, [0, 1). Default Math.random. */
   random?: () => number;
+  /** Told of every HTTP request sent (each retry too): how long it took and how it ended (metrics). */
+  onCall?: (call: TransportCall) => void;
+}
+
+/** One HTTP request to ShipStation: `outcome` is `ok` (2xx), `rate_limited` (429) or the error kind. */
+export interface TransportCall {
+  api: 'v1' | 'v2';
+  ms: number;
+  outcome: string;
+  status?: number;
 }
 
 export type QueryValue = string | number | boolean | undefined | null;
@@ -192,6 +202,7 @@ export class ShipStationTransport {
 
       let response: globalThis.Response;
       let text: string;
+      const sentAt = o.clock.now();
       try {
         response = await fetch(url, {
           method: spec.method,
@@ -204,6 +215,7 @@ export class ShipStationTransport {
       } catch (error) {
         if (spec.signal?.aborted) throw spec.signal.reason;
         const { kind, detail } = kindForNetworkError(error);
+        o.onCall?.({ api: o.api, ms: o.clock.now() - sentAt, outcome: kind });
         // Refused, unresolvable or failed at the handshake: nothing went out. A timeout or a reset
         // may have come after ShipStation received the request.
         const delivery = kind === 'unreachable' || kind === 'tls' ? 'not-sent' : 'in-doubt';
@@ -225,6 +237,17 @@ export class ShipStationTransport {
       }
 
       const now = o.clock.now();
+      o.onCall?.({
+        api: o.api,
+        ms: now - sentAt,
+        outcome:
+          response.status >= 200 && response.status < 300
+            ? 'ok'
+            : response.status === 429
+              ? 'rate_limited'
+              : kindForStatus(response.status),
+        status: response.status,
+      });
       const limit = numberHeader(response.headers, 'x-rate-limit-limit');
       const remaining = numberHeader(response.headers, 'x-rate-limit-remaining');
       const resetSeconds = numberHeader(response.headers, 'x-rate-limit-reset');

@@ -19,6 +19,7 @@ import type { Store } from '../store/open.js';
 import { resolveSecret } from '../store/secrets.js';
 import { createEnetClient, type EnetClient } from '../syspro/enet-client.js';
 import { createODataReader, type ODataReader } from '../syspro/odata-reader.js';
+import { callMetricsFor } from './call-metrics.js';
 import { limiterFor } from './limiters.js';
 
 export interface ConnectionClients {
@@ -60,6 +61,10 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     ref ? resolveSecret(db, options.masterKey, connection.name, ref.secret, env) : undefined;
 
   const { syspro, shipstation } = connection;
+  // Every request's latency, into the store's call histograms (`/metrics`).
+  const calls = callMetricsFor(store);
+  const onShipStationCall = (call: { api: string; ms: number; outcome: string }) =>
+    calls.shipstation({ connection: connection.name, api: call.api, outcome: call.outcome, ms: call.ms });
   const operatorPassword = await secret(syspro.operatorPassword);
   const companyPassword = await secret(syspro.companyPassword);
   const odataPassword = syspro.odataPassword ? await secret(syspro.odataPassword) : operatorPassword;
@@ -84,6 +89,8 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
         ? { attempts: syspro.licenceWait.attempts, delayMs: syspro.licenceWait.delay }
         : undefined,
     logger: options.logger,
+    onCall: (call) =>
+      calls.syspro({ connection: connection.name, api: 'enet', outcome: call.outcome, ms: call.ms }),
   });
   const odata = createODataReader({
     serviceUrl: syspro.odataUrl,
@@ -118,6 +125,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     retry: options.shipstationRetry ?? shipstationRetry,
     allowedResourceHosts: shipstation.allowedResourceHosts,
     logger: options.logger,
+    onCall: onShipStationCall,
   });
   const v2 = v2ApiKey
     ? createShipStationV2Client({
@@ -127,6 +135,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
         timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
         retry: options.shipstationRetry ?? shipstationRetry,
         logger: options.logger,
+        onCall: onShipStationCall,
       })
     : undefined;
 

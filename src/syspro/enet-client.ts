@@ -49,6 +49,18 @@ export interface EnetClientOptions {
    * `attempts` more times before failing with the retryable `licence-exhausted` error. Default: no wait.
    */
   licenceWait?: { attempts: number; delayMs: number };
+  /**
+   * Told of every e.net request (logons and logoffs too): how long it took and how it ended, `ok` or
+   * the `SysproError` kind (metrics).
+   */
+  onCall?: (call: EnetCall) => void;
+}
+
+export interface EnetCall {
+  endpoint: string;
+  businessObject?: string;
+  ms: number;
+  outcome: string;
 }
 
 /** The calls available inside one session (see `EnetClient.withSession`). */
@@ -130,13 +142,21 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
       );
     }
     const started = clock.now();
-    const response = await sendRequest({
-      url,
-      endpoint: route,
-      businessObject,
-      timeoutMs,
-      charset: options.responseCharset,
-    });
+    const observe = (outcome: string) =>
+      options.onCall?.({ endpoint: route, businessObject, ms: clock.now() - started, outcome });
+    let response: Awaited<ReturnType<typeof sendRequest>>;
+    try {
+      response = await sendRequest({
+        url,
+        endpoint: route,
+        businessObject,
+        timeoutMs,
+        charset: options.responseCharset,
+      });
+    } catch (err) {
+      observe(err instanceof SysproError ? err.kind : 'error');
+      throw err;
+    }
     log?.debug(
       {
         system: 'syspro',
@@ -147,9 +167,15 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
       },
       'e.net call',
     );
-    if (response.status < 200 || response.status > 299) throw httpStatusError(response, context);
-    const body = unwrapBody(response.text);
-    if (/^\s*ERROR/i.test(body)) throw enetError(body, route, businessObject);
+    let failure: SysproError | undefined;
+    let body = '';
+    if (response.status < 200 || response.status > 299) failure = httpStatusError(response, context);
+    else {
+      body = unwrapBody(response.text);
+      if (/^\s*ERROR/i.test(body)) failure = enetError(body, route, businessObject);
+    }
+    observe(failure ? failure.kind : 'ok');
+    if (failure) throw failure;
     return body;
   }
 

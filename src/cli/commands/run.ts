@@ -1,7 +1,8 @@
 /**
  * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
  * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`, the nudge of
- * `http/nudge.ts`, the ShipStation webhook receiver of `http/webhooks.ts`; the dashboard joins it)
+ * `http/nudge.ts`, the ShipStation webhook receiver of `http/webhooks.ts`, `/metrics` of
+ * `http/metrics.ts`; the dashboard joins it)
  * until SIGTERM or SIGINT.
  *
  * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
@@ -24,6 +25,7 @@ import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { JobHandler } from '../../engine/handler.js';
 import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
 import { Worker } from '../../engine/worker.js';
+import { metricsRoute } from '../../http/metrics.js';
 import { registerNudgeRoutes } from '../../http/nudge.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
 import { webhookReceiver } from '../../http/webhooks.js';
@@ -34,6 +36,7 @@ import { loadMasterKey, type MasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openStore, type Store } from '../../store/open.js';
 import { resolveSecret } from '../../store/secrets.js';
+import { callMetricsFor } from '../../sync/call-metrics.js';
 import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, type RunLock } from '../run-lock.js';
@@ -150,6 +153,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           clock,
           logger,
         }),
+        // Read from the store on scrape, on the database's time (the budgets' and leases' clock);
+        // the call histograms of the clients opened on this store.
+        metricsRoute({ store, clock, calls: callMetricsFor(store) }),
       ],
     });
     const address = await http.listen();

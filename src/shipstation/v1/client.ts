@@ -5,7 +5,13 @@
  */
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import { DEFAULT_RETRY, type RetryPolicy, rateLimitKey, ShipStationTransport } from '../http.js';
+import {
+  DEFAULT_RETRY,
+  type RetryPolicy,
+  rateLimitKey,
+  ShipStationTransport,
+  type TransportCall,
+} from '../http.js';
 import type { Page } from '../paging.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type {
@@ -57,6 +63,8 @@ export interface ShipStationV1ClientOptions {
   partnerKey?: string;
   logger?: Logger;
   random?: () => number;
+  /** Told of every HTTP request (metrics), see `TransportOptions.onCall`. */
+  onCall?: (call: TransportCall) => void;
 }
 
 export interface ShipStationV1Client {
@@ -117,6 +125,7 @@ export function createShipStationV1Client(options: ShipStationV1ClientOptions): 
     retry: { ...DEFAULT_RETRY, ...options.retry },
     logger: options.logger,
     random: options.random,
+    onCall: options.onCall,
   });
   const allowed = [...(options.allowedResourceHosts ?? [])];
 

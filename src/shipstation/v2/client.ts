@@ -6,7 +6,13 @@
  */
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import { DEFAULT_RETRY, type RetryPolicy, rateLimitKey, ShipStationTransport } from '../http.js';
+import {
+  DEFAULT_RETRY,
+  type RetryPolicy,
+  rateLimitKey,
+  ShipStationTransport,
+  type TransportCall,
+} from '../http.js';
 import type { Page } from '../paging.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type {
@@ -36,6 +42,8 @@ export interface ShipStationV2ClientOptions {
   retry?: Partial<RetryPolicy>;
   logger?: Logger;
   random?: () => number;
+  /** Told of every HTTP request (metrics), see `TransportOptions.onCall`. */
+  onCall?: (call: TransportCall) => void;
 }
 
 export interface ShipStationV2Client {
@@ -69,6 +77,7 @@ export function createShipStationV2Client(options: ShipStationV2ClientOptions): 
     retry: { ...DEFAULT_RETRY, ...options.retry },
     logger: options.logger,
     random: options.random,
+    onCall: options.onCall,
   });
   return {
     rateLimitKey: key,
