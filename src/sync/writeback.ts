@@ -809,17 +809,22 @@ export class WritebackRun {
       status = fields.completeStatus;
     }
     this.written(entry, 'order-update', { posted, answer: { status: status ?? null } }, async (db) => {
-      await saveLink(
-        db,
-        {
-          connection: this.connectionName,
-          entityType: SHIPMENT_ORDER_ENTITY,
-          sysproKey: entry.salesOrder,
-          lastHash: JSON.stringify(after),
-        },
-        this.now(),
-      );
+      await this.saveOrderShipped(db, entry, after);
     });
+  }
+
+  /** What the order-update strategy has written on the order (ship quantities, tracking), for the next write. */
+  private saveOrderShipped(db: Kysely<Database>, entry: Entry, after: unknown): Promise<void> {
+    return saveLink(
+      db,
+      {
+        connection: this.connectionName,
+        entityType: SHIPMENT_ORDER_ENTITY,
+        sysproKey: entry.salesOrder,
+        lastHash: JSON.stringify(after),
+      },
+      this.now(),
+    );
   }
 
   // ── voids ────────────────────────────────────────────────────────────────────────────────────
@@ -975,16 +980,7 @@ export class WritebackRun {
           },
           this.now(),
         );
-        await saveLink(
-          db,
-          {
-            connection: this.connectionName,
-            entityType: SHIPMENT_ORDER_ENTITY,
-            sysproKey: entry.salesOrder,
-            lastHash: JSON.stringify(after),
-          },
-          this.now(),
-        );
+        await this.saveOrderShipped(db, entry, after);
         await appendAudit(db, this.audit(entry, 'void', 'ok', { reason, reversed: lines }));
       },
     };
