@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import { UserError } from '../config/errors.js';
-import type { Config, ConnectionConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { classifyError, describeError } from '../engine/errors.js';
 import type { JobHandler, JobOutcome } from '../engine/handler.js';
 import { Worker } from '../engine/worker.js';
@@ -23,18 +23,7 @@ import {
 } from '../sync/orders.js';
 import type { Program } from './program.js';
 
-/** The configured connections a command acts on: the one named, or all. */
-export function selectConnections(config: Config, name: string | undefined): ConnectionConfig[] {
-  const connections = config.connections.filter((c) => name === undefined || c.name === name);
-  if (connections.length === 0) {
-    throw new UserError(
-      name
-        ? `No connection named "${name}" in the configuration (known: ${config.connections.map((c) => c.name).join(', ') || 'none'}).`
-        : 'No connections are configured. Add one under "connections:" (see README.md), or try `ml-connector sandbox --write-config ml-connector.yaml`.',
-    );
-  }
-  return connections;
-}
+export { selectConnections } from './connections.js';
 
 export interface OrdersSession {
   store: Store;

@@ -7,7 +7,6 @@
  * and posts nothing. `--json` prints one object for machines.
  */
 import type { Command } from 'commander';
-import { UserError } from '../../config/errors.js';
 import { describeError } from '../../engine/errors.js';
 import { ShipStationError } from '../../shipstation/errors.js';
 import type { V1Order, V1OrderInput } from '../../shipstation/types.js';
@@ -27,7 +26,8 @@ import {
   orderKeyFor,
   orderNumberFor,
 } from '../../sync/orders-mapper.js';
-import { openOrdersSession, selectConnections } from '../orders-session.js';
+import { oneConnection, parseLimit } from '../connections.js';
+import { openOrdersSession } from '../orders-session.js';
 import type { Program } from '../program.js';
 import { describeOrder } from './sync.js';
 
@@ -104,16 +104,9 @@ export function registerOrders(program: Command, app: Program): void {
     .option('--json', 'one JSON object, for machines')
     .option('--limit <n>', 'audit rows to show, newest first', '50')
     .action(async (salesOrderArg: string, flags: ShowFlags) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new UserError(`--limit must be a whole number above 0, got "${flags.limit}".`);
+      const limit = parseLimit(flags.limit);
       const ctx = app.context();
-      const candidates = selectConnections(ctx.config, flags.connection);
-      if (candidates.length > 1)
-        throw new UserError(
-          `Several connections are configured (${candidates.map((c) => c.name).join(', ')}): say which with --connection.`,
-        );
-      const connection = candidates[0] as (typeof candidates)[number];
+      const connection = oneConnection(ctx.config, flags.connection);
       const salesOrder = salesOrderArg.trim();
       const orderKey = orderKeyFor(connection.syspro.company, salesOrder);
       const session = await openOrdersSession(app);

@@ -9,7 +9,6 @@
  */
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
-import { UserError } from '../../config/errors.js';
 import type { ConnectionConfig } from '../../config/schema.js';
 import { describeError } from '../../engine/errors.js';
 import type { Database } from '../../store/database.js';
@@ -19,7 +18,8 @@ import { SHIPMENTS_FLOW } from '../../sync/writeback.js';
 import { queryDispatchNote } from '../../syspro/business-objects/sorqdn.js';
 import { querySalesOrder } from '../../syspro/business-objects/sorqry.js';
 import type { EnetClient } from '../../syspro/enet-client.js';
-import { openOrdersSession, selectConnections } from '../orders-session.js';
+import { oneConnection, parseLimit } from '../connections.js';
+import { openOrdersSession } from '../orders-session.js';
 import type { Program } from '../program.js';
 
 interface ShowFlags {
@@ -279,16 +279,9 @@ export function registerShipments(program: Command, app: Program): void {
     .option('--json', 'one JSON object, for machines')
     .option('--limit <n>', 'audit rows per shipment, newest first', '50')
     .action(async (query: string, flags: ShowFlags) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new UserError(`--limit must be a whole number above 0, got "${flags.limit}".`);
+      const limit = parseLimit(flags.limit);
       const ctx = app.context();
-      const candidates = selectConnections(ctx.config, flags.connection);
-      if (candidates.length > 1)
-        throw new UserError(
-          `Several connections are configured (${candidates.map((c) => c.name).join(', ')}): say which with --connection.`,
-        );
-      const connection = candidates[0] as ConnectionConfig;
+      const connection = oneConnection(ctx.config, flags.connection);
       const session = await openOrdersSession(app);
       try {
         const { db } = session.store;

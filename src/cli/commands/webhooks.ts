@@ -30,6 +30,7 @@ import {
   webhookSecretProblem,
   webhookTargetUrl,
 } from '../../sync/webhook-events.js';
+import { selectConnections } from '../connections.js';
 import type { Program } from '../program.js';
 
 interface Target {
@@ -39,18 +40,6 @@ interface Target {
   base: string;
   /** The route with the secret; undefined when the secret is not configured or not readable. */
   target?: string;
-}
-
-function selectConnections(config: Config, name: string | undefined): ConnectionConfig[] {
-  const connections = config.connections.filter((c) => name === undefined || c.name === name);
-  if (connections.length === 0) {
-    throw new UserError(
-      name
-        ? `No connection named "${name}" in the configuration (known: ${config.connections.map((c) => c.name).join(', ') || 'none'}).`
-        : 'No connections are configured. Add one under "connections:" (see README.md).',
-    );
-  }
-  return connections;
 }
 
 function requirePublicUrl(config: Config): string {
