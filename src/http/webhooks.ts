@@ -7,7 +7,8 @@
  * subscribed URL carries our secret (`shipstation.webhookSecret`), compared in constant time
  * (SHA-256 digests through `timingSafeEqual`). In order:
  * - unknown connection → 404; no or wrong token → 401 and an audit row (the token never logged);
- * - a body that is not JSON → 415, over 64 KiB → 413, not `{resource_url, resource_type}` → 400;
+ * - a body that is not JSON → 415, over 64 KiB → 413, not `{resource_url, resource_type}` → 400
+ *   (each audited, like every refusal below);
  * - a `resource_type` that is no V1 event → 400; a `resource_url` that is not the shape its event
  *   points at, on a ShipStation API host (`shipstation/resource-url.ts`) → 400 and an audit row,
  *   never fetched;
@@ -362,18 +363,32 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
       { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
-    app.setErrorHandler((error, request, reply) => {
+    app.setErrorHandler(async (error, request, reply) => {
       const status = (error as { statusCode?: number }).statusCode;
       if (typeof status === 'number' && status >= 400 && status < 500) {
         const code = (error as { code?: string }).code;
-        const message =
-          code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-            ? `the body is larger than ${WEBHOOK_BODY_LIMIT} bytes`
-            : code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-              ? 'the body must be JSON (Content-Type: application/json)'
-              : error instanceof Error
-                ? error.message
-                : 'bad request';
+        const tooLarge = code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+        const mediaType = code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+        const message = tooLarge
+          ? `the body is larger than ${WEBHOOK_BODY_LIMIT} bytes`
+          : mediaType
+            ? 'the body must be JSON (Content-Type: application/json)'
+            : error instanceof Error
+              ? error.message
+              : 'bad request';
+        // Refused before a route ran (size, media type, a body shorter than its length): audited
+        // like the route's own refusals when the connection is one of ours.
+        const name = (request.params as { connection?: unknown } | undefined)?.connection;
+        if (typeof name === 'string' && connections.has(name)) {
+          const action = tooLarge
+            ? 'refused-too-large'
+            : mediaType
+              ? 'refused-content-type'
+              : 'refused-malformed';
+          const contentType = String(request.headers['content-type'] ?? '').slice(0, 80);
+          const out = await refuse(name, status, action, message, { request, detail: { contentType } });
+          return reply.code(out.status).send(out.body);
+        }
         return reply.code(status).send({ error: message });
       }
       request.log.error({ err: error }, 'webhook receiver error');

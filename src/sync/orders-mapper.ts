@@ -487,6 +487,12 @@ export function firstEmail(...candidates: (string | null | undefined)[]): string
 
 // ---------- lines ----------
 
+/**
+ * ShipStation's V1 item `quantity` is an Int32 (an ASP.NET model field): a larger number fails the
+ * whole `createorders` call with a 400, so such a line is a problem of its order instead.
+ */
+export const SHIPSTATION_MAX_QUANTITY = 2_147_483_647;
+
 const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
 
 /**
@@ -558,6 +564,13 @@ export function mapSalesOrder(input: SalesOrderInput, options: OrderMapOptions):
         problems.push({
           field: `items[line ${line.SalesOrderLine}].quantity`,
           message: `ShipStation takes whole quantities; line ${line.SalesOrderLine} (${sku}) ships ${quantity}: use a unit of measure that ships whole units`,
+        });
+        continue;
+      }
+      if (quantity > SHIPSTATION_MAX_QUANTITY) {
+        problems.push({
+          field: `items[line ${line.SalesOrderLine}].quantity`,
+          message: `line ${line.SalesOrderLine} (${sku}) ships ${quantity}, more than ShipStation's quantity field holds (${SHIPSTATION_MAX_QUANTITY}): check the ship quantity in SYSPRO`,
         });
         continue;
       }

@@ -49,7 +49,8 @@ export function salesOrderOf(orderKey: string | null | undefined, company: strin
  * is read as its earlier instant; when that puts the void before the label, the later one is meant.
  */
 function voidedAt(voidDate: string | null | undefined, createdAtUtc: number): number | null {
-  if (voidDate === null || voidDate === undefined || voidDate.trim() === '') return null;
+  if (voidDate === null || voidDate === undefined) return null;
+  if (voidDate.trim() === '') return null;
   const earlier = pacificToUtc(voidDate);
   if (earlier >= createdAtUtc) return earlier;
   return Math.max(pacificToUtc(voidDate, { ambiguous: 'later' }), earlier);
@@ -90,13 +91,27 @@ interface Times {
   version: number;
 }
 
+/**
+ * A time field as text. A record without one (or with a number or object in its place) is a bad
+ * record (`invalid`, audited), not an exception that would fail the whole page it came in.
+ */
+function timeText(value: unknown, field: string): string {
+  if (typeof value === 'string') return value;
+  const shown = value === undefined ? 'missing' : JSON.stringify(value).slice(0, 40);
+  throw new PacificTimeError(
+    `${field} is ${value === undefined || value === null ? 'missing' : `not a date/time (${shown})`}`,
+    String(value),
+  );
+}
+
 function times(
   record: { createDate: string; shipDate: string; voidDate?: string | null },
   voided: boolean,
 ): Times {
-  const createdAtUtc = pacificToUtc(record.createDate);
-  const voidedAtUtc = voidedAt(record.voidDate, createdAtUtc);
-  const shipDate = toCalendarDate(record.shipDate);
+  const createdAtUtc = pacificToUtc(timeText(record.createDate, 'createDate'));
+  const voidDate = record.voidDate === null || record.voidDate === undefined ? null : record.voidDate;
+  const voidedAtUtc = voidedAt(voidDate === null ? null : timeText(voidDate, 'voidDate'), createdAtUtc);
+  const shipDate = toCalendarDate(timeText(record.shipDate, 'shipDate'));
   return {
     createdAtUtc,
     voidedAtUtc,
@@ -109,7 +124,7 @@ function times(
 function lines(items: V1Shipment['shipmentItems']): ShipmentLine[] | null {
   if (!Array.isArray(items)) return null;
   return items
-    .filter((item) => item.adjustment !== true)
+    .filter((item) => item !== null && typeof item === 'object' && item.adjustment !== true)
     .map((item) => {
       const line: ShipmentLine = { sku: text(item.sku), quantity: Number(item.quantity) };
       const key = text(item.lineItemKey);

@@ -507,6 +507,11 @@ export async function fetchShipments(
     if (first && error instanceof ShipStationError && error.kind === 'refused_host') {
       await refuse(deps, job, payload, error.providerMessage ?? error.message, error);
     }
+    // An answer that will not change on a retry (a redirect, a 4xx, a body that is not JSON):
+    // the job ends here, and the audit trail says why, like a refused URL.
+    if (error instanceof ShipStationError && !error.retryable) {
+      await refuse(deps, job, payload, error.message, error);
+    }
     throw error;
   }
   deps.logger?.info(

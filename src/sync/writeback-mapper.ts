@@ -239,19 +239,22 @@ export function dispatchTexts(shipment: ShipmentWrite, options: WritebackMapOpti
   if (userDefined2 && tracking.length > 1 && (userDefined2 + more).length <= USER_FIELD_WIDTH)
     userDefined2 += more;
   // One package whose number is in UserDefined2 needs no tracking comment (it keeps posts small).
+  // A number longer than a comment line is never cut into one: it goes to the overflow whole.
   const room = COMMENT_LINES - 2;
+  const fits = tracking.filter((t) => t.length <= COMMENT_WIDTH);
+  const tooLong = tracking.filter((t) => t.length > COMMENT_WIDTH);
   let packed = single
     ? { lines: [] as string[], left: [] as string[] }
-    : packWords(tracking, COMMENT_WIDTH, room);
-  let overflow = packed.left;
+    : packWords(fits, COMMENT_WIDTH, room);
+  let overflow = [...packed.left, ...tooLong];
   if (overflow.length > 0) {
     // Make room for the `+N more` marker on the last line.
-    for (let keep = tracking.length - 1; keep >= 0; keep--) {
+    for (let keep = fits.length - packed.left.length; keep >= 0; keep--) {
       const marker = `+${tracking.length - keep} more`;
-      const attempt = packWords([...tracking.slice(0, keep), marker], COMMENT_WIDTH, room);
+      const attempt = packWords([...fits.slice(0, keep), marker], COMMENT_WIDTH, room);
       if (attempt.left.length === 0) {
         packed = attempt;
-        overflow = tracking.slice(keep);
+        overflow = [...fits.slice(keep), ...tooLong];
         break;
       }
     }

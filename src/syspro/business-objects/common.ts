@@ -16,7 +16,28 @@ export function yn(flag: boolean | undefined): 'Y' | 'N' | undefined {
   return flag === undefined ? undefined : flag ? 'Y' : 'N';
 }
 
-/** Parses an XmlOut and reads its outcome; a body that is not XML is a `bad-response` error. */
+/**
+ * The business objects that change SYSPRO. An answer to one of them that cannot be read came back
+ * after SYSPRO had the post (HTTP 200): it may have been carried out, so the failure is in doubt
+ * (checked against SYSPRO before anything is posted again), never `rejected`.
+ */
+const POSTING_OBJECTS = new Set(['SORTDN', 'SORTOI', 'SORTOS', 'COMSFM', 'GENTJL']);
+
+function unreadable(businessObject: string, reason: string, cause?: unknown): SysproError {
+  const posting = POSTING_OBJECTS.has(businessObject);
+  return new SysproError(
+    'bad-response',
+    `SYSPRO ${businessObject} returned something that is not XmlOut (${reason}) — ${OPERATOR_ADVICE['bad-response']}${
+      posting ? ' — the post may have been carried out: check SYSPRO before posting it again' : ''
+    }`,
+    { businessObject, cause, ...(posting ? { delivery: 'in-doubt' as const, retryable: false } : {}) },
+  );
+}
+
+/**
+ * Parses an XmlOut and reads its outcome; a body that is not XML, or is an HTML page (an IIS or
+ * ASP.NET error page, a proxy's login form: well-formed XHTML parses), is a `bad-response` error.
+ */
 export function readXmlOut(
   businessObject: string,
   xmlOut: string,
@@ -25,13 +46,13 @@ export function readXmlOut(
   try {
     doc = parseXml(xmlOut);
   } catch (error) {
-    throw new SysproError(
-      'bad-response',
-      `SYSPRO ${businessObject} returned something that is not XmlOut (${(error as Error).message}) — ${OPERATOR_ADVICE['bad-response']}`,
-      { businessObject, cause: error },
-    );
+    throw unreadable(businessObject, (error as Error).message, error);
   }
   const { name, node } = rootOf(doc);
+  if (name.toLowerCase() === 'html') {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(xmlOut)?.[1]?.replace(/\s+/g, ' ').trim();
+    throw unreadable(businessObject, `an HTML page${title ? `: "${title.slice(0, 120)}"` : ''}`);
+  }
   return { root: node, name, outcome: readOutcome(node) };
 }
 
