@@ -99,10 +99,12 @@ const WEBHOOK_SECRET = '0123456789abcdef0123456789abcdef0123456789abcdef';
 /** Starts both sandboxes and writes a configuration of one connection `main` with webhooks on. */
 export async function setupRun(options: RunSetupOptions): Promise<RunSetup> {
   const seed = options.seed ?? 9;
+  // A budget the 1 s polls cannot use up (V1's 40 a minute would throttle them; not under test here).
   const shipstation = await startShipStationSandbox({
     port: 0,
     seed,
     webhookDelayMs: 0,
+    rateLimit: { limit: 100_000, windowMs: 60_000 },
     ...options.shipstation,
   });
   const syspro = await startSysproSandbox({ port: 0, seed, orders: options.orders ?? 60, ...options.syspro });
