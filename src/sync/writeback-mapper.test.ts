@@ -189,6 +189,15 @@ describe('order-update tracking field', () => {
     assert.deepEqual(mergeTrackingField('A1', ['A1', 'C3']), { value: 'A1 C3', overflow: [] });
     const merged = mergeTrackingField('', ['AAAA', 'BBBB', 'CCCC', 'DDDD'], 16);
     assert.deepEqual(merged, { value: 'AAAA +3 more', overflow: ['BBBB', 'CCCC', 'DDDD'] });
+    // The numbers an earlier overflow left out stay counted when another is added.
+    assert.deepEqual(mergeTrackingField('AAAA +3 more', ['EEEE'], 16), {
+      value: 'AAAA +4 more',
+      overflow: ['EEEE'],
+    });
+    assert.deepEqual(mergeTrackingField('AAAA +3 more', ['EE'], 16), {
+      value: 'AAAA EE +3 more',
+      overflow: [],
+    });
     assert.ok(trackingFieldHolds('A1 C3', ['C3']));
     assert.ok(!trackingFieldHolds('A1 C3', ['D4']));
   });

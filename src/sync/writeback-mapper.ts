@@ -298,10 +298,21 @@ export function mergeTrackingField(
   tracking: readonly string[],
   width = TRACKING_FIELD_WIDTH,
 ): { value: string; overflow: string[] } {
-  const words = (existing ?? '').split(/\s+/).filter((w) => w && !/^\+\d+$/.test(w) && w !== 'more');
+  // The numbers an earlier overflow left out are only counted in its `+N more`: keep counting them.
+  const parts = (existing ?? '').split(/\s+/).filter(Boolean);
+  const words: string[] = [];
+  let hidden = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const count = /^\+(\d+)$/.exec(parts[i] as string);
+    if (count && parts[i + 1] === 'more') {
+      hidden += Number(count[1]);
+      i++;
+    } else words.push(parts[i] as string);
+  }
   for (const t of tracking.map((x) => x.trim()).filter(Boolean)) if (!words.includes(t)) words.push(t);
   for (let keep = words.length; keep >= 0; keep--) {
-    const marker = keep < words.length ? `+${words.length - keep} more` : '';
+    const more = hidden + words.length - keep;
+    const marker = more > 0 ? `+${more} more` : '';
     const value = [...words.slice(0, keep), marker].filter(Boolean).join(' ');
     if (value.length <= width) return { value, overflow: words.slice(keep) };
   }

@@ -636,7 +636,21 @@ export class WritebackRun {
 
   // ── order-update ─────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * What our order updates have shipped on each line of a sales order. The link is saved with each
+   * job's completion, after the whole batch; so within a batch (several packages of one order in
+   * one label batch) the run's own totals are the truth, or each package would set the line's ship
+   * quantity to its own share instead of adding to the one before.
+   */
+  private readonly shippedInRun = new Map<string, Record<string, number>>();
+
+  private noteShipped(salesOrder: string, after: Record<string, number>): void {
+    if (!this.wb.connection.syspro.validateOnly) this.shippedInRun.set(salesOrder, after);
+  }
+
   private async shippedByUs(salesOrder: string): Promise<Record<string, number>> {
+    const inRun = this.shippedInRun.get(salesOrder);
+    if (inRun) return { ...inRun };
     const link = await findLink(this.store.db, this.connectionName, SHIPMENT_ORDER_ENTITY, salesOrder);
     try {
       return link?.lastHash ? (JSON.parse(link.lastHash) as Record<string, number>) : {};
@@ -763,6 +777,7 @@ export class WritebackRun {
       );
       return;
     }
+    this.noteShipped(entry.salesOrder, after);
     const formType = syspro.customFormType;
     const formResult = await setCustomFormFields(
       session,
@@ -815,13 +830,15 @@ export class WritebackRun {
 
   /** What the order-update strategy has written on the order (ship quantities, tracking), for the next write. */
   private saveOrderShipped(db: Kysely<Database>, entry: Entry, after: unknown): Promise<void> {
+    // The run's latest totals of the order: the jobs of one batch complete in any order.
+    const latest = this.shippedInRun.get(entry.salesOrder) ?? after;
     return saveLink(
       db,
       {
         connection: this.connectionName,
         entityType: SHIPMENT_ORDER_ENTITY,
         sysproKey: entry.salesOrder,
-        lastHash: JSON.stringify(after),
+        lastHash: JSON.stringify(latest),
       },
       this.now(),
     );
@@ -938,6 +955,7 @@ export class WritebackRun {
       );
       return;
     }
+    this.noteShipped(entry.salesOrder, after);
     const current = fieldValue(order, fields.trackingField) ?? '';
     const voidedNumbers = new Set(entry.shipment.trackingNumbers.map((t) => t.trim()));
     const remaining = current

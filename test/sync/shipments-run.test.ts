@@ -6,77 +6,39 @@
  * mark-as-shipped fulfillment comes back too.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
-import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
-import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import type { ShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import type { SysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { dispatchNoteReference } from '../../src/sync/dispatch-note-check.js';
 import { shipmentLinkKey } from '../../src/sync/shipment-model.js';
-import { BIN, runCli } from '../helpers/cli.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { type RunChild, type RunSetup, setupRun, waitFor as waitUntil } from '../helpers/run-process.js';
 
 describe('ml-connector run: shipments ShipStation → SYSPRO', () => {
+  let run: RunSetup;
   let shipstation: ShipStationSandbox;
   let syspro: SysproSandbox;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  let child: ChildProcess | undefined;
-  let output = '';
+  let started: RunChild | undefined;
+  const output = () => started?.output() ?? '';
 
   before(async () => {
-    shipstation = await startShipStationSandbox({ port: 0, seed: 9, webhookDelayMs: 200 });
-    syspro = await startSysproSandbox({ port: 0, seed: 9, orders: 400 });
-    dir = mkdtempSync(join(tmpdir(), 'mlc-shipments-run-'));
-    const port = await freePort();
-    const document = sandboxConfigDocument('main', {
-      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
-      syspro: { ...syspro, enetUrl: syspro.enetUrl },
-    }) as { connections: Array<Record<string, Record<string, unknown>>> } & Record<string, unknown>;
-    document.http = { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` };
-    document.shutdownTimeout = '10s';
-    document.jobLease = '5s';
-    const connection = document.connections[0]!;
-    connection.polls = { orders: '1s', shipments: '2s', customers: 0 };
-    connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
-    writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
-      ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET: '0123456789abcdef0123456789abcdef0123456789abcdef',
-    };
+    run = await setupRun({
+      prefix: 'shipments-run',
+      seed: 9,
+      orders: 400,
+      shipstation: { webhookDelayMs: 200 },
+      configure: (document, connection) => {
+        document.jobLease = '5s';
+        connection.polls = { orders: '1s', shipments: '2s', customers: 0 };
+      },
+    });
+    ({ shipstation, syspro } = run);
   });
   after(async () => {
-    child?.kill('SIGKILL');
-    await shipstation?.close();
-    await syspro?.close();
+    await run?.close();
   });
 
-  async function waitFor(check: () => boolean, what: string, capMs = 45_000) {
-    const until = Date.now() + capMs;
-    while (!check()) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${output.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const waitFor = (check: () => boolean, what: string, capMs = 45_000) =>
+    waitUntil(check, what, output, capMs);
 
   const ours = () =>
     [...shipstation.state.orders.values()].filter(
@@ -86,31 +48,12 @@ describe('ml-connector run: shipments ShipStation → SYSPRO', () => {
     syspro.db.mdnMaster.rows.filter(
       (n) => n.DispatchComments1 === dispatchNoteReference(shipmentLinkKey(source, id)),
     );
-  const sandboxPost = async (path: string, body: unknown = {}) => {
-    const res = await fetch(`${shipstation.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const sandboxPost = (path: string, body: unknown = {}) => run.sandboxPost(path, body);
 
   it('writes a label, a label whose webhooks were lost and a mark-as-shipped back once each', async () => {
-    child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'ml-connector.yaml')], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d) => {
-      output += d;
-    });
-    child.stderr?.on('data', (d) => {
-      output += d;
-    });
-    const exited = new Promise<number>((resolve) => child?.on('exit', (code) => resolve(code ?? -1)));
+    started = run.start();
     await waitFor(() => ours().length >= 5, 'orders in ShipStation');
-    const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+    const subscribed = await run.cli(['webhooks', 'subscribe']);
     assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
 
     const [labelled, dropped, marked] = ours();
@@ -145,9 +88,9 @@ describe('ml-connector run: shipments ShipStation → SYSPRO', () => {
     const delivered = shipstation.deliveries().filter((d) => d.status === 'delivered');
     assert.ok(delivered.length > 0, 'the sandbox delivered webhooks to the receiver');
     // Let the poll and any redelivery run again: still one note each.
-    const polls = (output.match(/"shipments poll done"|"msg":"shipments poll/g) ?? []).length;
+    const polls = (output().match(/"shipments poll done"|"msg":"shipments poll/g) ?? []).length;
     await waitFor(
-      () => (output.match(/"shipments poll done"|"msg":"shipments poll/g) ?? []).length >= polls + 2,
+      () => (output().match(/"shipments poll done"|"msg":"shipments poll/g) ?? []).length >= polls + 2,
       'two more shipments polls',
     );
     const note = notesFor('shipment', shipment.shipmentId);
@@ -162,7 +105,6 @@ describe('ml-connector run: shipments ShipStation → SYSPRO', () => {
     );
     assert.equal(notesFor('fulfillment', fulfillment.fulfillmentId)[0]!.UserField2, '794600000001');
 
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, output.slice(-2000));
+    assert.equal(await started.stop(), 0, output().slice(-2000));
   });
 });

@@ -9,14 +9,15 @@
  * TARGET is a business object (SORTDN, SORTOI, …), `LOGON`, `LOGOFF`, `ODATA`, or `*` for every call.
  * kind: error (default; HTTP 200 `ERROR: …` text), http500, reset (connection dropped before
  *       anything is done), hang (never answered), lost (the call takes effect, then the connection
- *       is dropped: the caller cannot know it succeeded).
+ *       is dropped: the caller cannot know it succeeded), lost-hang (the call takes effect, then
+ *       no answer ever comes: the caller waits, and may die waiting, e.g. killed mid-post).
  * Maintenance modes: down = HTTP 503 "Service Unavailable" (as HTTP.sys/IIS answer when the
  * service is stopped); refuse = the port stops listening (connection refused); reset = every
  * connection is dropped; hang = requests are accepted and never answered.
  */
 
 export type MaintenanceMode = 'off' | 'down' | 'refuse' | 'reset' | 'hang';
-export type FailureKind = 'error' | 'http500' | 'reset' | 'hang' | 'lost';
+export type FailureKind = 'error' | 'http500' | 'reset' | 'hang' | 'lost' | 'lost-hang';
 
 export interface FailureRule {
   target: string;
@@ -32,7 +33,7 @@ export interface SysproFaults {
 }
 
 const MAINTENANCE_MODES: MaintenanceMode[] = ['off', 'down', 'refuse', 'reset', 'hang'];
-const FAILURE_KINDS: FailureKind[] = ['error', 'http500', 'reset', 'hang', 'lost'];
+const FAILURE_KINDS: FailureKind[] = ['error', 'http500', 'reset', 'hang', 'lost', 'lost-hang'];
 
 export class FaultFlagError extends Error {}
 

@@ -322,7 +322,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
       const rule = failureRuleFor(faults, target);
       const hit = rule && faultRandom.next() < rule.rate ? rule.kind : undefined;
       log?.info({ method, url: redactQuery(req.url ?? ''), fault: hit }, 'syspro sandbox: e.net');
-      if (hit && hit !== 'lost') {
+      if (hit && hit !== 'lost' && hit !== 'lost-hang') {
         calls.record({
           at: now(),
           method: route,
@@ -349,9 +349,10 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
         return;
       }
       const reply = handleEnet(enetState, route, params, method);
-      if (hit === 'lost') {
-        if ('call' in reply && reply.call) reply.call.fault = 'lost';
-        req.socket.destroy();
+      if (hit === 'lost' || hit === 'lost-hang') {
+        if ('call' in reply && reply.call) reply.call.fault = hit;
+        if (hit === 'lost') req.socket.destroy();
+        else hang(res);
         return;
       }
       sendEnet(res, reply.status, reply.text);

@@ -196,10 +196,7 @@ export const sorqry: BusinessObject = {
         group(
           'CustomForm',
           fields.map((f) =>
-            group('Field', [
-              el('FieldName', f.FieldName),
-              el('Value', f.AlphaValue || f.DateValue || f.NumericValue),
-            ]),
+            group('Field', [el('FieldName', f.FieldName), el('Value', formFieldValue(ctx, f))]),
           ),
         ),
       );
@@ -218,3 +215,17 @@ export const sorqry: BusinessObject = {
     };
   },
 };
+
+/**
+ * A custom form field's value by the field's type in AdmFormControl: an alpha field that is blank
+ * reads as blank, not as the row's NumericValue 0 (a cleared tracking field is empty).
+ */
+function formFieldValue(ctx: BusinessObjectContext, field: Row): string | number | null {
+  const control = ctx.db.admFormControl.rows.find(
+    (c) => c.FormType === field.FormType && c.FieldName === field.FieldName,
+  );
+  const type = String(control?.FieldType ?? 'A').toUpperCase();
+  if (type === 'D') return (field.DateValue as string | null) ?? '';
+  if (type === 'N') return field.NumericValue as number;
+  return (field.AlphaValue as string) ?? '';
+}
