@@ -28,6 +28,7 @@ import { registerOrderRoutes } from './v1-orders.js';
 import { registerShipmentRoutes } from './v1-shipments.js';
 import { registerWebhookRoutes, type SubscribeResponseShape } from './v1-webhooks.js';
 import { InventoryState, registerV2InventoryRoutes } from './v2-inventory.js';
+import { registerV2ShipmentRoutes } from './v2-shipments.js';
 import { type V2TimestampFormat, V2WebhookSigner } from './v2-signing.js';
 import { registerV2WebhookRoutes, V2Webhooks } from './v2-webhooks.js';
 import { DEFAULT_RETRY_DELAYS_MS, WebhookDeliveries, type WebhookDelivery } from './webhook-delivery.js';
@@ -224,6 +225,7 @@ export async function startShipStationSandbox(
   registerShipmentRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerWebhookRoutes(app, ctx, options.webhookSubscribeResponse ?? 'id');
+  registerV2ShipmentRoutes(app, ctx, () => baseUrl);
   registerV2InventoryRoutes(app, inventory, () => baseUrl);
   registerV2WebhookRoutes(app, v2Webhooks);
   app.get('/jwks', async () => signer.jwks());
