@@ -202,3 +202,30 @@ export function orderBody(
     ...overrides,
   };
 }
+
+/** A valid V2 create item for `POST /v2/shipments` (warehouse `se-1` unless overridden). */
+export function v2Shipment(number: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    external_shipment_id: `acme:${number}`,
+    shipment_number: number,
+    warehouse_id: 'se-1',
+    ship_to: {
+      name: 'Ada Lovelace',
+      phone: '555-0100',
+      address_line1: '12 Analytical Way',
+      city_locality: 'Austin',
+      state_province: 'TX',
+      postal_code: '78701',
+      country_code: 'US',
+      address_residential_indicator: 'yes',
+    },
+    items: [
+      { name: 'Widget', sku: 'WID-100', quantity: 2, external_order_item_id: '1' },
+      { name: 'Gadget', sku: 'GAD-310', quantity: 1, external_order_item_id: '2' },
+    ],
+    amount_paid: { currency: 'usd', amount: 33 },
+    notes_from_buyer: 'leave at the door',
+    packages: [{ weight: { value: 2, unit: 'pound' } }],
+    ...overrides,
+  };
+}

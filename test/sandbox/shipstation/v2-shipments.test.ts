@@ -2,36 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ShipStationSandbox } from '../../../src/sandbox/shipstation/index.js';
 import type { FakeClock } from '../../helpers/clock.js';
-import { type CallResult, control, orderBody, startTestSandbox, v1, v2 } from './helpers.js';
+import { type CallResult, control, orderBody, startTestSandbox, v1, v2, v2Shipment } from './helpers.js';
 
 type Call = (method: string, path: string, body?: unknown) => Promise<CallResult>;
-
-/** A valid V2 create item. */
-export function v2Shipment(number: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    external_shipment_id: `acme:${number}`,
-    shipment_number: number,
-    warehouse_id: 'se-1',
-    ship_to: {
-      name: 'Ada Lovelace',
-      phone: '555-0100',
-      address_line1: '12 Analytical Way',
-      city_locality: 'Austin',
-      state_province: 'TX',
-      postal_code: '78701',
-      country_code: 'US',
-      address_residential_indicator: 'yes',
-    },
-    items: [
-      { name: 'Widget', sku: 'WID-100', quantity: 2, external_order_item_id: '1' },
-      { name: 'Gadget', sku: 'GAD-310', quantity: 1, external_order_item_id: '2' },
-    ],
-    amount_paid: { currency: 'usd', amount: 33 },
-    notes_from_buyer: 'leave at the door',
-    packages: [{ weight: { value: 2, unit: 'pound' } }],
-    ...overrides,
-  };
-}
 
 describe('ShipStation sandbox V2 shipments (same account as V1 orders)', () => {
   let sandbox: ShipStationSandbox;
