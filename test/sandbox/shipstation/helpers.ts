@@ -2,6 +2,7 @@
  * Helpers for the ShipStation sandbox contract tests: a started sandbox on a fake clock, small
  * HTTP callers for V1 (Basic auth) and V2 (API-Key), and a real webhook receiver on 127.0.0.1.
  */
+import { createPublicKey, createVerify, type JsonWebKey } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -228,4 +229,18 @@ export function v2Shipment(number: string, overrides: Record<string, unknown> = 
     packages: [{ weight: { value: 2, unit: 'pound' } }],
     ...overrides,
   };
+}
+
+/** Checks a V2 webhook's RSA-SHA256 signature against the sandbox's JWKS. */
+export async function verifySignature(jwksUrl: string, hook: ReceivedWebhook): Promise<boolean> {
+  const jwks = (await (await fetch(jwksUrl)).json()) as { keys: Array<JsonWebKey & { kid: string }> };
+  const jwk = jwks.keys.find((k) => k.kid === hook.headers['x-shipengine-rsa-sha256-key-id']);
+  if (!jwk) return false;
+  const verifier = createVerify('RSA-SHA256');
+  verifier.update(`${hook.headers['x-shipengine-timestamp']}.${hook.raw}`);
+  return verifier.verify(
+    createPublicKey({ key: jwk, format: 'jwk' }),
+    String(hook.headers['x-shipengine-rsa-sha256-signature']),
+    'base64',
+  );
 }
