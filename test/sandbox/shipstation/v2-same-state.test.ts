@@ -72,7 +72,7 @@ describe('V1 and V2 see one account (property)', () => {
           d.items.map((i) => ({ ...i })),
         );
       }),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
   });
 
@@ -112,7 +112,7 @@ describe('V1 and V2 see one account (property)', () => {
           d.items.map((i) => ({ ...i })),
         );
       }),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
   });
 });
