@@ -94,7 +94,7 @@ export async function hourlyThroughput(
 ): Promise<ThroughputBucket[]> {
   const first = Math.floor(now / HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
   // Integer division on both dialects (bigint on PostgreSQL, integer on SQLite).
-  const hour = sql<number>`(at / ${HOUR_MS})`;
+  const hour = sql<number>`(at / ${sql.lit(HOUR_MS)})`;
   const rows = await store.db
     .selectFrom('audit')
     .select([hour.as('h'), 'flow', (eb) => eb.fn.countAll<number>().as('n')])
