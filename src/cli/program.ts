@@ -7,6 +7,7 @@ import { UserError } from '../config/errors.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerConfig } from './commands/config.js';
 import { registerCreds } from './commands/creds.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOrders } from './commands/orders.js';
@@ -53,6 +54,7 @@ const COMMANDS: Registrar[] = [
   registerJobs,
   registerReplay,
   registerWebhooks,
+  registerDashboard,
 ];
 
 export function buildProgram(io: ProgramIo): {

@@ -299,6 +299,40 @@ export const configSchema = z
       })
       .prefault({}),
     /**
+     * The dashboard and the operator API (`/`, `/api/`) on the HTTP server: both need a login.
+     * Secrets are stored hashed (`ml-connector dashboard hash-password` prints a hash; the format
+     * is `scrypt$<N>$<r>$<p>$<salt>$<hash>`), never in clear. Without a password hash and without
+     * API tokens the dashboard and the API answer 503 with how to set one.
+     */
+    dashboard: z
+      .strictObject({
+        /** Hash of the dashboard password (`ML_CONNECTOR_DASHBOARD__PASSWORD_HASH`). */
+        passwordHash: z
+          .string()
+          .regex(/^scrypt\$/, { message: 'expected a hash from `ml-connector dashboard hash-password`' })
+          .optional(),
+        /** API tokens for scripts (`Authorization: Bearer <token>`), each with a name kept in the history of what it did. */
+        apiTokens: z
+          .array(
+            z.strictObject({
+              name: z.string().min(1),
+              hash: z.string().regex(/^scrypt\$/, {
+                message: 'expected a hash from `ml-connector dashboard hash-password`',
+              }),
+            }),
+          )
+          .default([]),
+        /** A session ends after this long without a request. */
+        sessionIdle: duration.default(12 * 3_600_000),
+        /** Cookies carry `Secure` (browsers accept it on http://127.0.0.1 and localhost); turn off only behind plain http on another host. */
+        secureCookies: z.boolean().default(true),
+        /** Failed logins allowed per client address within the window, before 429. */
+        loginAttempts: z
+          .strictObject({ limit: z.number().int().min(1).default(10), window: duration.default(900_000) })
+          .prefault({}),
+      })
+      .prefault({}),
+    /**
      * On SIGTERM/SIGINT, how long `run` lets running jobs finish before it gives them back
      * (queued again) and exits.
      */

@@ -120,6 +120,7 @@ export interface Database {
   job_attempts: JobAttemptsTable;
   schedules: SchedulesTable;
   rate_limits: RateLimitsTable;
+  dismissals: DismissalsTable;
 }
 
 /** (0002) How an attempt ended. `released`: given back at shutdown; `lease_expired`: its process vanished. */
@@ -165,4 +166,19 @@ export interface RateLimitsTable {
   /** Nothing may be sent before this (after a 429). */
   blocked_until: number | null;
   updated_at: number;
+}
+
+/** (0007) An operator's dismissal of a problem: a job (set cancelled) or an invalid record. */
+export interface DismissalsTable {
+  id: Generated<number>;
+  at: number;
+  connection: string;
+  job_id: number | null;
+  entity_type: string | null;
+  entity_key: string | null;
+  /** For a record: `links.last_hash` when dismissed (its problems' hash), so a change shows it again. */
+  link_hash: string | null;
+  who: string;
+  why: string;
+  problem: string | null;
 }

@@ -111,7 +111,21 @@ describe('ml-connector start (npm start)', () => {
     const first = spawnStart(dir, DEMO);
     const url = await address(first);
     assert.match(first.stdout(), /\/healthz/);
-    assert.match(first.stdout(), /dashboard is not built yet/);
+    // The second line says how to log in to the dashboard; the password it prints works.
+    const login = /^Log in with any name and the password (\S+) .*Bearer (\S+),/.exec(
+      first.stdout().split('\n')[1] ?? '',
+    );
+    assert.ok(login, 'the second line gives the password and the API token');
+    const session = await fetch(`${url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ who: 'test', password: login[1] as string, next: '/' }),
+    });
+    assert.equal(session.status, 303);
+    assert.match(session.headers.get('set-cookie') ?? '', /mlc_session=.*HttpOnly/i);
+    const api = await fetch(`${url}/api/connections`, { headers: { authorization: `Bearer ${login[2]}` } });
+    assert.equal(api.status, 200);
     assert.match(first.stdout(), /--config data\/demo\.yaml orders show \d+/);
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 200);

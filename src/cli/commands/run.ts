@@ -2,7 +2,7 @@
  * `ml-connector run`: the long-running service. Applies pending migrations, then runs the
  * scheduler (polls), the worker (jobs) and the HTTP server (`/healthz`, `/readyz`, the nudge of
  * `http/nudge.ts`, the ShipStation webhook receiver of `http/webhooks.ts`, `/metrics` of
- * `http/metrics.ts`; the dashboard joins it)
+ * `http/metrics.ts`, the dashboard and operator API of `http/dashboard.ts`)
  * until SIGTERM or SIGINT.
  *
  * Start: refuse plain-http SYSPRO URLs to other machines → take the SQLite run lock (one process
@@ -25,6 +25,8 @@ import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { JobHandler } from '../../engine/handler.js';
 import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
 import { Worker } from '../../engine/worker.js';
+import { Access } from '../../http/auth.js';
+import { dashboardRoutes } from '../../http/dashboard.js';
 import { metricsRoute } from '../../http/metrics.js';
 import { registerNudgeRoutes } from '../../http/nudge.js';
 import { createHttpServer, type HttpServer, storeReadiness } from '../../http/server.js';
@@ -38,6 +40,7 @@ import { openStore, type Store } from '../../store/open.js';
 import { resolveSecret } from '../../store/secrets.js';
 import { callMetricsFor } from '../../sync/call-metrics.js';
 import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
+import { pingConnection } from '../../sync/ping.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, type RunLock } from '../run-lock.js';
 
@@ -156,6 +159,26 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         // Read from the store on scrape, on the database's time (the budgets' and leases' clock);
         // the call histograms of the clients opened on this store.
         metricsRoute({ store, clock, calls: callMetricsFor(store) }),
+        // The dashboard and the operator API (login required; `http/dashboard.ts`).
+        dashboardRoutes({
+          config,
+          store,
+          clock,
+          access: new Access(config.dashboard, () => clock.now()),
+          ping: (name) => {
+            const connection = config.connections.find((c) => c.name === name);
+            if (!connection) return Promise.reject(new UserError(`no connection named ${name}`));
+            return pingConnection({
+              config,
+              connection,
+              store: context.store,
+              masterKey: context.masterKey,
+              env,
+              clock,
+            });
+          },
+          notify: (kind) => worker.notify(kind),
+        }),
       ],
     });
     const address = await http.listen();

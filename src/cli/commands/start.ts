@@ -23,6 +23,7 @@ import { stringify } from 'yaml';
 import { parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../config/load.js';
+import { generateSecret, hashSecret } from '../../http/auth.js';
 import { createLogger } from '../../logger.js';
 import type { ShipStationSandbox } from '../../sandbox/shipstation/index.js';
 import type { SysproSandbox } from '../../sandbox/syspro/index.js';
@@ -163,7 +164,17 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
   try {
     syspro = await startSysproSandbox({ port: 0, seed: DEMO_SEED });
     const file = join(dir, 'demo.yaml');
-    await writeDemoConfig(app, file, shipstation, syspro, { interval, httpPort });
+    // The dashboard's password and an API token: new at every start, printed below, stored hashed.
+    const login = app.env.ML_CONNECTOR_DASHBOARD__PASSWORD_HASH
+      ? undefined
+      : { password: generateSecret(), token: generateSecret(24) };
+    const dashboard = login
+      ? {
+          passwordHash: await hashSecret(login.password),
+          apiTokens: [{ name: 'demo', hash: await hashSecret(login.token) }],
+        }
+      : undefined;
+    await writeDemoConfig(app, file, shipstation, syspro, { interval, httpPort, dashboard });
 
     const { config } = loadConfig({ file, env: app.env });
     const logFile = join(dir, 'demo.log');
@@ -180,6 +191,7 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
       autoShipMs,
       kept,
       example: firstOpenOrder(syspro),
+      login,
     });
     progress = openStore(config.store.url);
     const store = progress;
@@ -207,7 +219,7 @@ async function writeDemoConfig(
   file: string,
   shipstation: ShipStationSandbox,
   syspro: SysproSandbox,
-  options: { interval: string; httpPort: number },
+  options: { interval: string; httpPort: number; dashboard?: Record<string, unknown> | undefined },
 ): Promise<void> {
   const document = sandboxConfigDocument(DEMO_CONNECTION, { shipstation, syspro }) as Record<
     string,
@@ -224,6 +236,7 @@ async function writeDemoConfig(
     ...(options.httpPort === 0 ? {} : { publicUrl: `http://127.0.0.1:${options.httpPort}` }),
   };
   document.shutdownTimeout = '10s';
+  if (options.dashboard) document.dashboard = options.dashboard;
   const customers = (parseDuration(options.interval) ?? 0) < 60_000 ? '1m' : options.interval;
   (document.connections[0] as Record<string, unknown>).polls = {
     orders: options.interval,
@@ -284,6 +297,7 @@ function printBanner(
     autoShipMs: number | false;
     kept: boolean;
     example: string | undefined;
+    login: { password: string; token: string } | undefined;
   },
 ): void {
   const cli = cliCommand();
@@ -292,8 +306,11 @@ function printBanner(
       ? 'auto-ship off'
       : `auto-ship labels each order ${info.autoShipMs / 1000}s after it arrives`;
   const lines = [
-    `ml-connector is running at ${info.address}  (${info.address}/healthz, ${info.address}/readyz)`,
-    'The dashboard is not built yet, so there is nothing to log in to: look with the commands below.',
+    `ml-connector is running at ${info.address}  (the dashboard: open ${info.address}/ in a browser)`,
+    info.login
+      ? `Log in with any name and the password ${info.login.password}   (new at every start; scripts: Authorization: Bearer ${info.login.token}, see ${info.address}/api/docs)`
+      : 'Log in with the password whose hash is in ML_CONNECTOR_DASHBOARD__PASSWORD_HASH.',
+    `Health: ${info.address}/healthz, ${info.address}/readyz; metrics: ${info.address}/metrics`,
     '',
     `Demo: no configuration found, so the built-in sandboxes run in this process (in memory, seed ${DEMO_SEED}):`,
     `  SYSPRO       ${info.syspro.url}  company ${info.syspro.company}`,
