@@ -64,6 +64,7 @@ forEachDialect('dashboard and operator API', (ctx) => {
   const json = async (path: string, init: RequestInit = {}) => {
     const res = await api(path, init);
     assert.equal(res.status, 200, `${path}: ${res.status} ${await res.clone().text()}`);
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers loosely
     return (await res.json()) as Record<string, any>;
   };
 

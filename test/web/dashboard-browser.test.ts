@@ -57,6 +57,7 @@ describe('dashboard in Chromium against npm start', {
   const api = async (path: string) => {
     const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200, path);
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers loosely
     return (await res.json()) as Record<string, any>;
   };
   const watch = (p: Page) => {
