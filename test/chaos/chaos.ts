@@ -51,11 +51,15 @@ interface Options {
   stores: Array<'sqlite' | 'postgres'>;
   /** Seconds between kills: [min, max]. */
   killGap: [number, number];
+  /** Seconds between two logons of a person with the connector's operator: [min, max]. */
+  evictionGap: [number, number];
   maintenanceMs: number;
   pollSeconds: number;
   timeoutMs: number;
   /** Most orders in one label batch (one SHIP_NOTIFY each). */
   labelBatch: number;
+  /** Share of SORTDN posts whose answer is lost after they took effect. */
+  lostRate: number;
   keep: boolean;
 }
 
@@ -86,11 +90,14 @@ function parseArgs(argv: string[]): Options {
     seed: num('seed', Math.floor(Math.random() * 1e9)),
     kills: Math.max(5, num('kills', ci ? 5 : 8)),
     stores,
-    killGap: ci ? [2, 5] : [8, 30],
+    killGap: ci ? [2, 5] : [15, 45],
+    evictionGap: ci ? [3, 12] : [10, 40],
     maintenanceMs: num('maintenance-ms', ci ? 6_000 : 30_000),
     pollSeconds: num('poll-seconds', ci ? 3 : 10),
     timeoutMs: num('timeout-seconds', ci ? 240 : 3600) * 1000,
     labelBatch: num('label-batch', ci ? 8 : 35),
+    // A CI run posts few SORTDNs (many notes to a post), so more of them lose their answer.
+    lostRate: num('lost-rate', ci ? 0.3 : 0.1),
     keep: args.get('keep') === 'true',
   };
 }
@@ -230,7 +237,7 @@ async function runOnce(
     shipstation.faults.add({ dropWebhook: 0.2 });
     syspro.setFaults({
       failures: [
-        { target: 'SORTDN', rate: 0.1, kind: 'lost' },
+        { target: 'SORTDN', rate: options.lostRate, kind: 'lost' },
         { target: 'ODATA', rate: 0.03, kind: 'http500' },
       ],
     });
@@ -242,14 +249,18 @@ async function runOnce(
     const target = Math.min(options.shipments, options.orders);
     const stormDone = () => injected.labels >= target;
     let killsDone = 0;
-    let nextKill =
-      Date.now() + (options.killGap[0] + random.next() * (options.killGap[1] - options.killGap[0])) * 1000;
+    const gap = ([min, max]: [number, number]) => (min + random.next() * (max - min)) * 1000;
+    let nextKill = Date.now() + gap(options.killGap);
+    // A kill waits until this life of the connector got something done (an order in ShipStation or
+    // a dispatch note more than at its start), so every life makes progress however slow the machine.
+    const progress = () => ourOrders().length + syspro.db.mdnMaster.rows.length;
+    let progressAtStart = progress();
     const maintenanceModes: Array<'down' | 'refuse'> = ['down', 'refuse'];
     const maintenanceAt = [0.25, 0.6].map(
       () => Date.now() + (5 + random.next() * options.killGap[1] * options.kills * 0.6) * 1000,
     );
     let maintenanceEnds = 0;
-    let nextEviction = Date.now() + (3 + random.next() * 10) * 1000;
+    let nextEviction = Date.now() + gap(options.evictionGap);
     const deadline = started + options.timeoutMs;
 
     // Phase 1: work and faults together, until every kill happened, the storm is out and every
@@ -281,22 +292,21 @@ async function runOnce(
         }
       }
       // Kills.
-      if (killsDone < options.kills && now >= nextKill) {
+      if (killsDone < options.kills && now >= nextKill && progress() > progressAtStart) {
         await connector.kill();
         killsDone++;
         injected.kills++;
         await sleep(200 + random.next() * 2000);
         await connector.start();
+        progressAtStart = progress();
         log(
           `SIGKILL #${killsDone}, started again (pid ${connector.pid}); ${ourOrders().length} orders in ShipStation, ${injected.labels} labelled`,
         );
-        nextKill =
-          Date.now() +
-          (options.killGap[0] + random.next() * (options.killGap[1] - options.killGap[0])) * 1000;
+        nextKill = Date.now() + gap(options.killGap);
       }
       // Maintenance stretches.
       for (let i = 0; i < maintenanceAt.length; i++) {
-        if (maintenanceAt[i]! > 0 && now >= maintenanceAt[i]!) {
+        if (maintenanceAt[i]! > 0 && now >= maintenanceAt[i]! && now >= maintenanceEnds + 3000) {
           maintenanceAt[i] = 0;
           const mode = maintenanceModes[i % maintenanceModes.length]!;
           const ms = Math.round(options.maintenanceMs * (0.5 + random.next()));
@@ -309,7 +319,7 @@ async function runOnce(
       }
       // A person logs on with the connector's operator: the connector's session ends.
       if (now >= nextEviction) {
-        nextEviction = now + (3 + random.next() * 12) * 1000;
+        nextEviction = now + gap(options.evictionGap);
         const res = await fetch(`${syspro.url}/_sandbox/logon`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -372,7 +382,8 @@ async function runOnce(
     await store.close();
     await shipstation.close();
     await syspro.close();
-    await dropDb?.();
+    if (passed || !dropDb) await dropDb?.();
+    else console.log(`kept the PostgreSQL database ${storeUrl.replace(/\/\/[^@]*@/, '//')}`);
     if (passed && !options.keep) rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir} (connector log, configuration, SQLite store)`);
   }
@@ -424,7 +435,7 @@ function printTable(storeKind: string, options: Options, r: Awaited<ReturnType<t
     `chaos on ${storeKind}: ${options.orders} orders, ${r.injected.labels} shipments in ${r.injected.labelBatches} label batches, seed ${options.seed}, ${secs(r.wallMs)}`,
   );
   console.log('fault injected                                 count');
-  for (const [k, n] of rows) console.log(`  ${k.padEnd(45)}${n}`);
+  for (const [k, n] of rows) console.log(`  ${k.padEnd(45)}${n}${n === '0' ? '  (not hit this run)' : ''}`);
   console.log('result                                         count');
   for (const [k, n, detail] of results) console.log(`  ${k.padEnd(45)}${String(n).padEnd(8)}${detail}`);
   console.log(
