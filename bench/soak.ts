@@ -84,6 +84,9 @@ async function main(): Promise<void> {
   });
   const syspro = await startSysproSandbox({ port: 0, seed: 5, orders: 300 });
   openEveryOrder(syspro.db);
+  // Stock for every order the soak enters: otherwise, once the seeded orders are dispatched, new
+  // lines are back-ordered (nothing to ship, so rightly not sent) and the work dries up.
+  for (const row of syspro.db.invWarehouse.rows) row.QtyOnHand = 1_000_000;
   const dir = mkdtempSync(join(tmpdir(), 'mlc-soak-'));
   const port = await freePort();
   const document = sandboxConfigDocument('main', {
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
   }) as { connections: Array<Record<string, Record<string, unknown>>> } & Record<string, unknown>;
   document.store = { url: `sqlite:${join(dir, 'soak.db')}` };
   document.http = { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` };
-  document.log = { level: 'warn' };
+  document.log = { level: process.env.BENCH_SOAK_LOG ?? 'warn' };
   const connection = document.connections[0]!;
   connection.polls = { orders: '10s', shipments: '10s', customers: '1m' };
   connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
@@ -223,7 +226,8 @@ async function main(): Promise<void> {
     connector.close();
     await shipstation.close();
     await syspro.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_SOAK_KEEP === '1') console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
