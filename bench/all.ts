@@ -32,12 +32,12 @@ function run(name: string): Promise<{ code: number | null; out: string; ms: numb
   });
 }
 
-/** The lines of a bench's output that are results (figure and value in columns), not progress. */
+/** The lines of a bench's standard output (its results; progress goes to standard error), less npm's and JSON. */
 export function resultLines(out: string): string[] {
   return out
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
-    .filter((l) => l.trim() !== '' && !l.startsWith('>') && /\S {2,}\S/.test(l) && !/^\s*[[{]/.test(l));
+    .filter((l) => l.trim() !== '' && !l.startsWith('>') && !/^\s*[[{]/.test(l));
 }
 
 async function main(): Promise<void> {
