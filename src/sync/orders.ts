@@ -876,6 +876,11 @@ export async function pushOrders(
       };
     } else if (result && LOCKED.test(result.errorMessage ?? '')) {
       // ShipStation has shipped or cancelled it since we read it: never overwritten; the link is closed.
+      // With no successful push on record, an earlier attempt created it and its answer or its record
+      // was lost (the process killed between ShipStation's answer and the commit): the order is under
+      // our key, so that create is recorded now, or the order would have no trail of how it got there
+      // (found by the chaos suite).
+      const created = (await previousBody(store, connectionName, sent.orderKey)) === undefined;
       outcomes[sent.index] = {
         ok: true,
         result: { locked: result.errorMessage },
@@ -886,9 +891,17 @@ export async function pushOrders(
             lastHash: sent.hash,
             state: 'closed',
           },
-          action: 'update',
-          outcome: 'skipped',
-          detail: { reason: result.errorMessage },
+          action: created ? 'create' : 'update',
+          outcome: created ? 'ok' : 'skipped',
+          detail: created
+            ? {
+                orderId: result.orderId,
+                attempt: job.attempts,
+                foundBy: `ShipStation has it under its key already (${result.errorMessage}): an earlier attempt created it and its answer or record was lost; not overwritten`,
+                read: payloads[sent.index]?.read,
+                sent: sent.order,
+              }
+            : { reason: result.errorMessage },
         }),
       };
     } else {

@@ -12,6 +12,11 @@
  *
  * Long key lists (`SalesOrder eq '1' or SalesOrder eq '2' …`) are split so that no URL is longer than
  * `maxUrlLength` (default 2,000 characters, safe for any proxy and for IIS, which hosts the service).
+ *
+ * A read is safe to repeat, so a page that fails in a way that can pass (a 5xx, a timeout, the host
+ * unreachable) is asked for again a few times (`retry`) before the read fails: a poll of 10,000 open
+ * orders makes about 250 requests, and without this one stray 500 among them failed the whole poll,
+ * which then started over from the first page (found by the chaos suite).
  */
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
@@ -41,6 +46,8 @@ export interface ODataReaderOptions {
   maxUrlLength?: number;
   clock?: Clock;
   logger?: SysproLogger;
+  /** Attempts per page for failures that can pass, and the backoff between them (default 3, 500 ms doubling, at most 5 s). */
+  retry?: { attempts: number; baseMs: number; maxMs: number };
 }
 
 export interface ReadOptions {
@@ -106,7 +113,26 @@ export function createODataReader(options: ODataReaderOptions): ODataReader {
     return `${serviceUrl}/${table}${query.length > 0 ? `?${query.join('&')}` : ''}`;
   }
 
+  const retry = options.retry ?? { attempts: 3, baseMs: 500, maxMs: 5000 };
+
   async function getPage(pageUrl: string, table: string, signal?: AbortSignal) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await getPageOnce(pageUrl, table, signal);
+      } catch (error) {
+        const again = error instanceof SysproError && error.retryable && attempt < retry.attempts;
+        if (!again || signal?.aborted) throw error;
+        const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
+        options.logger?.warn(
+          { system: 'syspro-odata', table, attempt, retryInMs: delay, err: (error as Error).message },
+          'OData read failed, retrying',
+        );
+        await clock.sleep(delay, signal);
+      }
+    }
+  }
+
+  async function getPageOnce(pageUrl: string, table: string, signal?: AbortSignal) {
     if (pageUrl.length > maxUrlLength) {
       throw new SysproError(
         'request-too-large',

@@ -185,3 +185,45 @@ describe('OData reader date literals', () => {
     });
   });
 });
+
+describe('OData reader: a failed page is asked for again', () => {
+  it('repeats a page that answered 500 or dropped the connection, not one that answered 401', async () => {
+    const { createServer } = await import('node:http');
+    const answers: Array<'500' | 'reset' | '401' | 'ok'> = ['500', 'reset', 'ok', '401'];
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      const next = answers.shift() ?? 'ok';
+      seen.push(next);
+      if (next === 'reset') req.socket.destroy();
+      else if (next === '500') res.writeHead(500).end('{"error":{"code":"","message":"boom"}}');
+      else if (next === '401') res.writeHead(401).end('{"error":{"code":"","message":"denied"}}');
+      else
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"value":[{"SalesOrder":"000001"}]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const clock = new FakeClock();
+    const slept: number[] = [];
+    const sleepy = {
+      now: () => clock.now(),
+      sleep: async (ms: number) => {
+        slept.push(ms);
+      },
+    };
+    try {
+      const reader = createODataReader({
+        serviceUrl: `http://127.0.0.1:${port}/odata`,
+        timeoutMs: 5000,
+        clock: sleepy,
+      });
+      const { rows } = await collect(reader.pages('SorMaster', { select: ['SalesOrder'] }));
+      assert.deepEqual(rows, [{ SalesOrder: '000001' }]);
+      assert.deepEqual(seen, ['500', 'reset', 'ok']);
+      assert.deepEqual(slept, [500, 1000]);
+      await assert.rejects(collect(reader.pages('SorMaster', { select: ['SalesOrder'] })), /401/);
+      assert.deepEqual(seen, ['500', 'reset', 'ok', '401'], 'a 401 is not asked again');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

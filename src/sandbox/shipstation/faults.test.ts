@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseFaultFlag } from './faults.js';
+import { SeededRandom } from '../random.js';
+import { FaultRules, parseFaultFlag } from './faults.js';
 
 describe('parseFaultFlag', () => {
   it('reads every key, percentages and durations', () => {
@@ -26,6 +27,7 @@ describe('parseFaultFlag', () => {
       route: '/v2/shipments',
       lostAnswer: 0.1,
     });
+    assert.deepEqual(parseFaultFlag('latency=1s,latency-rate=5%'), { latencyMs: 1000, latencyRate: 0.05 });
   });
 
   it('rejects what it does not understand, saying why', () => {
@@ -34,5 +36,27 @@ describe('parseFaultFlag', () => {
     assert.throws(() => parseFaultFlag('boom=1'), /unknown fault key 'boom'/);
     assert.throws(() => parseFaultFlag('times=0'), /whole number/);
     assert.throws(() => parseFaultFlag('lost-answer=1.5'), /probability between 0 and 1/);
+  });
+});
+
+describe('FaultRules', () => {
+  it('applies a latency to its share of requests and counts what fired', () => {
+    const rules = new FaultRules(new SeededRandom(5));
+    rules.add({ latencyMs: 100, latencyRate: 0.25 });
+    rules.add({ route: '/orders', error: 1 });
+    let slowed = 0;
+    for (let i = 0; i < 400; i++) if (rules.latencyFor('GET', '/shipments') > 0) slowed++;
+    assert.ok(slowed > 60 && slowed < 140, `about a quarter slowed, got ${slowed}`);
+    assert.equal(rules.requestFault('GET', '/orders')?.kind, 'error');
+    assert.equal(rules.requestFault('GET', '/shipments'), undefined);
+    assert.deepEqual(rules.counts(), {
+      hang: 0,
+      unauthorized: 0,
+      rateLimited: 0,
+      error: 1,
+      latency: slowed,
+      lostAnswer: 0,
+      dropWebhook: 0,
+    });
   });
 });

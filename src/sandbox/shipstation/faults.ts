@@ -26,6 +26,8 @@ export interface FaultSpec {
   rateLimited?: number;
   /** Added latency in ms (real time) before the request is handled. */
   latencyMs?: number;
+  /** Probability that `latencyMs` applies to a matching request (default 1: every one). */
+  latencyRate?: number;
   /** Probability that the request is never answered (the connection stays open until closed). */
   hang?: number;
   /**
@@ -68,7 +70,7 @@ function parseDurationMs(key: string, value: string): number {
 /**
  * Turns a CLI flag such as `route=/orders,error=0.2` into a FaultSpec. Keys: `route`, `method`,
  * `error`, `unauthorized` (alias `401`), `ratelimit` (alias `429`), `latency` (ms, or with `ms`/`s`/`m`),
- * `hang`, `lost-answer`, `drop-webhook`, `event`, `times`. A probability may be written `0.2` or `20%`; a key
+ * `latency-rate` (probability the latency applies), `hang`, `lost-answer`, `drop-webhook`, `event`, `times`. A probability may be written `0.2` or `20%`; a key
  * without a value means probability 1 (`hang` alone hangs every request of the route).
  */
 export function parseFaultFlag(flag: string): FaultSpec {
@@ -102,6 +104,10 @@ export function parseFaultFlag(flag: string): FaultSpec {
       case 'latency':
         spec.latencyMs = parseDurationMs(key, value);
         break;
+      case 'latency-rate':
+      case 'latencyrate':
+        spec.latencyRate = parseProbability(key, value);
+        break;
       case 'hang':
         spec.hang = parseProbability(key, value);
         break;
@@ -125,7 +131,7 @@ export function parseFaultFlag(flag: string): FaultSpec {
       }
       default:
         throw new Error(
-          `unknown fault key '${key}' in '${flag}' (known: route, method, error, unauthorized, ratelimit, latency, hang, lost-answer, drop-webhook, event, times)`,
+          `unknown fault key '${key}' in '${flag}' (known: route, method, error, unauthorized, ratelimit, latency, latency-rate, hang, lost-answer, drop-webhook, event, times)`,
         );
     }
   }
@@ -135,7 +141,15 @@ export function parseFaultFlag(flag: string): FaultSpec {
 
 /** Throws with a readable message when a spec (from JSON or code) is malformed. */
 export function validateFaultSpec(spec: FaultSpec): void {
-  for (const key of ['error', 'unauthorized', 'rateLimited', 'hang', 'lostAnswer', 'dropWebhook'] as const) {
+  for (const key of [
+    'error',
+    'unauthorized',
+    'rateLimited',
+    'hang',
+    'lostAnswer',
+    'dropWebhook',
+    'latencyRate',
+  ] as const) {
     const v = spec[key];
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) {
       throw new Error(`fault ${key} must be a probability between 0 and 1, got ${JSON.stringify(v)}`);
@@ -160,9 +174,40 @@ function routeMatches(route: string | undefined, path: string): boolean {
   return p === prefix || p.startsWith(`${prefix}/`);
 }
 
+/** How many times each kind of fault has fired since the sandbox started (or `resetCounts`). */
+export interface FaultCounts {
+  hang: number;
+  unauthorized: number;
+  rateLimited: number;
+  error: number;
+  latency: number;
+  lostAnswer: number;
+  dropWebhook: number;
+}
+
+const zeroCounts = (): FaultCounts => ({
+  hang: 0,
+  unauthorized: 0,
+  rateLimited: 0,
+  error: 0,
+  latency: 0,
+  lostAnswer: 0,
+  dropWebhook: 0,
+});
+
 export class FaultRules {
   private rules: FaultSpec[] = [];
   private nextId = 1;
+  private fires: FaultCounts = zeroCounts();
+
+  /** What the rules did so far (a chaos run's record of the faults it injected). */
+  counts(): FaultCounts {
+    return { ...this.fires };
+  }
+
+  resetCounts(): void {
+    this.fires = zeroCounts();
+  }
 
   constructor(private readonly random: SeededRandom) {}
 
@@ -209,7 +254,9 @@ export class FaultRules {
     let total = 0;
     for (const rule of [...this.rules]) {
       if (!rule.latencyMs || !this.applies(rule, method, path)) continue;
+      if (rule.latencyRate !== undefined && !this.roll(rule.latencyRate)) continue;
       total += rule.latencyMs;
+      this.fires.latency++;
       this.fired(rule);
     }
     return total;
@@ -229,6 +276,7 @@ export class FaultRules {
       for (const [kind, p] of kinds) {
         if (this.roll(p)) {
           this.fired(rule);
+          this.fires[kind]++;
           return { kind };
         }
       }
@@ -242,6 +290,7 @@ export class FaultRules {
       if (!rule.dropWebhook) continue;
       if (rule.event && rule.event.toUpperCase() !== event.toUpperCase()) continue;
       if (this.roll(rule.dropWebhook)) {
+        this.fires.dropWebhook++;
         this.fired(rule);
         return true;
       }

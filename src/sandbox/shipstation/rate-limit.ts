@@ -24,6 +24,10 @@ interface Window {
 
 export class FixedWindowRateLimit {
   private readonly windows = new Map<string, Window>();
+  /** Requests answered 429 because their window was used up (not injected faults). */
+  refused = 0;
+  /** Requests let through. */
+  admitted = 0;
 
   constructor(
     public settings: RateLimitSettings,
@@ -44,7 +48,10 @@ export class FixedWindowRateLimit {
   take(key: string, limit = this.settings.limit): RateLimitVerdict {
     const w = this.window(key);
     const allowed = w.used < limit;
-    if (allowed) w.used += 1;
+    if (allowed) {
+      w.used += 1;
+      this.admitted++;
+    } else this.refused++;
     return this.verdict(w, allowed, limit);
   }
 

@@ -112,6 +112,7 @@ export function registerSandboxRoutes(
     importBatches: state.importBatches.size,
     autoShip: controls.autoShip.get(),
     faults: controls.faults.list(),
+    faultsFired: controls.faults.counts(),
     now: new Date(ctx.now()).toISOString(),
   }));
 

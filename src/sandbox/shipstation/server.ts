@@ -106,6 +106,11 @@ export interface ShipStationSandbox {
   faults: FaultRules;
   /** Every webhook delivery with its attempts. */
   deliveries(): WebhookDelivery[];
+  /**
+   * The budget as the sandbox counted it: requests admitted, and refused with a 429 because their
+   * key's window was used up (injected 429s are not counted here; see `faults.counts()`).
+   */
+  budget(): { v1: { admitted: number; refused: number }; v2: { admitted: number; refused: number } };
   /** The last 10,000 V1/V2 API requests received (not `/_sandbox/` or `/jwks`), oldest first. */
   requests(): SandboxRequest[];
   /** Delivers every webhook due now (or every pending one with `all`) and waits for the outcomes. */
@@ -191,12 +196,14 @@ export async function startShipStationSandbox(
       });
   };
 
+  const v1Limit = new FixedWindowRateLimit(options.rateLimit ?? { limit: 40, windowMs: 60_000 }, now);
+  const v2Limit = new FixedWindowRateLimit(options.v2RateLimit ?? { limit: 200, windowMs: 60_000 }, now);
   const gate = new ApiGate({
     credentials: { apiKey, apiSecret, v2ApiKey },
     partnerKeys: new Set(options.partnerKeys ?? []),
     partnerRateLimit: options.partnerRateLimit ?? 100,
-    v1Limit: new FixedWindowRateLimit(options.rateLimit ?? { limit: 40, windowMs: 60_000 }, now),
-    v2Limit: new FixedWindowRateLimit(options.v2RateLimit ?? { limit: 200, windowMs: 60_000 }, now),
+    v1Limit,
+    v2Limit,
     faults,
     now,
     resourceBaseUrl: ctx.resourceBaseUrl,
@@ -281,6 +288,10 @@ export async function startShipStationSandbox(
     v2Webhooks,
     faults,
     deliveries: () => deliveries.list(),
+    budget: () => ({
+      v1: { admitted: v1Limit.admitted, refused: v1Limit.refused },
+      v2: { admitted: v2Limit.admitted, refused: v2Limit.refused },
+    }),
     requests: () => gate.requests(),
     flushWebhooks: async (flushOptions) => {
       if (flushOptions?.all) deliveries.makeAllDue();

@@ -13,6 +13,7 @@ export {
   parseFaultFlags,
   type SysproFaults,
 } from './faults.js';
+export { openEveryOrder } from './open-orders.js';
 export { ORDER_STATUSES, type SeedOptions, seedCompany } from './seed.js';
 export {
   DEFAULT_EXTRA_OPERATORS,

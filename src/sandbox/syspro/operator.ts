@@ -18,6 +18,8 @@ export interface OperatorState {
   getFaults(): SysproFaults;
   setFaults(faults: SysproFaults): void;
   setMaintenance(mode: MaintenanceMode, forMs?: number): Promise<void>;
+  /** Requests each injected fault hit (`SORTDN:lost`, `ODATA:http500`, `maintenance:down`…). */
+  faultsFired(): Record<string, number>;
 }
 
 export interface OperatorReply {
@@ -63,6 +65,7 @@ export async function handleOperatorRequest(
             tables: Object.fromEntries([...state.db.tables.values()].map((t) => [t.name, t.rows.length])),
             sessions: state.sessions.list().length,
             faults: state.getFaults(),
+            faultsFired: state.faultsFired(),
             calls: state.calls.count(),
           },
         };

@@ -84,6 +84,11 @@ export interface SysproSandbox {
   setFaults(faults: SysproFaults): void;
   /** `refuse` closes the port until `off` (or until `forMs` of real time has passed). */
   setMaintenance(mode: MaintenanceMode, forMs?: number): Promise<void>;
+  /**
+   * How many requests each injected fault hit since the start: `SORTDN:lost`, `ODATA:http500`,
+   * `maintenance:down`… (`refuse` closes the port, so those attempts never reach the sandbox).
+   */
+  faultsFired(): Record<string, number>;
   /** The JSON ready line printed by `ml-connector sandbox`. */
   readyLine(): string;
   close(): Promise<void>;
@@ -227,7 +232,13 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
     log?.info({ maintenance: mode, forMs }, 'syspro sandbox: maintenance');
   }
 
+  const fired: Record<string, number> = {};
+  const countFault = (key: string) => {
+    fired[key] = (fired[key] ?? 0) + 1;
+  };
+
   const operatorState: OperatorState = {
+    faultsFired: () => ({ ...fired }),
     db,
     calls,
     sessions,
@@ -290,6 +301,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
     }
 
     const maintenance = faults.maintenance ?? 'off';
+    if (maintenance !== 'off') countFault(`maintenance:${maintenance}`);
     if (maintenance === 'down') {
       res.writeHead(503, { 'content-type': 'text/html', server: 'Microsoft-HTTPAPI/2.0' });
       res.end('<h1>Service Unavailable</h1><hr><p>HTTP Error 503. The service is unavailable.</p>');
@@ -322,6 +334,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
       const rule = failureRuleFor(faults, target);
       const hit = rule && faultRandom.next() < rule.rate ? rule.kind : undefined;
       log?.info({ method, url: redactQuery(req.url ?? ''), fault: hit }, 'syspro sandbox: e.net');
+      if (hit) countFault(`${target}:${hit}`);
       if (hit && hit !== 'lost' && hit !== 'lost-hang') {
         calls.record({
           at: now(),
@@ -364,6 +377,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
     if (delay > 0) await sleep(delay);
     const rule = failureRuleFor(faults, 'ODATA');
     const hit = rule && faultRandom.next() < rule.rate ? rule.kind : undefined;
+    if (hit) countFault(`ODATA:${hit}`);
     if (hit === 'reset' || hit === 'lost') {
       req.socket.destroy();
       return;
@@ -427,6 +441,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
     },
     setFaults: operatorState.setFaults,
     setMaintenance,
+    faultsFired: operatorState.faultsFired,
     readyLine: () =>
       JSON.stringify({
         sandbox: 'syspro',

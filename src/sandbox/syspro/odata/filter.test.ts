@@ -45,4 +45,16 @@ describe('OData $filter', () => {
     assert.throws(() => compileFilter(table, "OrderStatus eq 'unterminated"), /Unterminated/);
     assert.throws(() => compileFilter(table, 'TimeStamp gt 5', new Set(['TimeStamp'])), /TimeStamp/);
   });
+
+  it('answers a key list (one column, or-ed eq) as comparing each key would', () => {
+    const f = compileFilter(table, "Customer eq 'abc' or Customer eq 'O''Brien ' or Customer eq 'x'");
+    assert.equal(f(row({ Customer: 'ABC  ' })), true);
+    assert.equal(f(row({ Customer: "o'brien" })), true);
+    assert.equal(f(row({ Customer: 'abcd' })), false);
+    assert.equal(f(row({ Customer: null })), false);
+    // Mixed columns or other operators keep the general evaluation.
+    const g = compileFilter(table, "Customer eq 'abc' or OrderStatus eq '1'");
+    assert.equal(g(row({ Customer: 'x', OrderStatus: '1' })), true);
+    assert.equal(g(row({ Customer: 'x', OrderStatus: '2' })), false);
+  });
 });

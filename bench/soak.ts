@@ -1,0 +1,234 @@
+/**
+ * Soak: `ml-connector run` (a child process, SQLite) against both sandboxes (this process) for a
+ * while, with work all along: SYSPRO users enter an order every few seconds, ShipStation's auto-ship
+ * labels each one, webhooks and the shipments poll bring the labels back as dispatch notes. At
+ * intervals it prints the connector's memory (RSS, V8 heap), its active handles and open file
+ * descriptors (from its own /metrics), the SYSPRO e.net sessions open (the sandbox's table) and how
+ * much work went through; at the end a verdict per figure: flat or growing.
+ *
+ *   npm run bench:soak                      30 minutes
+ *   BENCH_SOAK_MINUTES=5 npm run bench:soak
+ *
+ * Verdict: the samples of the first 20% are the warm-up (modules load, caches and pools fill) and
+ * left out; over the rest a least-squares line is fitted and the figure is "growing" when that line
+ * rises by more than 10% of its mean over the run (heap, RSS) or by more than 10 (handles, fds),
+ * and SYSPRO sessions are flat when never more than one was open.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { sandboxConfigDocument } from '../src/cli/commands/sandbox.js';
+import { startShipStationSandbox } from '../src/sandbox/shipstation/index.js';
+import { openEveryOrder, startSysproSandbox } from '../src/sandbox/syspro/index.js';
+import { ConnectorProcess } from '../test/chaos/connector.js';
+import { runCli } from '../test/helpers/cli.js';
+
+const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 30);
+const DURATION_MS = MINUTES * 60_000;
+const INTERVAL_MS = Math.max(15_000, Math.round(DURATION_MS / 12));
+const ORDER_EVERY_MS = Number(process.env.BENCH_SOAK_ORDER_MS ?? 2000);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+interface Sample {
+  atMs: number;
+  rss: number;
+  heap: number;
+  handles: number;
+  fds: number;
+  sessions: number;
+  orders: number;
+  labels: number;
+  notes: number;
+}
+
+/** Rise of the least-squares line over the samples (value at the last sample minus at the first). */
+function rise(samples: Sample[], pick: (s: Sample) => number): number {
+  const n = samples.length;
+  if (n < 2) return 0;
+  const xs = samples.map((s) => s.atMs);
+  const ys = samples.map(pick);
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  const slope = den === 0 ? 0 : num / den;
+  return slope * (xs[n - 1]! - xs[0]!);
+}
+
+async function main(): Promise<void> {
+  let started = Date.now();
+  const shipstation = await startShipStationSandbox({
+    port: 0,
+    seed: 5,
+    autoShip: { delayMs: 5_000 },
+    webhookDelayMs: 500,
+  });
+  const syspro = await startSysproSandbox({ port: 0, seed: 5, orders: 300 });
+  openEveryOrder(syspro.db);
+  // Stock for every order the soak enters: otherwise, once the seeded orders are dispatched, new
+  // lines are back-ordered (nothing to ship, so rightly not sent) and the work dries up.
+  for (const row of syspro.db.invWarehouse.rows) row.QtyOnHand = 1_000_000;
+  const dir = mkdtempSync(join(tmpdir(), 'mlc-soak-'));
+  const port = await freePort();
+  const document = sandboxConfigDocument('main', {
+    shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
+    syspro: { ...syspro, enetUrl: syspro.enetUrl },
+  }) as { connections: Array<Record<string, Record<string, unknown>>> } & Record<string, unknown>;
+  document.store = { url: `sqlite:${join(dir, 'soak.db')}` };
+  document.http = { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` };
+  document.log = { level: process.env.BENCH_SOAK_LOG ?? 'warn' };
+  const connection = document.connections[0]!;
+  connection.polls = { orders: '10s', shipments: '10s', customers: '1m' };
+  connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
+  const configFile = join(dir, 'ml-connector.yaml');
+  writeFileSync(configFile, stringify(document));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
+    ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
+    ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
+    ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
+    ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
+    ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET: 'feedfacefeedfacefeedfacefeedfacefeedface',
+  };
+  const connector = new ConnectorProcess({
+    configFile,
+    cwd: dir,
+    env,
+    logFile: join(dir, 'connector.log'),
+    healthUrl: `http://127.0.0.1:${port}/healthz`,
+  });
+  const customers = syspro.db.arCustomer.rows
+    .filter((c) => c.CustomerOnHold !== 'Y')
+    .map((c) => String(c.Customer));
+  const stock = syspro.db.invMaster.rows.map((r) => String(r.StockCode));
+  let entered = 0;
+  let enterFailures = 0;
+  const samples: Sample[] = [];
+  try {
+    await connector.start();
+    const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+    if (subscribed.code !== 0)
+      throw new Error(`webhooks subscribe: ${subscribed.stdout}${subscribed.stderr}`);
+    started = Date.now();
+    console.log(
+      `soak: ${MINUTES} min, a sample every ${INTERVAL_MS / 1000} s, an order entered every ${ORDER_EVERY_MS / 1000} s, auto-ship 5 s; load average ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}`,
+    );
+    console.log(
+      'time     rss MB  heap MB  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes',
+    );
+    const enterTimer = setInterval(() => {
+      const i = entered++;
+      void fetch(`${syspro.url}/_sandbox/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          customer: customers[i % customers.length],
+          customerPoNumber: `SOAK-${i}`,
+          lines: [{ stockCode: stock[i % stock.length], qty: 1 + (i % 3) }],
+        }),
+      })
+        .then((r) => {
+          if (!r.ok) enterFailures++;
+        })
+        .catch(() => enterFailures++);
+    }, ORDER_EVERY_MS);
+    const sample = async (): Promise<Sample> => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const notes = syspro.db.mdnMaster.rows.filter((n) =>
+        String(n.DispatchComments1 ?? '').startsWith('ml-connector '),
+      ).length;
+      const ours = [...shipstation.state.orders.values()].filter((o) =>
+        o.orderKey.startsWith(`${syspro.company}:`),
+      );
+      return {
+        atMs: Date.now() - started,
+        rss: metric(text, 'process_resident_memory_bytes') / 1e6,
+        heap: metric(text, 'nodejs_heap_size_used_bytes') / 1e6,
+        handles: metric(text, 'nodejs_active_handles_total'),
+        fds: metric(text, 'process_open_fds'),
+        sessions: syspro.sessions.list().length,
+        orders: ours.length,
+        labels: shipstation.state.shipments.size,
+        notes,
+      };
+    };
+    const until = started + DURATION_MS;
+    for (;;) {
+      const s = await sample();
+      samples.push(s);
+      const mm = Math.floor(s.atMs / 60_000);
+      const ss = Math.floor((s.atMs % 60_000) / 1000);
+      console.log(
+        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)}`,
+      );
+      if (Date.now() >= until) break;
+      await new Promise((r) => setTimeout(r, Math.min(INTERVAL_MS, until - Date.now())));
+    }
+    clearInterval(enterTimer);
+    const steady = samples.slice(Math.floor(samples.length * 0.2));
+    const verdicts: Array<[string, number, boolean]> = [];
+    const mean = (pick: (s: Sample) => number) => steady.reduce((a, s) => a + pick(s), 0) / steady.length;
+    for (const [name, pick] of [
+      ['rss', (s: Sample) => s.rss],
+      ['heap', (s: Sample) => s.heap],
+    ] as const) {
+      const r = rise(steady, pick);
+      verdicts.push([`${name} MB`, r, r > 0.1 * mean(pick)]);
+    }
+    for (const [name, pick] of [
+      ['handles', (s: Sample) => s.handles],
+      ['fds', (s: Sample) => s.fds],
+    ] as const) {
+      const r = rise(steady, pick);
+      verdicts.push([name, r, r > 10]);
+    }
+    const maxSessions = Math.max(...samples.map((s) => s.sessions));
+    const last = samples[samples.length - 1]!;
+    console.log(
+      `soak: ${entered} orders entered (${enterFailures} refused), ${last.orders} in ShipStation, ${last.labels} labels, ${last.notes} dispatch notes`,
+    );
+    for (const [name, r, growing] of verdicts) {
+      console.log(
+        `soak: ${name.padEnd(10)} trend over the run after warm-up  ${r >= 0 ? '+' : ''}${r.toFixed(1).padStart(7)}  ${growing ? 'GROWING' : 'flat'}`,
+      );
+    }
+    console.log(
+      `soak: syspro sessions   most open at once  ${String(maxSessions).padStart(8)}  ${maxSessions <= 1 ? 'flat' : 'GROWING'}`,
+    );
+    const growing = verdicts.some((v) => v[2]) || maxSessions > 1;
+    console.log(`soak verdict: ${growing ? 'GROWING' : 'flat'} (${MINUTES} min)`);
+    const code = await connector.stop();
+    if (code !== 0) console.log(`connector exited ${code} on SIGTERM`);
+  } finally {
+    connector.close();
+    await shipstation.close();
+    await syspro.close();
+    if (process.env.BENCH_SOAK_KEEP === '1') console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,93 @@
+/**
+ * A push whose answer or record was lost (the process killed after ShipStation created the orders
+ * and before the job's completion was committed) is sent again; when ShipStation has shipped the
+ * order in between, the resend is refused as locked. The order is then in ShipStation under our key
+ * with no successful push on record: its create is recorded from what ShipStation answered, so the
+ * order keeps an audit trail (a defect the chaos suite found: such orders had only a "skipped" row).
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { Worker } from '../../src/engine/worker.js';
+import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import { openEveryOrder, type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import { listAudit } from '../../src/store/audit.js';
+import { enqueueJob } from '../../src/store/jobs/enqueue.js';
+import type { ConnectionClients } from '../../src/sync/connection-clients.js';
+import { ORDERS_POLL_KIND, type OrdersConnection, ordersHandlers } from '../../src/sync/orders.js';
+import { FakeClock } from '../helpers/clock.js';
+import { forEachDialect } from '../helpers/dialects.js';
+import { connectToSandboxes } from '../helpers/sandbox-connection.js';
+
+forEachDialect('orders: a push whose record was lost, shipped in between', (ctx) => {
+  let shipstation: ShipStationSandbox;
+  let syspro: SysproSandbox;
+  let clients: ConnectionClients;
+  let worker: Worker;
+  const clock = new FakeClock(Date.parse('2026-11-20T15:00:00Z'));
+
+  before(async () => {
+    shipstation = await startShipStationSandbox({ port: 0, seed: 21, clock, backgroundTimers: false });
+    syspro = await startSysproSandbox({ port: 0, seed: 21, orders: 12, clock });
+    openEveryOrder(syspro.db);
+    const connected = await connectToSandboxes({ shipstation, syspro, store: ctx.store, clock });
+    clients = connected.clients;
+    const ordersConnection: OrdersConnection = {
+      connection: connected.connection,
+      odata: clients.odata,
+      shipstation: clients.shipstation,
+    };
+    worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry: { cadence: [60_000], perKind: {}, jitter: 0 },
+      handlers: ordersHandlers({ store: ctx.store, clock, connectionFor: async () => ordersConnection }),
+    });
+  });
+  after(async () => {
+    await clients?.close();
+    await shipstation?.close();
+    await syspro?.close();
+  });
+
+  async function poll(): Promise<void> {
+    clock.advance(60_000);
+    await enqueueJob(
+      ctx.store,
+      { kind: ORDERS_POLL_KIND, connection: 'main', idempotencyKey: `test-poll:${clock.now()}` },
+      clock.now(),
+    );
+    await worker.runUntilIdle();
+  }
+
+  it('records the create of an order ShipStation has under its key and shipped, and sends nothing twice', async () => {
+    await poll();
+    const ours = [...shipstation.state.orders.values()].filter((o) =>
+      o.orderKey.startsWith(`${syspro.company}:`),
+    );
+    assert.ok(ours.length >= 10, `orders pushed (${ours.length})`);
+    const victim = ours[0]!;
+    const key = victim.orderKey;
+    // The crash: ShipStation created the order, our link and audit rows were never committed.
+    await ctx.store.db.deleteFrom('audit').where('entity_key', '=', key).execute();
+    await ctx.store.db.deleteFrom('links').where('syspro_key', '=', key).execute();
+    // Meanwhile the warehouse ships it.
+    const labelled = await fetch(`${shipstation.url}/_sandbox/orders/${victim.orderId}/labels`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(labelled.status, 200, await labelled.text());
+    const shippedDoc = shipstation.state.orders.get(victim.orderId)!.doc;
+
+    await poll();
+    const same = [...shipstation.state.orders.values()].filter((o) => o.orderKey === key);
+    assert.equal(same.length, 1, 'still one order under the key');
+    assert.equal(same[0]!.doc, shippedDoc, 'the shipped order was not overwritten');
+    const rows = await listAudit(ctx.store.db, { connection: 'main', entityKey: key, limit: 10 });
+    const ok = rows.filter((r) => r.outcome === 'ok');
+    assert.equal(ok.length, 1, JSON.stringify(rows));
+    assert.equal(ok[0]!.action, 'create');
+    assert.match(ok[0]!.detail ?? '', /an earlier attempt created it/);
+    assert.match(ok[0]!.detail ?? '', new RegExp(`"orderId":${victim.orderId}`));
+  });
+});
