@@ -10,8 +10,10 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { ShipStation } from '../shipstation/api.js';
 import type { RetryPolicy } from '../shipstation/http.js';
 import type { RateLimiter } from '../shipstation/rate-limit.js';
+import { shipStationV1 } from '../shipstation/v1/adapter.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../shipstation/v1/client.js';
 import { createShipStationV2Client, type ShipStationV2Client } from '../shipstation/v2/client.js';
 import type { MasterKey } from '../store/master-key.js';
@@ -27,6 +29,8 @@ export interface ConnectionClients {
   enet: EnetClient;
   odata: ODataReader;
   shipstation: ShipStationV1Client;
+  /** What the orders and shipments flows use: V1 or V2 by the connection's `shipstation.api`. */
+  shipstationApi: ShipStation;
   /** Only when `shipstation.v2ApiKey` is configured. */
   shipstationV2?: ShipStationV2Client;
   /** Logs off SYSPRO (every logon is paired with a logoff). */
@@ -144,6 +148,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     enet,
     odata,
     shipstation: v1,
+    shipstationApi: shipStationV1(v1),
     shipstationV2: v2,
     close: () => enet.close(),
   };
