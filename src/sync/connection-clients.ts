@@ -15,6 +15,7 @@ import type { RetryPolicy } from '../shipstation/http.js';
 import type { RateLimiter } from '../shipstation/rate-limit.js';
 import { shipStationV1 } from '../shipstation/v1/adapter.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../shipstation/v1/client.js';
+import { shipStationV2 } from '../shipstation/v2/adapter.js';
 import { createShipStationV2Client, type ShipStationV2Client } from '../shipstation/v2/client.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
@@ -148,8 +149,20 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     enet,
     odata,
     shipstation: v1,
-    shipstationApi: shipStationV1(v1),
+    shipstationApi:
+      shipstation.api === 'v2'
+        ? shipStationV2(v2 ?? missingV2Key(connection.name), {
+            currency: shipstation.currency,
+            holdUntil: shipstation.v2HoldUntil,
+            baseUrl: shipstation.v2Url,
+            allowedResourceHosts: shipstation.allowedResourceHosts,
+          })
+        : shipStationV1(v1),
     shipstationV2: v2,
     close: () => enet.close(),
   };
+}
+
+function missingV2Key(connection: string): never {
+  throw new Error(`connection ${connection}: shipstation.api is v2 but shipstation.v2ApiKey is not set`);
 }
