@@ -2,7 +2,7 @@
  * What every ShipStation API request goes through before and after its route, for V1 and V2 alike
  * (not `/_sandbox/` or `/jwks`): the request log, authentication (V1 Basic key:secret, V2
  * `API-Key` header), the rate limit (V1 `X-Rate-Limit-*` on every answer, V2 `Retry-After` on a
- * 429), the fault switches (latency, hang, 401, 429, 500), 404/405 for paths no route took, and
+ * 429), the fault switches (latency, hang, lost answer, 401, 429, 500), 404/405 for paths no route took, and
  * the error shape of each API (ASP.NET `Message` for V1, `{request_id, errors[]}` for V2).
  */
 import { createHash } from 'node:crypto';
@@ -113,6 +113,8 @@ export interface ApiGateSettings {
 export class ApiGate {
   private readonly requestLog: SandboxRequest[] = [];
   private readonly routes = new RouteTable();
+  /** Requests whose answer a `lostAnswer` fault drops once the route has run. */
+  private readonly lostAnswers = new WeakSet<FastifyRequest>();
 
   constructor(private readonly settings: ApiGateSettings) {}
 
@@ -141,6 +143,14 @@ export class ApiGate {
       this.routes.add(route.method, route.url);
     });
     app.addHook('onRequest', (request, reply) => this.onRequest(request, reply));
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (this.lostAnswers.has(request)) {
+        // The work is done; the client never hears of it.
+        reply.hijack();
+        request.raw.socket?.destroy();
+      }
+      return payload;
+    });
     app.setErrorHandler((error, request, reply) => this.onError(error, request, reply));
     app.setNotFoundHandler((request, reply) => this.routeMiss(request, reply));
   }
@@ -265,6 +275,11 @@ export class ApiGate {
       // Never answered; the socket stays open until the client gives up or the sandbox closes.
       reply.hijack();
       return reply;
+    }
+    if (fault.kind === 'lostAnswer') {
+      // The route runs; its answer is dropped in onSend (see install).
+      this.lostAnswers.add(request);
+      return;
     }
     if (fault.kind === 'unauthorized') return this.unauthorizedReply(reply, api);
     if (fault.kind === 'rateLimited') return this.tooManyReply(reply, api, verdict.resetSeconds);

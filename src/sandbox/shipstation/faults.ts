@@ -28,6 +28,12 @@ export interface FaultSpec {
   latencyMs?: number;
   /** Probability that the request is never answered (the connection stays open until closed). */
   hang?: number;
+  /**
+   * Probability that the request is carried out but its answer is lost: the route runs (a write is
+   * committed), then the connection is closed without a response, so the client cannot tell
+   * whether it happened (an in-doubt write).
+   */
+  lostAnswer?: number;
   /** Probability that a webhook delivery is dropped (recorded as `dropped`, never posted). */
   dropWebhook?: number;
   /** For `dropWebhook`: only this event (`SHIP_NOTIFY`, `ORDER_NOTIFY`, ... or a V2 event). */
@@ -40,7 +46,8 @@ export type RequestFault =
   | { kind: 'hang' }
   | { kind: 'unauthorized' }
   | { kind: 'rateLimited' }
-  | { kind: 'error' };
+  | { kind: 'error' }
+  | { kind: 'lostAnswer' };
 
 function parseProbability(key: string, value: string): number {
   const text = value.trim();
@@ -61,7 +68,7 @@ function parseDurationMs(key: string, value: string): number {
 /**
  * Turns a CLI flag such as `route=/orders,error=0.2` into a FaultSpec. Keys: `route`, `method`,
  * `error`, `unauthorized` (alias `401`), `ratelimit` (alias `429`), `latency` (ms, or with `ms`/`s`/`m`),
- * `hang`, `drop-webhook`, `event`, `times`. A probability may be written `0.2` or `20%`; a key
+ * `hang`, `lost-answer`, `drop-webhook`, `event`, `times`. A probability may be written `0.2` or `20%`; a key
  * without a value means probability 1 (`hang` alone hangs every request of the route).
  */
 export function parseFaultFlag(flag: string): FaultSpec {
@@ -98,6 +105,10 @@ export function parseFaultFlag(flag: string): FaultSpec {
       case 'hang':
         spec.hang = parseProbability(key, value);
         break;
+      case 'lost-answer':
+      case 'lostanswer':
+        spec.lostAnswer = parseProbability(key, value);
+        break;
       case 'drop-webhook':
       case 'dropwebhook':
         spec.dropWebhook = parseProbability(key, value);
@@ -114,7 +125,7 @@ export function parseFaultFlag(flag: string): FaultSpec {
       }
       default:
         throw new Error(
-          `unknown fault key '${key}' in '${flag}' (known: route, method, error, unauthorized, ratelimit, latency, hang, drop-webhook, event, times)`,
+          `unknown fault key '${key}' in '${flag}' (known: route, method, error, unauthorized, ratelimit, latency, hang, lost-answer, drop-webhook, event, times)`,
         );
     }
   }
@@ -124,7 +135,7 @@ export function parseFaultFlag(flag: string): FaultSpec {
 
 /** Throws with a readable message when a spec (from JSON or code) is malformed. */
 export function validateFaultSpec(spec: FaultSpec): void {
-  for (const key of ['error', 'unauthorized', 'rateLimited', 'hang', 'dropWebhook'] as const) {
+  for (const key of ['error', 'unauthorized', 'rateLimited', 'hang', 'lostAnswer', 'dropWebhook'] as const) {
     const v = spec[key];
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) {
       throw new Error(`fault ${key} must be a probability between 0 and 1, got ${JSON.stringify(v)}`);
@@ -213,6 +224,7 @@ export class FaultRules {
         ['unauthorized', rule.unauthorized],
         ['rateLimited', rule.rateLimited],
         ['error', rule.error],
+        ['lostAnswer', rule.lostAnswer],
       ];
       for (const [kind, p] of kinds) {
         if (this.roll(p)) {

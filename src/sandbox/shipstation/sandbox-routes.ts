@@ -28,6 +28,8 @@ export interface SandboxControls {
   /** Queues a signed V2 webhook and delivers it at once. */
   sendV2Webhook(url: string, event: string, payload: unknown): Promise<unknown>;
   credentials: { apiKey: string; apiSecret: string; v2ApiKey: string };
+  /** The V2 label view of a label (V1 shipment), for the label actions' answers. */
+  renderV2Label?(shipment: ShipmentRecord): unknown;
 }
 
 /** Runs a fault-rule change; a malformed rule is the caller's mistake (400), not a sandbox failure. */
@@ -88,6 +90,7 @@ export function registerSandboxRoutes(
       'POST /_sandbox/orders/:orderId/labels',
       'POST /_sandbox/labels',
       'POST /_sandbox/shipments/:shipmentId/void',
+      'POST /_sandbox/labels/:shipmentId/track',
       'POST /_sandbox/orders/:orderId/mark-shipped',
       'POST /_sandbox/orders/:orderId/reject-fulfillment',
       'POST /_sandbox/channel-orders',
@@ -117,10 +120,12 @@ export function registerSandboxRoutes(
     shipments: result.shipments.map((s) =>
       renderShipment(s, ctx, state.orders.get(s.orderId)?.body() ?? {}, true),
     ),
+    // The same labels as V2 sees them (`label_id` se-<shipmentId>).
+    labels: controls.renderV2Label ? result.shipments.map((s) => controls.renderV2Label?.(s)) : [],
   });
 
   app.post<{ Params: { orderId: string } }>('/_sandbox/orders/:orderId/labels', async (request, reply) => {
-    const orderId = Number(request.params.orderId);
+    const orderId = Number(request.params.orderId.replace(/^se-/i, ''));
     if (!Number.isInteger(orderId)) return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
     const result = state.createLabelBatch([readLabelRequest(orderId, readObject(request.body))]);
     return labelResponse(result);
@@ -128,7 +133,7 @@ export function registerSandboxRoutes(
 
   // An operator splits an order in the UI: the last `count` items (default 1) become a new order.
   app.post<{ Params: { orderId: string } }>('/_sandbox/orders/:orderId/split', async (request, reply) => {
-    const orderId = Number(request.params.orderId);
+    const orderId = Number(request.params.orderId.replace(/^se-/i, ''));
     if (!Number.isInteger(orderId)) return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
     const count = Number(readObject(request.body).count ?? 1);
     const { original, part } = state.splitOrder(orderId, count);
@@ -149,7 +154,7 @@ export function registerSandboxRoutes(
   });
 
   app.post<{ Params: { shipmentId: string } }>('/_sandbox/shipments/:shipmentId/void', async (request) => {
-    const shipment = state.voidLabel(Number(request.params.shipmentId));
+    const shipment = state.voidLabel(Number(request.params.shipmentId.replace(/^se-/i, '')));
     return renderShipment(shipment, ctx, state.orders.get(shipment.orderId)?.body() ?? {}, true);
   });
 
@@ -157,7 +162,7 @@ export function registerSandboxRoutes(
   app.post<{ Params: { orderId: string } }>(
     '/_sandbox/orders/:orderId/mark-shipped',
     async (request, reply) => {
-      const orderId = Number(request.params.orderId);
+      const orderId = Number(request.params.orderId.replace(/^se-/i, ''));
       if (!Number.isInteger(orderId))
         return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
       const body = readObject(request.body);
@@ -178,7 +183,7 @@ export function registerSandboxRoutes(
   app.post<{ Params: { orderId: string } }>(
     '/_sandbox/orders/:orderId/reject-fulfillment',
     async (request, reply) => {
-      const orderId = Number(request.params.orderId);
+      const orderId = Number(request.params.orderId.replace(/^se-/i, ''));
       if (!Number.isInteger(orderId))
         return fail(reply, 400, `'${request.params.orderId}' is not an orderId.`);
       const body = readObject(request.body);

@@ -27,7 +27,10 @@ import { registerAccountRoutes } from './v1-account.js';
 import { registerOrderRoutes } from './v1-orders.js';
 import { registerShipmentRoutes } from './v1-shipments.js';
 import { registerWebhookRoutes, type SubscribeResponseShape } from './v1-webhooks.js';
+import { registerV2FulfillmentRoutes } from './v2-fulfillments.js';
 import { InventoryState, registerV2InventoryRoutes } from './v2-inventory.js';
+import { registerV2LabelRoutes, renderV2Label, TrackingBook } from './v2-labels.js';
+import { registerV2ShipmentRoutes } from './v2-shipments.js';
 import { type V2TimestampFormat, V2WebhookSigner } from './v2-signing.js';
 import { registerV2WebhookRoutes, V2Webhooks } from './v2-webhooks.js';
 import { DEFAULT_RETRY_DELAYS_MS, WebhookDeliveries, type WebhookDelivery } from './webhook-delivery.js';
@@ -161,11 +164,13 @@ export async function startShipStationSandbox(
     lockedOrderStatusCode: options.lockedOrderStatusCode ?? 400,
   };
 
+  const tracking = new TrackingBook();
+  const labels = { ctx, tracking, baseUrl: () => baseUrl };
   const autoShip = new AutoShip(state, now, options.autoShip ?? false);
   const events = { state, deliveries, resourceBaseUrl: ctx.resourceBaseUrl };
   state.events = combineEvents(
     v1WebhookEvents(events),
-    v2WebhookEvents(events, v2Webhooks),
+    v2WebhookEvents(events, v2Webhooks, tracking),
     autoShip.events(),
   );
 
@@ -224,6 +229,9 @@ export async function startShipStationSandbox(
   registerShipmentRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerWebhookRoutes(app, ctx, options.webhookSubscribeResponse ?? 'id');
+  registerV2ShipmentRoutes(app, ctx, () => baseUrl);
+  registerV2LabelRoutes(app, labels);
+  registerV2FulfillmentRoutes(app, ctx, () => baseUrl);
   registerV2InventoryRoutes(app, inventory, () => baseUrl);
   registerV2WebhookRoutes(app, v2Webhooks);
   app.get('/jwks', async () => signer.jwks());
@@ -249,6 +257,7 @@ export async function startShipStationSandbox(
       return deliveries.deliverNow(d.id);
     },
     credentials: { apiKey, apiSecret, v2ApiKey },
+    renderV2Label: (shipment) => renderV2Label(shipment, labels),
   });
 
   const host = options.host ?? '127.0.0.1';

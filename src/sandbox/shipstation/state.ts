@@ -148,6 +148,8 @@ export class ShipStationState {
   readonly warehouses = new Map<number, WarehouseRecord>();
   readonly orders = new Map<number, OrderRecord>();
   readonly orderIdByKey = new Map<string, number>();
+  /** orderNumber → the orders carrying it (V1 allows duplicates; V2's shipment_number does not). */
+  private readonly orderIdsByNumber = new Map<string, Set<number>>();
   readonly importBatches = new Map<string, number[]>();
   readonly shipments = new Map<number, ShipmentRecord>();
   readonly shipmentIdsByOrder = new Map<number, number[]>();
@@ -330,6 +332,7 @@ export class ShipStationState {
     if (existing) {
       const wasAwaitingPayment = existing.status === 'awaiting_payment';
       const previous = existing.status;
+      this.indexNumber(existing.orderId, existing.orderNumber, orderNumber as string);
       existing.orderNumber = orderNumber as string;
       existing.status = status;
       existing.orderDate = orderDate;
@@ -366,10 +369,59 @@ export class ShipStationState {
       );
       this.orders.set(record.orderId, record);
       this.orderIdByKey.set(orderKey, record.orderId);
+      this.indexNumber(record.orderId, undefined, record.orderNumber);
       this.afterStatusChange(record, undefined, typeof body.holdUntilDate === 'number');
       if (status !== 'awaiting_payment') this.addToImportBatch(importBatch, record.orderId, notifying);
     }
     return { ok: true, record, created: !existing };
+  }
+
+  private indexNumber(orderId: number, previous: string | undefined, next: string): void {
+    if (previous === next) return;
+    if (previous !== undefined) {
+      const set = this.orderIdsByNumber.get(previous);
+      set?.delete(orderId);
+      if (set?.size === 0) this.orderIdsByNumber.delete(previous);
+    }
+    const set = this.orderIdsByNumber.get(next) ?? new Set<number>();
+    set.add(orderId);
+    this.orderIdsByNumber.set(next, set);
+  }
+
+  /** The orders whose orderNumber is exactly `orderNumber` (any status, deleted ones included). */
+  orderIdsWithNumber(orderNumber: string): number[] {
+    return [...(this.orderIdsByNumber.get(orderNumber) ?? [])];
+  }
+
+  /** Whether the order has a label that is not voided. */
+  hasLiveLabel(orderId: number): boolean {
+    return (this.shipmentIdsByOrder.get(orderId) ?? []).some(
+      (id) => this.shipments.get(id)?.voided === false,
+    );
+  }
+
+  /**
+   * Cancels an open order (V2 `PUT /v2/shipments/{id}/cancel`; in V1 a createorder with
+   * `orderStatus: cancelled`). A live label must be voided first (reference §10); a shipped order
+   * cannot be cancelled. Cancelling a cancelled order changes nothing.
+   */
+  cancelOrder(orderId: number): OrderRecord {
+    const record = this.requireOrder(orderId);
+    if (record.status === 'cancelled') return record;
+    if (this.hasLiveLabel(orderId)) {
+      throw new SandboxRuleError(
+        `Order ${orderId} has a label that is not voided; void it before cancelling.`,
+      );
+    }
+    if (!OPEN_STATUSES.has(record.status)) {
+      throw new SandboxRuleError(`Order ${orderId} is ${record.status} and cannot be cancelled.`);
+    }
+    const previous = record.status;
+    record.status = 'cancelled';
+    record.modifyDate = this.now();
+    this.setBodyField(record, 'holdUntilDate', undefined);
+    this.afterStatusChange(record, previous, false);
+    return record;
   }
 
   private addToImportBatch(batch: string, orderId: number, notifying: number[]): void {
@@ -456,6 +508,7 @@ export class ShipStationState {
     part.split = { parentId: original.orderId, splitIds: [] };
     this.orders.set(part.orderId, part);
     this.orderIdByKey.set(part.orderKey, part.orderId);
+    this.indexNumber(part.orderId, undefined, part.orderNumber);
     original.doc = JSON.stringify({ ...body, items: items.slice(0, items.length - count) });
     original.split = { parentId: null, splitIds: [...(original.split?.splitIds ?? []), part.orderId] };
     original.modifyDate = now;

@@ -9,9 +9,10 @@
  * units without changing the total, so it needs `new_inventory_location_id`, `new_cost` or
  * `new_condition`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { readV2JsonBody } from './context.js';
 import { v2Error } from './errors.js';
+import { v2Paged } from './v2-common.js';
 
 export interface InventoryWarehouse {
   inventory_warehouse_id: string;
@@ -288,42 +289,6 @@ export class InventoryState {
         a.sku.localeCompare(b.sku) || a.inventory_warehouse_id.localeCompare(b.inventory_warehouse_id),
     );
   }
-}
-
-/**
- * One page of a V2 list. `links.*.href` are absolute URLs on `baseUrl` (the sandbox's own URL), as
- * ShipEngine answers with its own host: a client that prepends its base URL to them breaks here too.
- */
-function v2Paged<T>(request: FastifyRequest, items: T[], baseUrl: string, defaultSize = 25) {
-  const q = request.query as Record<string, string>;
-  const page = q.page === undefined ? 1 : Number(q.page);
-  const size = q.page_size ?? q.limit;
-  const pageSize = size === undefined ? defaultSize : Number(size);
-  if (!Number.isInteger(page) || page < 1)
-    throw v2Error(400, 'validation', 'invalid_field_value', 'page must be a whole number >= 1.', 'page');
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
-    throw v2Error(
-      400,
-      'validation',
-      'invalid_field_value',
-      'page_size must be between 1 and 500.',
-      'page_size',
-    );
-  }
-  const total = items.length;
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  const base = request.url.split('?')[0] ?? '';
-  const href = (p: number) => {
-    const params = new URLSearchParams(q);
-    params.set('page', String(p));
-    params.set('page_size', String(pageSize));
-    params.delete('limit');
-    return { href: `${baseUrl}${base}?${params.toString()}` };
-  };
-  const links: Record<string, { href: string }> = { first: href(1), last: href(pages) };
-  if (page > 1) links.prev = href(page - 1);
-  if (page < pages) links.next = href(page + 1);
-  return { items: items.slice((page - 1) * pageSize, page * pageSize), total, page, pages, links };
 }
 
 export function registerV2InventoryRoutes(

@@ -1,11 +1,21 @@
 /**
  * V2 webhook management (`/v2/environment/webhooks`, reference §4.3). Deliveries are signed with
- * RSA-SHA256 by `v2-signing.ts`; the sandbox fires `track` when a label is created, and
- * `/_sandbox/v2/webhooks/send` posts any signed payload for a receiver's tests.
+ * RSA-SHA256 by `v2-signing.ts` and made by `webhook-events.ts`; `/_sandbox/v2/webhooks/send`
+ * posts any signed payload for a receiver's tests.
+ *
+ * Events: the Aug-2025 spec's (`batch`, `track`, ...) and the ones seen in production (reference
+ * §10): `shipment_created_v2` (SHIPMENT_CREATED_V2, resource_url `/v2/shipments?import_batch_id=…`),
+ * `label_created_v2` (LABEL_CREATED_V2, `/v2/labels?batch_id=se-…`), `fulfillment_shipped_v2`
+ * (FULFILLMENT_SHIPPED_V2, `/v2/fulfillments?fulfillment_id=se-…`), and `track_event_v2` /
+ * `batch_processed_v2` as other names of `track` / `batch`. Event names are read
+ * case-insensitively (`SHIPMENT_CREATED_V2` works too) and kept lower-case; which spelling the
+ * real subscribe call takes is UNCONFIRMED. A `store_id` limits shipment, label and fulfillment
+ * events to that store.
  */
 import type { FastifyInstance } from 'fastify';
 import { readV2JsonBody } from './context.js';
 import { v2Error } from './errors.js';
+import { parseSeId } from './v2-common.js';
 
 export const V2_WEBHOOK_EVENTS = [
   'batch',
@@ -15,7 +25,20 @@ export const V2_WEBHOOK_EVENTS = [
   'report_complete',
   'sales_orders_imported',
   'track',
+  'shipment_created_v2',
+  'label_created_v2',
+  'fulfillment_shipped_v2',
+  'track_event_v2',
+  'batch_processed_v2',
 ] as const;
+
+/** Names that mean the same event. */
+const ALIASES: Record<string, string> = { track_event_v2: 'track', batch_processed_v2: 'batch' };
+
+function canonical(event: string): string {
+  const e = event.toLowerCase();
+  return ALIASES[e] ?? e;
+}
 
 export interface V2WebhookSubscription {
   webhook_id: string;
@@ -36,8 +59,14 @@ export class V2Webhooks {
     return hook;
   }
 
-  forEvent(event: string): V2WebhookSubscription[] {
-    return [...this.subscriptions.values()].filter((s) => s.event === event);
+  /** The subscriptions to `event` (under any of its names), optionally only those for a store. */
+  forEvent(event: string, storeIds?: Set<number>): V2WebhookSubscription[] {
+    const wanted = canonical(event);
+    return [...this.subscriptions.values()].filter(
+      (s) =>
+        canonical(s.event) === wanted &&
+        (storeIds === undefined || s.store_id === null || storeIds.has(s.store_id)),
+    );
   }
 }
 
@@ -76,7 +105,8 @@ export function registerV2WebhookRoutes(app: FastifyInstance, hooks: V2Webhooks)
   app.post('/v2/environment/webhooks', async (request, reply) => {
     const body = readV2JsonBody(request);
     const url = requireUrl(body.url);
-    if (typeof body.event !== 'string' || !(V2_WEBHOOK_EVENTS as readonly string[]).includes(body.event)) {
+    const event = typeof body.event === 'string' ? body.event.toLowerCase() : undefined;
+    if (event === undefined || !(V2_WEBHOOK_EVENTS as readonly string[]).includes(event)) {
       throw v2Error(
         400,
         'validation',
@@ -87,9 +117,14 @@ export function registerV2WebhookRoutes(app: FastifyInstance, hooks: V2Webhooks)
     }
     const hook = hooks.add({
       url,
-      event: body.event,
+      event,
       name: typeof body.name === 'string' ? body.name : null,
-      store_id: typeof body.store_id === 'number' ? body.store_id : null,
+      store_id:
+        typeof body.store_id === 'number'
+          ? body.store_id
+          : typeof body.store_id === 'string'
+            ? (parseSeId(body.store_id) ?? null)
+            : null,
       headers: readHeaders(body.headers),
     });
     return reply.code(201).send(hook);

@@ -5,8 +5,9 @@
  * (reference §4.1), V2 signed payloads for `/v2/environment/webhooks` (reference §4.3, §10).
  * `combineEvents` lets several listeners (V1 webhooks, V2 webhooks, auto-ship) share the state.
  */
-import type { ShipStationState, StateEvents } from './state.js';
-import type { V2Webhooks } from './v2-webhooks.js';
+import type { ShipmentRecord, ShipStationState, StateEvents } from './state.js';
+import { renderTracking, type TrackingBook } from './v2-labels.js';
+import type { V2WebhookSubscription, V2Webhooks } from './v2-webhooks.js';
 import type { WebhookDeliveries } from './webhook-delivery.js';
 
 type Listener = { [K in keyof StateEvents]-?: NonNullable<StateEvents[K]> };
@@ -92,53 +93,86 @@ export function v1WebhookEvents({ state, deliveries, resourceBaseUrl }: WebhookE
   };
 }
 
-/** V2 webhooks of the Aug-2025 spec's events: `batch` (BATCH_PROCESSED_V2) and `track` (TRACK_EVENT_V2). */
+/**
+ * V2 webhooks (signed, reference §4.3, §10): SHIPMENT_CREATED_V2 per import batch (orders made
+ * through V1 or V2, the same batches as ORDER_NOTIFY), LABEL_CREATED_V2 and BATCH_PROCESSED_V2
+ * per label batch, FULFILLMENT_SHIPPED_V2 per fulfillment, each a pointer (`resource_url`) to a
+ * list; TRACK_EVENT_V2 per label when it is made and at every carrier scan, with its data inline.
+ */
 export function v2WebhookEvents(
   { state, deliveries, resourceBaseUrl }: WebhookEventsContext,
   v2Webhooks: V2Webhooks,
+  tracking: TrackingBook,
 ): StateEvents {
+  const send = (
+    hook: V2WebhookSubscription,
+    event: string,
+    payload: { resource_url: string; resource_type: string; data?: unknown },
+  ) =>
+    deliveries.enqueue({
+      api: 'v2',
+      event,
+      webhookId: hook.webhook_id,
+      targetUrl: hook.url,
+      headers: Object.fromEntries(hook.headers.map((h) => [h.key, h.value])),
+      payload,
+    });
+  const track = (s: ShipmentRecord) => {
+    for (const hook of v2Webhooks.forEvent('track', storesOf(state, [s.orderId]))) {
+      send(hook, 'track', {
+        resource_url: `${resourceBaseUrl()}/v2/labels/se-${s.shipmentId}/track`,
+        resource_type: 'TRACK_EVENT_V2',
+        data: renderTracking(s, tracking),
+      });
+    }
+  };
+  tracking.onEvent = track;
   return {
-    labelBatch(batchId, shipmentIds) {
-      for (const hook of v2Webhooks.forEvent('batch')) {
-        deliveries.enqueue({
-          api: 'v2',
-          event: 'batch',
-          webhookId: hook.webhook_id,
-          targetUrl: hook.url,
-          headers: Object.fromEntries(hook.headers.map((h) => [h.key, h.value])),
-          payload: {
-            resource_url: `${resourceBaseUrl()}/v2/batches/se-${batchId}`,
-            resource_type: 'BATCH_PROCESSED_V2',
-          },
+    orderImport(batch, _orderIds, storeIds) {
+      for (const hook of v2Webhooks.forEvent('shipment_created_v2', storeIds)) {
+        send(hook, 'SHIPMENT_CREATED_V2', {
+          resource_url: `${resourceBaseUrl()}/v2/shipments?import_batch_id=${batch}`,
+          resource_type: 'SHIPMENT_CREATED_V2',
         });
       }
-      for (const hook of v2Webhooks.forEvent('track')) {
-        for (const id of shipmentIds) {
-          const s = state.shipments.get(id);
-          if (!s) continue;
-          deliveries.enqueue({
-            api: 'v2',
-            event: 'track',
-            webhookId: hook.webhook_id,
-            targetUrl: hook.url,
-            headers: Object.fromEntries(hook.headers.map((h) => [h.key, h.value])),
-            payload: {
-              resource_url: `${resourceBaseUrl()}/v2/labels/se-${s.shipmentId}/track`,
-              resource_type: 'TRACK_EVENT_V2',
-              data: {
-                tracking_number: s.trackingNumber,
-                carrier_code: s.carrierCode,
-                status_code: 'AC',
-                status_description: 'Accepted',
-                ship_date: new Date(s.shipDate).toISOString(),
-                estimated_delivery_date: null,
-                actual_delivery_date: null,
-                events: [],
-              },
-            },
+    },
+    labelBatch(batchId, shipmentIds, storeIds) {
+      for (const hook of v2Webhooks.forEvent('batch')) {
+        send(hook, 'batch', {
+          resource_url: `${resourceBaseUrl()}/v2/batches/se-${batchId}`,
+          resource_type: 'BATCH_PROCESSED_V2',
+        });
+      }
+      for (const hook of v2Webhooks.forEvent('label_created_v2', storeIds)) {
+        send(hook, 'LABEL_CREATED_V2', {
+          resource_url: `${resourceBaseUrl()}/v2/labels?batch_id=se-${batchId}`,
+          resource_type: 'LABEL_CREATED_V2',
+        });
+      }
+      for (const id of shipmentIds) {
+        const s = state.shipments.get(id);
+        if (s) track(s);
+      }
+    },
+    fulfillmentBatch(event, _batchId, fulfillmentIds, storeIds) {
+      if (event !== 'FULFILLMENT_SHIPPED') return;
+      for (const hook of v2Webhooks.forEvent('fulfillment_shipped_v2', storeIds)) {
+        for (const id of fulfillmentIds) {
+          send(hook, 'FULFILLMENT_SHIPPED_V2', {
+            resource_url: `${resourceBaseUrl()}/v2/fulfillments?fulfillment_id=se-${id}`,
+            resource_type: 'FULFILLMENT_SHIPPED_V2',
           });
         }
       }
     },
   };
+}
+
+function storesOf(state: ShipStationState, orderIds: number[]): Set<number> {
+  const out = new Set<number>();
+  for (const id of orderIds) {
+    const o = state.orders.get(id);
+    if (o) out.add(o.storeId);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
  * Helpers for the ShipStation sandbox contract tests: a started sandbox on a fake clock, small
  * HTTP callers for V1 (Basic auth) and V2 (API-Key), and a real webhook receiver on 127.0.0.1.
  */
+import { createPublicKey, createVerify, type JsonWebKey } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -201,4 +202,45 @@ export function orderBody(
     ],
     ...overrides,
   };
+}
+
+/** A valid V2 create item for `POST /v2/shipments` (warehouse `se-1` unless overridden). */
+export function v2Shipment(number: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    external_shipment_id: `acme:${number}`,
+    shipment_number: number,
+    warehouse_id: 'se-1',
+    ship_to: {
+      name: 'Ada Lovelace',
+      phone: '555-0100',
+      address_line1: '12 Analytical Way',
+      city_locality: 'Austin',
+      state_province: 'TX',
+      postal_code: '78701',
+      country_code: 'US',
+      address_residential_indicator: 'yes',
+    },
+    items: [
+      { name: 'Widget', sku: 'WID-100', quantity: 2, external_order_item_id: '1' },
+      { name: 'Gadget', sku: 'GAD-310', quantity: 1, external_order_item_id: '2' },
+    ],
+    amount_paid: { currency: 'usd', amount: 33 },
+    notes_from_buyer: 'leave at the door',
+    packages: [{ weight: { value: 2, unit: 'pound' } }],
+    ...overrides,
+  };
+}
+
+/** Checks a V2 webhook's RSA-SHA256 signature against the sandbox's JWKS. */
+export async function verifySignature(jwksUrl: string, hook: ReceivedWebhook): Promise<boolean> {
+  const jwks = (await (await fetch(jwksUrl)).json()) as { keys: Array<JsonWebKey & { kid: string }> };
+  const jwk = jwks.keys.find((k) => k.kid === hook.headers['x-shipengine-rsa-sha256-key-id']);
+  if (!jwk) return false;
+  const verifier = createVerify('RSA-SHA256');
+  verifier.update(`${hook.headers['x-shipengine-timestamp']}.${hook.raw}`);
+  return verifier.verify(
+    createPublicKey({ key: jwk, format: 'jwk' }),
+    String(hook.headers['x-shipengine-rsa-sha256-signature']),
+    'base64',
+  );
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createPublicKey, createVerify, type JsonWebKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ShipStationSandbox } from '../../../src/sandbox/shipstation/index.js';
 import type { FakeClock } from '../../helpers/clock.js';
@@ -12,20 +11,8 @@ import {
   startTestSandbox,
   v1,
   v2,
+  verifySignature,
 } from './helpers.js';
-
-async function verifySignature(jwksUrl: string, hook: ReceivedWebhook): Promise<boolean> {
-  const jwks = (await (await fetch(jwksUrl)).json()) as { keys: Array<JsonWebKey & { kid: string }> };
-  const jwk = jwks.keys.find((k) => k.kid === hook.headers['x-shipengine-rsa-sha256-key-id']);
-  if (!jwk) return false;
-  const verifier = createVerify('RSA-SHA256');
-  verifier.update(`${hook.headers['x-shipengine-timestamp']}.${hook.raw}`);
-  return verifier.verify(
-    createPublicKey({ key: jwk, format: 'jwk' }),
-    String(hook.headers['x-shipengine-rsa-sha256-signature']),
-    'base64',
-  );
-}
 
 describe('ShipStation sandbox V2 subset', () => {
   let sandbox: ShipStationSandbox;
