@@ -107,6 +107,11 @@ export const shipstationSchema = z.strictObject({
     .regex(/^[a-z]{3}$/)
     .default('usd'),
   /** V2 holds are dated: an order held without a date (V1 `on_hold`) is held until this date. */
+  /**
+   * V2 ship-from warehouse (its number: V1 `warehouseId` N is V2 `se-N`) for orders whose mapping
+   * names none; V2 needs one. Default: the account's default warehouse (`GET /v2/warehouses`).
+   */
+  v2WarehouseId: z.number().int().positive().optional(),
   v2HoldUntil: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/)

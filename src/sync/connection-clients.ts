@@ -154,6 +154,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
         ? shipStationV2(v2 ?? missingV2Key(connection.name), {
             currency: shipstation.currency,
             holdUntil: shipstation.v2HoldUntil,
+            warehouseId: shipstation.v2WarehouseId,
             baseUrl: shipstation.v2Url,
             allowedResourceHosts: shipstation.allowedResourceHosts,
           })

@@ -42,7 +42,7 @@ import {
   shipmentOfLabel,
   v2Id,
 } from './order-mapping.js';
-import type { V2CreateShipmentResult, V2Label, V2Shipment } from './types.js';
+import type { V2CreateShipmentResult, V2Label, V2Shipment, V2ShipmentInput } from './types.js';
 
 export interface ShipStationV2Options {
   /** Currency of order money (V1 has none). Default `usd`. */
@@ -53,6 +53,11 @@ export interface ShipStationV2Options {
   allowedResourceHosts?: readonly string[];
   /** The V2 base URL (its host is allowed for resource_urls). */
   baseUrl?: string;
+  /**
+   * Ship-from warehouse for orders that name none (V2 needs `warehouse_id` or `ship_from`; V1 took
+   * the account's default). Default: the `is_default` one of `GET /v2/warehouses`, read once.
+   */
+  warehouseId?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -60,8 +65,17 @@ const LOCKED = 'shipped and cancelled orders may not be updated';
 
 function resultMessage(r: V2CreateShipmentResult | undefined): string | null {
   if (!r) return null;
-  const errors = Array.isArray(r.errors) ? r.errors : [];
-  const text = errors.map((e) => [e?.field_name, e?.message].filter(Boolean).join(': ')).filter(Boolean);
+  const errors: unknown[] = Array.isArray(r.errors) ? r.errors : [];
+  // Each error a text, or `{ field_name?, message }` (both seen in V2 answers).
+  const text = errors
+    .map((e) =>
+      typeof e === 'string'
+        ? e
+        : [(e as { field_name?: string })?.field_name, (e as { message?: string })?.message]
+            .filter(Boolean)
+            .join(': '),
+    )
+    .filter(Boolean);
   return text.length > 0 ? text.join('; ') : null;
 }
 
@@ -80,6 +94,27 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
   const holdUntil = options.holdUntil ?? '2099-12-31';
   /** Shipments the flow just read with `getOrder`, used by the update that follows (then dropped). */
   const recent = new Map<number, V2Shipment>();
+
+  let defaultWarehouse: Promise<string | undefined> | undefined =
+    options.warehouseId === undefined ? undefined : Promise.resolve(v2Id(options.warehouseId));
+  const warehouseFor = (signal?: AbortSignal): Promise<string | undefined> => {
+    defaultWarehouse ??= client
+      .listWarehouses(signal)
+      .then((list) => (list.find((w) => w.is_default) ?? list[0])?.warehouse_id);
+    // A failed look-up is tried again next time, not kept.
+    defaultWarehouse.catch(() => {
+      defaultWarehouse = undefined;
+    });
+    return defaultWarehouse;
+  };
+  const inputOf = async (order: V1OrderInput, generation: number, signal?: AbortSignal) => {
+    const input = shipmentInputOf(order, { currency, generation });
+    if (!input.warehouse_id && !input.ship_from) {
+      const warehouse = await warehouseFor(signal);
+      if (warehouse) input.warehouse_id = warehouse;
+    }
+    return input;
+  };
 
   const remember = (s: V2Shipment) => {
     const id = numberOfV2Id(s.shipment_id);
@@ -118,7 +153,9 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
       }
       const held = status === 'on_hold' || Boolean(current.hold_until_date);
       if (held) await client.restoreShipment(id, signal);
-      const body = shipmentInputOf(order, { currency });
+      const body = await inputOf(order, 1, signal);
+      if (current.warehouse_id && !order.advancedOptions?.warehouseId)
+        body.warehouse_id = current.warehouse_id;
       body.shipment_number = current.shipment_number ?? body.shipment_number;
       body.external_shipment_id = key ?? body.external_shipment_id;
       await client.updateShipment(id, body, signal);
@@ -146,7 +183,8 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
     const out: CreateOrderOutcome[] = [];
     let pending = batch.map((b) => ({ ...b, generation: 1 }));
     while (pending.length > 0) {
-      const inputs = pending.map((p) => shipmentInputOf(p.order, { currency, generation: p.generation }));
+      const inputs: V2ShipmentInput[] = [];
+      for (const p of pending) inputs.push(await inputOf(p.order, p.generation, signal));
       const answer = await client.createShipments(inputs, signal);
       const used = new Set<number>();
       const retry: typeof pending = [];

@@ -118,6 +118,10 @@ export interface ShipStationV2Client {
     query?: V2ListFulfillmentsQuery,
     signal?: AbortSignal,
   ): AsyncGenerator<Page<V2Fulfillment>, void, undefined>;
+  /** `GET /v2/warehouses` (ship-from warehouses; `is_default` marks the account's default). */
+  listWarehouses(
+    signal?: AbortSignal,
+  ): Promise<Array<{ warehouse_id: V2Id; name?: string; is_default?: boolean }>>;
 }
 
 export function createShipStationV2Client(options: ShipStationV2ClientOptions): ShipStationV2Client {
@@ -154,5 +158,16 @@ export function createShipStationV2Client(options: ShipStationV2ClientOptions): 
     labelsOfShipment: (id, signal) => labelsOfShipment(http, id, signal),
     createFulfillments: (fulfillments, signal) => createFulfillments(http, fulfillments, signal),
     listFulfillments: (query, signal) => listFulfillments(http, query, signal),
+    listWarehouses: async (signal) => {
+      const response = await http.request<{
+        warehouses?: Array<{ warehouse_id: V2Id; is_default?: boolean }>;
+      }>({
+        method: 'GET',
+        path: '/v2/warehouses',
+        idempotent: true,
+        signal,
+      });
+      return response.body?.warehouses ?? [];
+    },
   };
 }

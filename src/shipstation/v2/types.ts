@@ -135,7 +135,7 @@ export interface V2Shipment extends Partial<Omit<V2ShipmentInput, 'shipment_stat
 
 /** One shipment's outcome in `POST /v2/shipments`: the shipment, or its errors. */
 export interface V2CreateShipmentResult extends Partial<V2Shipment> {
-  errors?: Array<{ message?: string; error_code?: string; field_name?: string }> | null;
+  errors?: Array<string | { message?: string; error_code?: string; field_name?: string }> | null;
 }
 
 export interface V2CreateShipmentsResponse {
