@@ -22,6 +22,10 @@ describe('parseFaultFlag', () => {
       event: 'SHIP_NOTIFY',
     });
     assert.deepEqual(parseFaultFlag('latency=150'), { latencyMs: 150 });
+    assert.deepEqual(parseFaultFlag('route=/v2/shipments,lost-answer=10%'), {
+      route: '/v2/shipments',
+      lostAnswer: 0.1,
+    });
   });
 
   it('rejects what it does not understand, saying why', () => {
@@ -29,5 +33,6 @@ describe('parseFaultFlag', () => {
     assert.throws(() => parseFaultFlag('latency=fast'), /duration/);
     assert.throws(() => parseFaultFlag('boom=1'), /unknown fault key 'boom'/);
     assert.throws(() => parseFaultFlag('times=0'), /whole number/);
+    assert.throws(() => parseFaultFlag('lost-answer=1.5'), /probability between 0 and 1/);
   });
 });
