@@ -60,7 +60,7 @@ export async function openOrdersSession(app: Program): Promise<OrdersSession> {
   };
   const connectionFor = async (name: string): Promise<OrdersConnection> => {
     const c = await clients(name);
-    return { connection: c.connection, odata: c.odata, shipstation: c.shipstation };
+    return { connection: c.connection, odata: c.odata, shipstation: c.shipstationApi };
   };
   return {
     store,

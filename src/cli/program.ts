@@ -16,6 +16,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerShipments } from './commands/shipments.js';
+import { registerShipStation } from './commands/shipstation.js';
 import { registerStart } from './commands/start.js';
 import { registerSync } from './commands/sync.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -55,6 +56,7 @@ const COMMANDS: Registrar[] = [
   registerReplay,
   registerWebhooks,
   registerDashboard,
+  registerShipStation,
 ];
 
 export function buildProgram(io: ProgramIo): {

@@ -95,6 +95,27 @@ export const sysproSchema = z.strictObject({
 });
 
 export const shipstationSchema = z.strictObject({
+  /**
+   * Which ShipStation API the orders and shipments flows use: `v1` (legacy; orders, shipments,
+   * fulfillments) or `v2` (shipments, labels, fulfillments; needs `v2ApiKey`). `ml-connector
+   * shipstation migrate-links --to v2` moves a connection's links (the ids are the same numbers).
+   */
+  api: z.enum(['v1', 'v2']).default('v1'),
+  /** Currency of order money on V2 (V1 orders carry none). */
+  currency: z
+    .string()
+    .regex(/^[a-z]{3}$/)
+    .default('usd'),
+  /** V2 holds are dated: an order held without a date (V1 `on_hold`) is held until this date. */
+  /**
+   * V2 ship-from warehouse (its number: V1 `warehouseId` N is V2 `se-N`) for orders whose mapping
+   * names none; V2 needs one. Default: the account's default warehouse (`GET /v2/warehouses`).
+   */
+  v2WarehouseId: z.number().int().positive().optional(),
+  v2HoldUntil: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .default('2099-12-31'),
   v1Url: httpUrl.default('https://ssapi.shipstation.com'),
   apiKey: secretRef,
   apiSecret: secretRef,
@@ -382,6 +403,13 @@ export const configSchema = z
         });
       }
       seen.add(c.name);
+      if (c.shipstation.api === 'v2' && !c.shipstation.v2ApiKey) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'shipstation', 'v2ApiKey'],
+          message: 'shipstation.api is v2: set shipstation.v2ApiKey (V2 keys are not V1 key/secret pairs)',
+        });
+      }
     });
   });
 

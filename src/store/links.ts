@@ -127,3 +127,20 @@ export async function listLinkKeys(
     .execute();
   return rows.map((r) => r.syspro_key);
 }
+
+/** The links of one entity type (in one state when given), in key order. */
+export async function listLinks(
+  db: Kysely<Database>,
+  connection: string,
+  entityType: string,
+  state?: string,
+): Promise<Link[]> {
+  let query = db
+    .selectFrom('links')
+    .selectAll()
+    .where('connection', '=', connection)
+    .where('entity_type', '=', entityType);
+  if (state !== undefined) query = query.where('state', '=', state);
+  const rows = await query.orderBy('syspro_key').execute();
+  return rows.map(toLink);
+}

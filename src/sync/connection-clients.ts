@@ -10,9 +10,12 @@
 import { type Clock, systemClock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { ShipStation } from '../shipstation/api.js';
 import type { RetryPolicy } from '../shipstation/http.js';
 import type { RateLimiter } from '../shipstation/rate-limit.js';
+import { shipStationV1 } from '../shipstation/v1/adapter.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../shipstation/v1/client.js';
+import { shipStationV2 } from '../shipstation/v2/adapter.js';
 import { createShipStationV2Client, type ShipStationV2Client } from '../shipstation/v2/client.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
@@ -27,6 +30,8 @@ export interface ConnectionClients {
   enet: EnetClient;
   odata: ODataReader;
   shipstation: ShipStationV1Client;
+  /** What the orders and shipments flows use: V1 or V2 by the connection's `shipstation.api`. */
+  shipstationApi: ShipStation;
   /** Only when `shipstation.v2ApiKey` is configured. */
   shipstationV2?: ShipStationV2Client;
   /** Logs off SYSPRO (every logon is paired with a logoff). */
@@ -144,7 +149,21 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     enet,
     odata,
     shipstation: v1,
+    shipstationApi:
+      shipstation.api === 'v2'
+        ? shipStationV2(v2 ?? missingV2Key(connection.name), {
+            currency: shipstation.currency,
+            holdUntil: shipstation.v2HoldUntil,
+            warehouseId: shipstation.v2WarehouseId,
+            baseUrl: shipstation.v2Url,
+            allowedResourceHosts: shipstation.allowedResourceHosts,
+          })
+        : shipStationV1(v1),
     shipstationV2: v2,
     close: () => enet.close(),
   };
+}
+
+function missingV2Key(connection: string): never {
+  throw new Error(`connection ${connection}: shipstation.api is v2 but shipstation.v2ApiKey is not set`);
 }

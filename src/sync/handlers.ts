@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import type { Config, ConnectionConfig } from '../config/schema.js';
 import type { JobHandler } from '../engine/handler.js';
 import type { Logger } from '../logger.js';
-import type { ShipStationV1Client } from '../shipstation/v1/client.js';
+import type { ShipStation } from '../shipstation/api.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
 import type { EnetClient } from '../syspro/enet-client.js';
@@ -37,7 +37,8 @@ export interface HandlerContext {
 interface OpenedConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
-  shipstation: ShipStationV1Client;
+  /** The connection's ShipStation, V1 or V2 (`shipstation.api`). */
+  shipstation: ShipStation;
   enet: EnetClient;
 }
 
@@ -55,7 +56,7 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
         env: context.env,
         clock: context.clock,
         logger: context.logger,
-      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation, enet: c.enet }));
+      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstationApi, enet: c.enet }));
       // A failure (a secret not yet stored) is retried on the next job, not cached.
       clients.catch(() => opened.delete(name));
       opened.set(name, clients);

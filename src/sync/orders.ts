@@ -25,8 +25,8 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { PermanentError } from '../engine/errors.js';
 import type { JobHandler, JobOutcome } from '../engine/handler.js';
 import { POLL_KINDS } from '../engine/scheduler.js';
+import type { ShipStation } from '../shipstation/api.js';
 import type { V1Order, V1OrderInput } from '../shipstation/types.js';
-import type { ShipStationV1Client } from '../shipstation/v1/client.js';
 import { appendAudit, listAudit } from '../store/audit.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
 import type { Database } from '../store/database.js';
@@ -77,7 +77,7 @@ const CHANGE_WATERMARK = 'orders.change-watermark';
 export interface OrdersConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
-  shipstation: Pick<ShipStationV1Client, 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
+  shipstation: Pick<ShipStation, 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
 }
 
 export interface OrdersFlowDeps {

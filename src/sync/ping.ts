@@ -15,6 +15,7 @@ import { resolveSecret } from '../store/secrets.js';
 import { OPERATOR_ADVICE as SYSPRO_ADVICE, SysproError } from '../syspro/errors.js';
 import { probeBusinessObjects } from '../syspro/probe.js';
 import { type ConnectionClients, openConnectionClients } from './connection-clients.js';
+import { linksApi } from './migrate-links.js';
 import {
   type ListedWebhook,
   neededSubscriptions,
@@ -337,23 +338,48 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       skip('shipstation v1 warehouses', 'V1 authentication failed');
     }
 
+    const api = connection.shipstation.api;
     if (c.shipstationV2) {
       const v2 = c.shipstationV2;
       await run('shipstation v2 auth', async () => {
-        const warehouses = await v2.listInventoryWarehouses();
-        return `authenticated; ${warehouses.length} inventory warehouse(s)`;
+        if (api !== 'v2') {
+          const warehouses = await v2.listInventoryWarehouses();
+          return `authenticated; ${warehouses.length} inventory warehouse(s)`;
+        }
+        // On V2 the key is checked on the calls the flows make (shipments), then inventory's.
+        let shipments = 0;
+        for await (const page of v2.listShipments({ page_size: 1 })) {
+          shipments = page.total;
+          break;
+        }
+        const inventory = connection.inventory.enabled
+          ? `; ${(await v2.listInventoryWarehouses()).length} inventory warehouse(s)`
+          : '';
+        return `authenticated; ${shipments} shipment(s)${inventory}`;
       });
-    } else if (connection.inventory.enabled) {
+    } else if (connection.inventory.enabled || api === 'v2') {
       results.push({
         connection: connection.name,
         check: 'shipstation v2 auth',
         verdict: 'fail',
-        detail: 'inventory is enabled but no shipstation.v2ApiKey is configured',
+        detail: `${api === 'v2' ? 'shipstation.api is v2' : 'inventory is enabled'} but no shipstation.v2ApiKey is configured`,
         advice: 'add v2ApiKey: secret:shipstation.v2ApiKey and store it with `ml-connector creds set`',
         kind: 'config',
         ms: 0,
       });
     }
+    await run('shipstation api', async () => {
+      const links = await linksApi(options.store, connection.name);
+      const uses = `orders and shipments use ShipStation ${api.toUpperCase()} (shipstation.api)`;
+      if (links !== api) {
+        return {
+          verdict: 'warn',
+          detail: `${uses}, but this connection's links were made on ${links.toUpperCase()}`,
+          advice: `run \`ml-connector shipstation migrate-links --connection ${connection.name} --to ${api}\` (add --dry-run to check first)`,
+        };
+      }
+      return `${uses}; links on ${links.toUpperCase()}`;
+    });
 
     await pingWebhooks(options, connection, run, skip, v1ok ? c : undefined);
   } finally {

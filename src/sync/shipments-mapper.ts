@@ -28,6 +28,12 @@ export interface ShipmentMapOptions {
   /** The ShipStation stores orders of this connection go to (empty: any store). */
   storeIds: readonly number[];
   via: ShipmentWrite['via'];
+  /**
+   * How the record's date/time strings read (the API's `recordTimes`): V1 Pacific wall clock (an
+   * offset on them ignored), V2 ISO 8601 with an offset (read as written, no Pacific conversion).
+   * Default `pacific`.
+   */
+  recordTimes?: 'pacific' | 'offset';
 }
 
 export type ShipmentMapResult =
@@ -48,12 +54,15 @@ export function salesOrderOf(orderKey: string | null | undefined, company: strin
  * The void instant of a record created at `createdAtUtc`. A wall time in the repeated fall-back hour
  * is read as its earlier instant; when that puts the void before the label, the later one is meant.
  */
-function voidedAt(voidDate: string | null | undefined, createdAtUtc: number): number | null {
-  if (voidDate === null || voidDate === undefined) return null;
-  if (voidDate.trim() === '') return null;
-  const earlier = pacificToUtc(voidDate);
+function voidedAt(
+  voidDate: string | null | undefined,
+  createdAtUtc: number,
+  offset: 'ignore' | 'honour',
+): number | null {
+  if (voidDate === null || voidDate === undefined || voidDate.trim() === '') return null;
+  const earlier = pacificToUtc(voidDate, { offset });
   if (earlier >= createdAtUtc) return earlier;
-  return Math.max(pacificToUtc(voidDate, { ambiguous: 'later' }), earlier);
+  return Math.max(pacificToUtc(voidDate, { ambiguous: 'later', offset }), earlier);
 }
 
 /** A record's state version (see the file comment). */
@@ -107,10 +116,17 @@ function timeText(value: unknown, field: string): string {
 function times(
   record: { createDate: string; shipDate: string; voidDate?: string | null },
   voided: boolean,
+  recordTimes: ShipmentMapOptions['recordTimes'],
 ): Times {
-  const createdAtUtc = pacificToUtc(timeText(record.createDate, 'createDate'));
+  // A V2 record's times carry their offset; a V1 record's are Pacific whatever they say.
+  const offset = recordTimes === 'offset' ? 'honour' : 'ignore';
+  const createdAtUtc = pacificToUtc(timeText(record.createDate, 'createDate'), { offset });
   const voidDate = record.voidDate === null || record.voidDate === undefined ? null : record.voidDate;
-  const voidedAtUtc = voidedAt(voidDate === null ? null : timeText(voidDate, 'voidDate'), createdAtUtc);
+  const voidedAtUtc = voidedAt(
+    voidDate === null ? null : timeText(voidDate, 'voidDate'),
+    createdAtUtc,
+    offset,
+  );
   const shipDate = toCalendarDate(timeText(record.shipDate, 'shipDate'));
   return {
     createdAtUtc,
@@ -149,7 +165,7 @@ export function mapShipment(
   const voided = shipment.voided === true;
   let t: Times;
   try {
-    t = times(shipment, voided);
+    t = times(shipment, voided, options.recordTimes);
   } catch (error) {
     return { action: 'invalid', source, id, problem: `shipment ${id}: ${problemOf(error)}` };
   }
@@ -200,7 +216,7 @@ export function mapFulfillment(
   const voided = fulfillment.voided === true;
   let t: Times;
   try {
-    t = times(fulfillment, voided);
+    t = times(fulfillment, voided, options.recordTimes);
   } catch (error) {
     return { action: 'invalid', source, id, problem: `fulfillment ${id}: ${problemOf(error)}` };
   }

@@ -35,11 +35,10 @@ import type { ConnectionConfig } from '../config/schema.js';
 import { PermanentError } from '../engine/errors.js';
 import type { JobHandler } from '../engine/handler.js';
 import { POLL_KINDS } from '../engine/scheduler.js';
+import type { ShipStation, TimeWindow } from '../shipstation/api.js';
 import { ShipStationError } from '../shipstation/errors.js';
-import { formatPacificFilter } from '../shipstation/pacific-time.js';
 import { type Page, pageThrough, toPage } from '../shipstation/paging.js';
 import type { V1Fulfillment, V1Shipment } from '../shipstation/types.js';
-import type { ShipStationV1Client } from '../shipstation/v1/client.js';
 import { DEFAULT_PAGE_SIZE } from '../shipstation/v1/orders.js';
 import { appendAudit } from '../store/audit.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
@@ -95,10 +94,13 @@ export interface ShipmentsFetchPayload {
 
 const FETCH_EVENTS: ReadonlySet<string> = new Set(['SHIP_NOTIFY', 'ITEM_SHIP_NOTIFY', 'FULFILLMENT_SHIPPED']);
 
-/** What the handlers need of a connection: its config and its ShipStation V1 client. */
+/** What the handlers need of a connection: its config and its ShipStation (V1 or V2). */
 export interface ShipmentsConnection {
   connection: ConnectionConfig;
-  shipstation: Pick<ShipStationV1Client, 'fetchResource' | 'listShipments' | 'listFulfillments'>;
+  shipstation: Pick<
+    ShipStation,
+    'fetchResource' | 'listLabels' | 'listFulfillments' | 'recordTimes' | 'filterTime'
+  >;
 }
 
 export interface ShipmentsFlowDeps {
@@ -132,10 +134,17 @@ function emptySummary(): ShipmentsSummary {
 export function shipmentMapOptions(
   connection: ConnectionConfig,
   via: ShipmentWrite['via'],
+  recordTimes?: ShipmentMapOptions['recordTimes'],
 ): ShipmentMapOptions {
   const storeIds = new Set<number>(Object.values(connection.orders.stores));
   if (connection.shipstation.storeId !== undefined) storeIds.add(connection.shipstation.storeId);
-  return { connection: connection.name, company: connection.syspro.company, storeIds: [...storeIds], via };
+  return {
+    connection: connection.name,
+    company: connection.syspro.company,
+    storeIds: [...storeIds],
+    via,
+    recordTimes,
+  };
 }
 
 /** Our orderKeys of ShipStation orderIds, from the orders flow's links. */
@@ -472,7 +481,7 @@ export async function fetchShipments(
 ): Promise<ShipmentsSummary> {
   const payload = parseFetchPayload(job.payload);
   const { connection, shipstation } = await deps.connectionFor(job.connection);
-  const options = shipmentMapOptions(connection, 'webhook');
+  const options = shipmentMapOptions(connection, 'webhook', shipstation.recordTimes);
   const expected = payload.event === 'FULFILLMENT_SHIPPED' ? '/fulfillments' : '/shipments';
   const path = resourcePath(payload.resourceUrl);
   if (path !== undefined && path !== expected) {
@@ -530,8 +539,7 @@ export interface ShipmentsPollSummary extends ShipmentsSummary {
 interface PollWindow {
   checkpoint: string;
   list(
-    startFilter: string,
-    endFilter: string,
+    window: TimeWindow,
   ): AsyncGenerator<Page<V1Shipment>, void, undefined> | AsyncGenerator<Page<V1Fulfillment>, void, undefined>;
   map(items: unknown[]): Promise<ShipmentMapResult[]>;
   /** The createDate of a record, when the list is sorted by it (the checkpoint then moves per page). */
@@ -550,7 +558,7 @@ export async function pollShipments(
 ): Promise<ShipmentsPollSummary> {
   const { store, clock } = deps;
   const { connection, shipstation } = await deps.connectionFor(connectionName);
-  const options = shipmentMapOptions(connection, 'poll');
+  const options = shipmentMapOptions(connection, 'poll', shipstation.recordTimes);
   const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
   const { overlap, lookback } = connection.shipments;
   const summary: ShipmentsPollSummary = { ...emptySummary(), windows: {} };
@@ -558,45 +566,18 @@ export async function pollShipments(
   const windows: PollWindow[] = [
     {
       checkpoint: SHIPMENT_WINDOWS.shipmentsCreated,
-      list: (start, end) =>
-        shipstation.listShipments(
-          {
-            createDateStart: start,
-            createDateEnd: end,
-            includeShipmentItems: true,
-            sortBy: 'CreateDate',
-            sortDir: 'ASC',
-            pageSize,
-          },
-          signal,
-        ),
+      list: (created) => shipstation.listLabels({ created, pageSize }, signal),
       map: (items) => mapShipmentsPage(store, options, items as V1Shipment[]),
       progress: createdAtOf,
     },
     {
-      // voidDate is not a sort key: ascending createDate keeps new voids from shifting earlier pages much.
       checkpoint: SHIPMENT_WINDOWS.shipmentsVoided,
-      list: (start, end) =>
-        shipstation.listShipments(
-          {
-            voidDateStart: start,
-            voidDateEnd: end,
-            includeShipmentItems: true,
-            sortBy: 'CreateDate',
-            sortDir: 'ASC',
-            pageSize,
-          },
-          signal,
-        ),
+      list: (voided) => shipstation.listLabels({ voided, pageSize }, signal),
       map: (items) => mapShipmentsPage(store, options, items as V1Shipment[]),
     },
     {
       checkpoint: SHIPMENT_WINDOWS.fulfillmentsCreated,
-      list: (start, end) =>
-        shipstation.listFulfillments(
-          { createDateStart: start, createDateEnd: end, sortBy: 'CreateDate', sortDir: 'ASC', pageSize },
-          signal,
-        ),
+      list: (created) => shipstation.listFulfillments({ created, pageSize }, signal),
       map: (items) => mapFulfillmentsPage(store, options, items as V1Fulfillment[]),
       progress: createdAtOf,
     },
@@ -606,11 +587,11 @@ export async function pollShipments(
     const stored = await readCheckpoint(store.db, connectionName, window.checkpoint);
     const last = stored === undefined ? Number.NaN : Date.parse(stored);
     const start = Number.isNaN(last) ? end - lookback : last - overlap;
-    const from = formatPacificFilter(start);
-    const to = formatPacificFilter(end);
+    const from = shipstation.filterTime(start);
+    const to = shipstation.filterTime(end);
     let read = 0;
     let mark = Number.isNaN(last) ? undefined : last;
-    for await (const page of window.list(from, to)) {
+    for await (const page of window.list({ start, end })) {
       signal?.throwIfAborted();
       const results = await window.map(page.items);
       read += results.length;

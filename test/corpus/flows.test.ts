@@ -20,6 +20,7 @@ import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sand
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import type { Row } from '../../src/sandbox/syspro/tables.js';
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
+import { shipStationV1 } from '../../src/shipstation/v1/adapter.js';
 import { createShipStationV1Client } from '../../src/shipstation/v1/client.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
 import { getJob, listJobs } from '../../src/store/jobs/queries.js';
@@ -154,7 +155,11 @@ describe(`bad-input corpus: hostile answers met by the flows (${FETCH_CASES.leng
         clock,
         allowedResourceHosts: connection.shipstation.allowedResourceHosts,
       });
-      const deps = { store, clock, connectionFor: async () => ({ connection, shipstation: client }) };
+      const deps = {
+        store,
+        clock,
+        connectionFor: async () => ({ connection, shipstation: shipStationV1(client) }),
+      };
       worker = new Worker({ store, clock, retry, handlers: shipmentsHandlers(deps) });
     });
     after(async () => {

@@ -30,6 +30,8 @@ export async function connectToSandboxes(options: {
   /** Changes to the connection's `syspro` block (e.g. `changeColumn`). */
   sysproConfig?: Record<string, unknown>;
   limiter?: RateLimiter;
+  /** The connection's `shipstation.api` (default v1). */
+  api?: 'v1' | 'v2';
 }): Promise<{ connection: ConnectionConfig; clients: ConnectionClients }> {
   const { shipstation, syspro } = options;
   const document = sandboxConfigDocument('main', {
@@ -38,6 +40,14 @@ export async function connectToSandboxes(options: {
   }) as { connections: Array<Record<string, Record<string, unknown>>> };
   const first = document.connections[0]!;
   if (options.sysproConfig) first.syspro = { ...first.syspro, ...options.sysproConfig };
+  if (options.api === 'v2') {
+    // The sandbox has no `GET /v2/warehouses`: name its default warehouse.
+    first.shipstation = {
+      ...first.shipstation,
+      api: 'v2',
+      v2WarehouseId: shipstation.state.defaultWarehouseId,
+    };
+  }
   const connection = configSchema.parse(document).connections[0]!;
   const clients = await openConnectionClients({
     connection,
@@ -51,3 +61,6 @@ export async function connectToSandboxes(options: {
   });
   return { connection, clients };
 }
+
+/** The ShipStation APIs the flows' suites run on, like Kysely's dialect loop. */
+export const SHIPSTATION_APIS = ['v1', 'v2'] as const;

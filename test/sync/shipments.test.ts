@@ -15,6 +15,7 @@ import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sand
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
 import { formatPacificFilter, pacificToUtc } from '../../src/shipstation/pacific-time.js';
 import type { RateLimiter } from '../../src/shipstation/rate-limit.js';
+import { shipStationV1 } from '../../src/shipstation/v1/adapter.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../../src/shipstation/v1/client.js';
 import { listAudit } from '../../src/store/audit.js';
 import { readCheckpoint } from '../../src/store/checkpoints.js';
@@ -97,7 +98,11 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
       clock,
       allowedResourceHosts: connection.shipstation.allowedResourceHosts,
     });
-    deps = { store: ctx.store, clock, connectionFor: async () => ({ connection, shipstation: client }) };
+    deps = {
+      store: ctx.store,
+      clock,
+      connectionFor: async () => ({ connection, shipstation: shipStationV1(client) }),
+    };
     const retry = { cadence: [60_000], perKind: {}, jitter: 0 };
     worker = new Worker({ store: ctx.store, clock, retry, handlers: shipmentsHandlers(deps) });
     // Stand-in for the write-back: records the link as agreed (`v<version>`), nothing else.
@@ -501,7 +506,7 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
   it('looks back shipments.lookback on the first poll of a connection', async () => {
     const fresh = { ...connection, name: 'fresh' };
     const summary = await pollShipments(
-      { ...deps, connectionFor: async () => ({ connection: fresh, shipstation: client }) },
+      { ...deps, connectionFor: async () => ({ connection: fresh, shipstation: shipStationV1(client) }) },
       'fresh',
     );
     assert.equal(connection.shipments.lookback, 2 * 86_400_000, 'default 2d');

@@ -21,12 +21,36 @@ import type {
   V2InventoryTransaction,
   V2InventoryWarehouse,
 } from '../types.js';
+import { type CreateFulfillmentOutcome, createFulfillments, listFulfillments } from './fulfillments.js';
 import {
   listInventory,
   listInventoryLocations,
   listInventoryWarehouses,
   modifyInventory,
 } from './inventory.js';
+import { getLabel, labelsOfShipment, listLabels } from './labels.js';
+import {
+  cancelShipment,
+  createShipments,
+  getShipment,
+  getShipmentByExternalId,
+  holdShipment,
+  listShipments,
+  restoreShipment,
+  updateShipment,
+} from './shipments.js';
+import type {
+  V2CreateShipmentsResponse,
+  V2Fulfillment,
+  V2FulfillmentInput,
+  V2Id,
+  V2Label,
+  V2ListFulfillmentsQuery,
+  V2ListLabelsQuery,
+  V2ListShipmentsQuery,
+  V2Shipment,
+  V2ShipmentInput,
+} from './types.js';
 
 export const SHIPSTATION_V2_URL = 'https://api.shipstation.com';
 export const V2_RATE_LIMIT = 200;
@@ -62,6 +86,42 @@ export interface ShipStationV2Client {
   modifyInventory(transaction: V2InventoryTransaction, signal?: AbortSignal): Promise<void>;
   listInventoryWarehouses(signal?: AbortSignal): Promise<V2InventoryWarehouse[]>;
   listInventoryLocations(signal?: AbortSignal): Promise<V2InventoryLocation[]>;
+
+  // Shipments (a V1 order), labels (a V1 shipment), fulfillments (mark shipped): see each module.
+  createShipments(
+    shipments: readonly V2ShipmentInput[],
+    signal?: AbortSignal,
+  ): Promise<V2CreateShipmentsResponse>;
+  getShipment(shipmentId: V2Id, signal?: AbortSignal): Promise<V2Shipment>;
+  getShipmentByExternalId(externalShipmentId: string, signal?: AbortSignal): Promise<V2Shipment>;
+  listShipments(
+    query?: V2ListShipmentsQuery,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Page<V2Shipment>, void, undefined>;
+  /** Replaces the whole shipment (only while `pending`). */
+  updateShipment(
+    shipmentId: V2Id,
+    shipment: V2ShipmentInput,
+    signal?: AbortSignal,
+  ): Promise<V2Shipment | undefined>;
+  cancelShipment(shipmentId: V2Id, signal?: AbortSignal): Promise<void>;
+  holdShipment(shipmentId: V2Id, holdUntilDate: string, signal?: AbortSignal): Promise<void>;
+  restoreShipment(shipmentId: V2Id, signal?: AbortSignal): Promise<void>;
+  listLabels(query?: V2ListLabelsQuery, signal?: AbortSignal): AsyncGenerator<Page<V2Label>, void, undefined>;
+  getLabel(labelId: V2Id, signal?: AbortSignal): Promise<V2Label>;
+  labelsOfShipment(shipmentId: V2Id, signal?: AbortSignal): Promise<V2Label[]>;
+  createFulfillments(
+    fulfillments: readonly V2FulfillmentInput[],
+    signal?: AbortSignal,
+  ): Promise<{ hasErrors: boolean; results: CreateFulfillmentOutcome[] }>;
+  listFulfillments(
+    query?: V2ListFulfillmentsQuery,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Page<V2Fulfillment>, void, undefined>;
+  /** `GET /v2/warehouses` (ship-from warehouses; `is_default` marks the account's default). */
+  listWarehouses(
+    signal?: AbortSignal,
+  ): Promise<Array<{ warehouse_id: V2Id; name?: string; is_default?: boolean }>>;
 }
 
 export function createShipStationV2Client(options: ShipStationV2ClientOptions): ShipStationV2Client {
@@ -85,5 +145,29 @@ export function createShipStationV2Client(options: ShipStationV2ClientOptions): 
     modifyInventory: (transaction, signal) => modifyInventory(http, transaction, signal),
     listInventoryWarehouses: (signal) => listInventoryWarehouses(http, signal),
     listInventoryLocations: (signal) => listInventoryLocations(http, signal),
+    createShipments: (shipments, signal) => createShipments(http, shipments, signal),
+    getShipment: (id, signal) => getShipment(http, id, signal),
+    getShipmentByExternalId: (id, signal) => getShipmentByExternalId(http, id, signal),
+    listShipments: (query, signal) => listShipments(http, query, signal),
+    updateShipment: (id, shipment, signal) => updateShipment(http, id, shipment, signal),
+    cancelShipment: (id, signal) => cancelShipment(http, id, signal),
+    holdShipment: (id, date, signal) => holdShipment(http, id, date, signal),
+    restoreShipment: (id, signal) => restoreShipment(http, id, signal),
+    listLabels: (query, signal) => listLabels(http, query, signal),
+    getLabel: (id, signal) => getLabel(http, id, signal),
+    labelsOfShipment: (id, signal) => labelsOfShipment(http, id, signal),
+    createFulfillments: (fulfillments, signal) => createFulfillments(http, fulfillments, signal),
+    listFulfillments: (query, signal) => listFulfillments(http, query, signal),
+    listWarehouses: async (signal) => {
+      const response = await http.request<{
+        warehouses?: Array<{ warehouse_id: V2Id; is_default?: boolean }>;
+      }>({
+        method: 'GET',
+        path: '/v2/warehouses',
+        idempotent: true,
+        signal,
+      });
+      return response.body?.warehouses ?? [];
+    },
   };
 }

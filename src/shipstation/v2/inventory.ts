@@ -17,37 +17,10 @@ import type {
   V2InventoryTransaction,
   V2InventoryWarehouse,
   V2InventoryWarehousesPage,
-  V2Links,
 } from '../types.js';
+import { toV2Page, V2_PAGE_SIZE } from './list.js';
 
-/** V2 default page size is 25; we ask for more. */
-export const V2_PAGE_SIZE = 100;
-
-interface V2ListBody {
-  total?: number;
-  page?: number;
-  pages?: number;
-  links?: V2Links;
-}
-
-function toV2Page<T>(items: T[] | undefined, body: V2ListBody, page: number, pageSize: number): Page<T> {
-  const list = Array.isArray(items) ? items : [];
-  // Prefer `pages`; without it, `links.next` says whether there is more.
-  const pages =
-    typeof body.pages === 'number'
-      ? body.pages
-      : body.links?.next
-        ? page + 1
-        : list.length >= pageSize && body.links === undefined
-          ? 0
-          : page;
-  return {
-    items: list,
-    page: typeof body.page === 'number' ? body.page : page,
-    pages,
-    total: typeof body.total === 'number' ? body.total : list.length,
-  };
-}
+export { V2_PAGE_SIZE };
 
 export function listInventory(
   http: ShipStationTransport,
