@@ -296,6 +296,10 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         /** The URL ShipStation reaches this service at (for webhook subscriptions). */
         publicUrl: httpUrl.optional(),
+        /** Most webhook events stored in one transaction (group commit; each answered after its commit). */
+        webhookBatch: z.number().int().min(1).max(5000).default(200),
+        /** Most webhook events waiting to be stored; beyond it the receiver answers 503 with Retry-After. */
+        webhookQueue: z.number().int().min(1).max(1_000_000).default(2000),
       })
       .prefault({}),
     /**
