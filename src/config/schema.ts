@@ -78,6 +78,12 @@ export const sysproSchema = z.strictObject({
       maxUrlLength: z.number().int().min(500).default(2000),
       /** How the site's OData types date columns (`DateTimeOffset` or `Date`); decides filter literals. */
       dateType: z.enum(['DateTimeOffset', 'Date']).default('DateTimeOffset'),
+      /**
+       * How key-list reads are written: `or` (`K eq 'a' or K eq 'b'`, OData 4.0) or `in`
+       * (`K in ('a','b')`, OData 4.01: about three times the keys per request). Whether SYSPRO
+       * takes `in` is UNCONFIRMED, so `or` is the default.
+       */
+      keyList: z.enum(['or', 'in']).default('or'),
     })
     .prefault({}),
   /** COMSFM form type of sales-order custom form fields (UNCONFIRMED per site; `ORD` in the sandbox). */
