@@ -17,7 +17,6 @@ import pg from 'pg';
 import { UserError } from '../config/errors.js';
 import type { SecretRef } from '../config/schema.js';
 import type { Database } from './database.js';
-import { type Checkpointer, SAFETY_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.js';
 import { guardDialect, registerGuard } from './transaction-guard.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -34,11 +33,6 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** PostgreSQL password, for a `store.url` without one (never part of `displayUrl`). */
   password?: string;
-  /**
-   * SQLite file stores: checkpoint the write-ahead log in a worker thread instead of inside the
-   * COMMIT that fills it (sqlite-checkpointer.ts). For the long-running service.
-   */
-  backgroundCheckpoints?: boolean;
 }
 
 // BIGINT (int8) and COUNT(*) come back from pg as strings; every integer we store fits in a double.
@@ -92,24 +86,11 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    let checkpointer: Checkpointer | undefined;
-    if (options.backgroundCheckpoints && !memory) {
-      checkpointer = startCheckpointer(resolve(path));
-      sqlite.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
-    }
     const db = new Kysely<Database>({
       dialect: guardDialect(new SqliteDialect({ database: sqlite }), token),
     });
     registerGuard(db, token);
-    return {
-      db,
-      dialect: 'sqlite',
-      displayUrl: url,
-      close: async () => {
-        await checkpointer?.stop();
-        await db.destroy();
-      },
-    };
+    return { db, dialect: 'sqlite', displayUrl: url, close: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const connectionString = options.password === undefined ? url : withPassword(url, options.password);

@@ -83,7 +83,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let http: HttpServer | undefined;
   let stopping = false;
   try {
-    store = openStore(config.store.url, { backgroundCheckpoints: true });
+    store = openStore(config.store.url);
     const migrated = await migrateToLatest(store).catch((err: Error) => {
       throw new UserError(
         `Cannot prepare the store ${store?.displayUrl}: ${redactCredentials(String(err.message ?? err))}. Check store.url and that the database is up (\`ml-connector migrate\` shows the same error).`,
