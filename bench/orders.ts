@@ -27,18 +27,12 @@
  * cancelled) and every merchandise line ships its order quantity, before the sandbox starts.
  *
  * Keyed reads: the poll reads lines and customers by key lists (`SalesOrder eq '…' or …`, about 50
- * keys a URL). The SYSPRO sandbox has no index: it evaluates such a filter on every row of the table
- * (one read of 50 orders' lines takes over a second against 311,000 lines), where SQL Server seeks
- * its index. So the connector talks to a small index in front of the sandbox (`startKeyIndex`): it
- * answers key-list reads of SorDetail and ArCustomer from the sandbox's own rows (same columns, date
- * format, order and paging) and forwards every other request to the sandbox. The bench prints the
- * sandbox's own time for one such read too.
+ * keys a URL). The SYSPRO sandbox answers them from its own index (a table's one-column key and
+ * SorDetail.SalesOrder, as SQL Server seeks one), so the connector talks to the sandbox directly.
+ * The bench prints the sandbox's time for one such read too.
  */
-import { deepStrictEqual } from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance as nodePerformance } from 'node:perf_hooks';
@@ -50,13 +44,7 @@ import { configSchema } from '../src/config/schema.js';
 import type { JobHandler } from '../src/engine/handler.js';
 import { Worker } from '../src/engine/worker.js';
 import { startShipStationSandbox } from '../src/sandbox/shipstation/index.js';
-import {
-  type CompanyDatabase,
-  openEveryOrder,
-  type SysproSandbox,
-  seedCompany,
-  startSysproSandbox,
-} from '../src/sandbox/syspro/index.js';
+import { openEveryOrder, seedCompany, startSysproSandbox } from '../src/sandbox/syspro/index.js';
 import type { RateLimiter } from '../src/shipstation/rate-limit.js';
 import { enqueueJob } from '../src/store/jobs/enqueue.js';
 import { migrateToLatest } from '../src/store/migrate.js';
@@ -73,7 +61,7 @@ import {
   type PollSummary,
   pollOrders,
 } from '../src/sync/orders.js';
-import { AR_CUSTOMER_COLUMNS, SOR_DETAIL_COLUMNS } from '../src/sync/orders-mapper.js';
+import { SOR_DETAIL_COLUMNS } from '../src/sync/orders-mapper.js';
 import { createODataReader, type ODataReader } from '../src/syspro/odata-reader.js';
 
 const BACKFILL = Number(process.env.BENCH_BACKFILL ?? 10_000);
@@ -125,101 +113,6 @@ function countingReader(odata: ODataReader): ODataReader & { rowsRead: number; w
     }
   }
   return counted as ODataReader & { rowsRead: number; waitMs: number };
-}
-
-/** Fails unless the index answers key-list reads exactly as the sandbox does. */
-async function checkKeyIndex(db: CompanyDatabase, sandbox: SysproSandbox, indexUrl: string): Promise<void> {
-  const read = async (serviceUrl: string) => {
-    const reader = createODataReader({
-      serviceUrl,
-      username: sandbox.operator,
-      password: sandbox.operatorPassword,
-    });
-    const headers = db.sorMaster.rows.slice(0, 120);
-    const out: unknown[] = [];
-    for (const [table, key, keys, columns, orderBy] of [
-      [
-        'SorDetail',
-        'SalesOrder',
-        headers.map((h) => String(h.SalesOrder)),
-        SOR_DETAIL_COLUMNS,
-        ['SalesOrder', 'SalesOrderLine'],
-      ],
-      ['ArCustomer', 'Customer', headers.map((h) => String(h.Customer)), AR_CUSTOMER_COLUMNS, ['Customer']],
-    ] as const) {
-      for await (const page of reader.pagesByKeys(table, key, keys, { select: columns, orderBy }))
-        out.push(page);
-    }
-    return out;
-  };
-  deepStrictEqual(await read(indexUrl), await read(sandbox.odataUrl), 'the key index answers as the sandbox');
-}
-
-/** Key-list reads answered from the sandbox's rows by key; everything else goes to the sandbox. */
-async function startKeyIndex(db: CompanyDatabase, sandbox: { odataUrl: string }) {
-  const base = new URL(sandbox.odataUrl);
-  const stats = { indexed: 0, forwarded: 0 };
-  const answer = (tableName: string, params: URLSearchParams): string | undefined => {
-    const table = db.find(tableName);
-    const filter = params.get('$filter');
-    const select = params.get('$select')?.split(',');
-    if (!table || table.name !== tableName || !filter || !select) return undefined;
-    const parts = filter.split(' or ').map((part) => /^(\w+) eq '((?:[^']|'')*)'$/.exec(part));
-    const column = parts[0]?.[1];
-    if (!column || parts.some((m) => !m || m[1] !== column)) return undefined;
-    const { key, groupBy, columns } = table.definition;
-    const byGroup = groupBy === column;
-    if (!byGroup && !(key.length === 1 && key[0] === column)) return undefined;
-    if ((params.get('$orderby') ?? '') !== key.join(',')) return undefined;
-    const values = parts.map((m) => String(m?.[2] ?? '').replace(/''/g, "'"));
-    const found = values.flatMap((v) =>
-      byGroup ? table.group(v) : [table.get(v)].filter((r) => r !== undefined),
-    );
-    found.sort((a, b) => table.compareKeys(a, b));
-    const skip = Number(params.get('$skip') ?? 0);
-    const top = Number(params.get('$top') ?? 5000);
-    if (found.length - skip > 5000 || top > 5000) return undefined;
-    const dates = new Set(columns.filter((c) => c.type === 'date').map((c) => c.name));
-    const value = found.slice(skip, skip + top).map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const name of select) {
-        const v = row[name] ?? null;
-        out[name] = dates.has(name) && typeof v === 'string' ? `${v}T00:00:00Z` : v;
-      }
-      return out;
-    });
-    return JSON.stringify({ '@odata.context': `${sandbox.odataUrl}/$metadata#${table.name}`, value });
-  };
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', base.origin);
-    const prefix = `${base.pathname}/`;
-    const body = url.pathname.startsWith(prefix)
-      ? answer(decodeURIComponent(url.pathname.slice(prefix.length)), url.searchParams)
-      : undefined;
-    if (body !== undefined) {
-      stats.indexed++;
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
-      return;
-    }
-    stats.forwarded++;
-    void fetch(`${base.origin}${request.url}`, {
-      headers: { authorization: request.headers.authorization ?? '', accept: 'application/json' },
-    })
-      .then(async (upstream) => {
-        const text = Buffer.from(await upstream.arrayBuffer());
-        response
-          .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' })
-          .end(text);
-      })
-      .catch(() => response.writeHead(502).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    odataUrl: `http://127.0.0.1:${port}${base.pathname}`,
-    stats,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 interface Endpoints {
@@ -312,8 +205,6 @@ async function backfill(dir: string, api: Api = 'v1'): Promise<void> {
   const db = seedCompany({ seed: 42, orders: total, now: SEED_NOW });
   openEveryOrder(db);
   const syspro = await startSysproSandbox({ port: 0, db });
-  const index = await startKeyIndex(db, syspro);
-  await checkKeyIndex(db, syspro, index.odataUrl);
   const shipstation = await startShipStationSandbox({
     port: 0,
     seed: 42,
@@ -358,7 +249,7 @@ async function backfill(dir: string, api: Api = 'v1'): Promise<void> {
   await migrateToLatest(store);
   const { clients, odata, orders, waits } = await connect(
     store,
-    { shipstation, syspro: { ...syspro, odataUrl: index.odataUrl } },
+    { shipstation, syspro },
     clock,
     logger,
     api,
@@ -492,7 +383,6 @@ async function backfill(dir: string, api: Api = 'v1'): Promise<void> {
     await clients.close();
     await store.close();
     await shipstation.close();
-    await index.close();
     await syspro.close();
   }
 }
@@ -560,10 +450,9 @@ async function pass(dir: string): Promise<void> {
   const db = seedCompany({ seed: 7, orders: PASS, now: SEED_NOW });
   openEveryOrder(db);
   const syspro = await startSysproSandbox({ port: 0, db });
-  const index = await startKeyIndex(db, syspro);
   const endpoints: Endpoints = {
     shipstation: { url: 'http://127.0.0.1:9', apiKey: 'unused', apiSecret: 'unused', v2ApiKey: 'unused' },
-    syspro: { ...syspro, odataUrl: index.odataUrl },
+    syspro,
   };
   const storeUrl = `sqlite:${join(dir, 'pass.db')}`;
   try {
@@ -607,8 +496,6 @@ async function pass(dir: string): Promise<void> {
       `${((performance.now() - t) / 1000).toFixed(2)} s (${lines} lines of ${n(db.sorDetail.rows.length)})`,
     );
 
-    const indexedBefore = index.stats.indexed;
-    const forwardedBefore = index.stats.forwarded;
     const elu = nodePerformance.eventLoopUtilization();
     const child = fork(process.argv[1] as string, [], {
       env: { ...process.env, BENCH_ORDERS_CHILD: JSON.stringify({ endpoints, storeUrl }) },
@@ -646,16 +533,12 @@ async function pass(dir: string): Promise<void> {
       'pass: OData',
       `${n(s.odataRequests)} requests, ${n(report.rowsRead)} rows, ${(report.odataWaitMs / 1000).toFixed(1)} s waiting`,
     );
-    row(
-      'pass: of those, SYSPRO side (index + sandbox)',
-      `${index.stats.indexed - indexedBefore} by key, ${index.stats.forwarded - forwardedBefore} by the sandbox, ${(serverMs / 1000).toFixed(1)} s busy`,
-    );
+    row('pass: SYSPRO sandbox busy (same process)', `${(serverMs / 1000).toFixed(1)} s`);
     row(
       'pass: the rest (map, hash, findLinks, compare)',
       `${((report.ms - report.odataWaitMs) / 1000).toFixed(1)} s`,
     );
   } finally {
-    await index.close();
     await syspro.close();
   }
 }

@@ -340,8 +340,10 @@ async function main(): Promise<void> {
     );
     const acked = paced.warmUpOk + paced.ok + maxReceiver.ok;
     const share = maxReceiver.ok / maxReceiver.elapsedMs / (maxBare.ok / maxBare.elapsedMs);
+    // More stored than acknowledged: requests the client gave up on (timeouts) after their event
+    // was stored. Fewer would be an acknowledged event lost.
     console.log(
-      `stored jobs ${stored} for ${acked} acknowledgements: ${stored === acked ? 'every event stored ok' : 'MISSING EVENTS'}`,
+      `stored jobs ${stored} for ${acked} acknowledgements: ${stored >= acked ? `every acknowledged event stored ok${stored > acked ? ` (${stored - acked} stored but not acknowledged in time)` : ''}` : 'MISSING EVENTS'}`,
     );
     console.log(
       `goal p99 < 25 ms at ${rate}/s: ${paced.p99 < 25 && paced.failed === 0 ? 'ok' : 'NOT MET'} (p99 ${ms(paced.p99)}); goal ≥ 0.5 of bare Fastify: ${share >= 0.5 ? 'ok' : 'NOT MET'} (${share.toFixed(2)})`,

@@ -5,7 +5,8 @@
  * shipments went per SORTDN post, per e.net request (logons and logoffs included) and per SYSPRO
  * request of any kind (OData reads of the open lines included), and the wall time.
  *
- *   npm run bench:writeback            (BENCH_SHIPMENTS=5000, BENCH_MAX_URL=16000)
+ *   npm run bench:writeback            (BENCH_SHIPMENTS=5000, BENCH_MAX_URL=16000,
+ *                                       BENCH_KEY_LIST=or|in: how the OData key lists are written)
  *
  * Goal: at least 20 shipments per SYSPRO call with 5,000 queued.
  */
@@ -29,6 +30,7 @@ import { createODataReader } from '../src/syspro/odata-reader.js';
 const SHIPMENTS = Number(process.env.BENCH_SHIPMENTS ?? 5000);
 const MAX_URL = Number(process.env.BENCH_MAX_URL ?? 16_000);
 const GOAL = 20;
+const KEY_LIST = process.env.BENCH_KEY_LIST === 'in' ? 'in' : 'or';
 
 async function main(): Promise<void> {
   const clock = systemClock;
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
       serviceUrl: syspro.odataUrl,
       username: syspro.operator,
       password: syspro.operatorPassword,
+      keyList: KEY_LIST,
       clock,
     });
     const worker = new Worker({
@@ -148,7 +151,7 @@ async function main(): Promise<void> {
     );
     row('SORTDN posts', String(posts), `URL limit ${MAX_URL}`);
     row('e.net requests (posts, logons, logoffs)', String(enetCalls));
-    row('OData requests (open lines)', String(odataRequests));
+    row('OData requests (open lines)', String(odataRequests), `key lists written with ${KEY_LIST}`);
     row('shipments per SORTDN post', perPost.toFixed(1), verdict(perPost));
     row('shipments per e.net request', perEnet.toFixed(1), verdict(perEnet));
     row('shipments per SYSPRO request (e.net + OData)', perAny.toFixed(1), verdict(perAny));

@@ -78,6 +78,12 @@ export const sysproSchema = z.strictObject({
       maxUrlLength: z.number().int().min(500).default(2000),
       /** How the site's OData types date columns (`DateTimeOffset` or `Date`); decides filter literals. */
       dateType: z.enum(['DateTimeOffset', 'Date']).default('DateTimeOffset'),
+      /**
+       * How key-list reads are written: `or` (`K eq 'a' or K eq 'b'`, OData 4.0) or `in`
+       * (`K in ('a','b')`, OData 4.01: about three times the keys per request). Whether SYSPRO
+       * takes `in` is UNCONFIRMED, so `or` is the default.
+       */
+      keyList: z.enum(['or', 'in']).default('or'),
     })
     .prefault({}),
   /** COMSFM form type of sales-order custom form fields (UNCONFIRMED per site; `ORD` in the sandbox). */
@@ -317,6 +323,10 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         /** The URL ShipStation reaches this service at (for webhook subscriptions). */
         publicUrl: httpUrl.optional(),
+        /** Most webhook events stored in one transaction (group commit; each answered after its commit). */
+        webhookBatch: z.number().int().min(1).max(5000).default(200),
+        /** Most webhook events waiting to be stored; beyond it the receiver answers 503 with Retry-After. */
+        webhookQueue: z.number().int().min(1).max(1_000_000).default(2000),
       })
       .prefault({}),
     /**

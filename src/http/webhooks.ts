@@ -13,8 +13,13 @@
  *   points at, on a ShipStation API host (`shipstation/resource-url.ts`) → 400 and an audit row,
  *   never fetched;
  * - `FULFILLMENT_REJECTED` → 200, audited, nothing stored (no flow acts on it);
- * - otherwise one job (`sync/webhook-events.ts`) in one insert, keyed so a redelivery coalesces → 200.
- * The store unreachable, or the secret unreadable → 503, so ShipStation delivers again.
+ * - otherwise one job (`sync/webhook-events.ts`), keyed so a redelivery coalesces → 200 once the
+ *   transaction holding it committed. Group commit (`store/jobs/group-enqueue.ts`): the events
+ *   arriving while a transaction is written go together in the next one (at most
+ *   `http.webhookBatch`), each request answered after its own transaction committed.
+ * The store unreachable (a failed transaction fails every request in it), or the secret unreadable
+ * → 503, so ShipStation delivers again; more than `http.webhookQueue` events waiting → 503 with
+ * `Retry-After` (memory stays bounded under a flood).
  *
  * V2 (`POST /webhooks/shipstation-v2/<connection>`): authenticated by the RSA signature, verified
  * with the landed verifier against the JWKS at `<shipstation.v2Url>/jwks` (keys cached). Its
@@ -34,7 +39,7 @@ import { parseV1WebhookPayload } from '../shipstation/v1/webhook-payload.js';
 import { createWebhookVerifier, type WebhookVerifier } from '../shipstation/v2/webhook-signature.js';
 import { appendAudit } from '../store/audit.js';
 import type { AuditTable } from '../store/database.js';
-import { enqueueJob } from '../store/jobs/enqueue.js';
+import { createGroupEnqueuer, QueueFullError } from '../store/jobs/group-enqueue.js';
 import type { Store } from '../store/open.js';
 import {
   V1_EVENT_KINDS,
@@ -51,6 +56,8 @@ export const AUDIT_REFUSALS_PER_MINUTE = 60;
 const SECRET_TTL_MS = 60_000;
 /** After a mismatch the secret is read again at once, but at most this often per connection. */
 const SECRET_RECHECK_MS = 5_000;
+/** Retry-After (seconds) of the 503 sent when too many events wait to be stored. */
+export const QUEUE_FULL_RETRY_AFTER_S = 5;
 
 export interface WebhookReceiverOptions {
   config: Config;
@@ -61,9 +68,15 @@ export interface WebhookReceiverOptions {
   logger?: Logger;
   /** The V2 verifier of a connection (default: the JWKS at `<shipstation.v2Url>/jwks`). */
   verifierFor?(connection: ConnectionConfig): WebhookVerifier;
+  /** Overrides `http.webhookBatch` / `http.webhookQueue`; `beforeBatch` is a test seam (group-enqueue.ts). */
+  groupCommit?: {
+    maxBatch?: number;
+    maxQueue?: number;
+    beforeBatch?: (waiting: () => number) => Promise<void>;
+  };
 }
 
-type Reply = { status: number; body: Record<string, unknown> };
+type Reply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 
 class SecretUnavailable extends Error {}
 
@@ -225,31 +238,53 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
     return { status, body: { error: reason } };
   };
 
+  // ---- storing: group commit (store/jobs/group-enqueue.ts) ----
+  const enqueuer = createGroupEnqueuer(store, {
+    clock,
+    maxBatch: options.groupCommit?.maxBatch ?? config.http.webhookBatch,
+    maxQueue: options.groupCommit?.maxQueue ?? config.http.webhookQueue,
+    beforeBatch: options.groupCommit?.beforeBatch,
+  });
+
   async function store1(
     connection: ConnectionConfig,
     kind: WebhookJobKind,
     payload: WebhookJobPayload,
   ): Promise<Reply> {
     try {
-      const result = await enqueueJob(
-        store,
-        {
-          kind,
-          connection: connection.name,
-          payload,
-          idempotencyKey: webhookJobKey(connection.name, payload.event, payload.resourceUrl),
-        },
-        payload.receivedAt,
-      );
+      const result = await enqueuer.enqueue({
+        kind,
+        connection: connection.name,
+        payload,
+        runAt: payload.receivedAt,
+        idempotencyKey: webhookJobKey(connection.name, payload.event, payload.resourceUrl),
+      });
       return {
         status: 200,
         body: { status: 'stored', jobId: result.id, ...(result.created ? {} : { coalesced: true }) },
       };
     } catch (err) {
+      if (err instanceof QueueFullError) {
+        // Logged once a second at most: a flood must not become a flood of log lines.
+        const now = clock.now();
+        if (now - lastQueueFullLog >= 1000) {
+          lastQueueFullLog = now;
+          logger?.warn(
+            { connection: connection.name, waiting: err.waiting, refused: enqueuer.stats.refused },
+            'webhook queue full: answering 503 with Retry-After',
+          );
+        }
+        return {
+          status: 503,
+          headers: { 'retry-after': String(QUEUE_FULL_RETRY_AFTER_S) },
+          body: { error: 'too many webhooks waiting to be stored; deliver it again later' },
+        };
+      }
       logger?.error({ err, connection: connection.name, event: payload.event }, 'could not store a webhook');
       return { status: 503, body: { error: 'the webhook could not be stored; deliver it again' } };
     }
   }
+  let lastQueueFullLog = Number.NEGATIVE_INFINITY;
 
   async function receiveV1(request: FastifyRequest<{ Params: { connection: string } }>): Promise<Reply> {
     const connection = connections.get(request.params.connection);
@@ -353,10 +388,16 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
     });
   }
 
-  const send = (reply: FastifyReply, out: Reply) => reply.code(out.status).send(out.body);
+  const send = (reply: FastifyReply, out: Reply) => {
+    if (out.headers) reply.headers(out.headers);
+    return reply.code(out.status).send(out.body);
+  };
 
   return async (app) => {
     // JSON only, kept raw (the V2 signature covers the exact bytes); anything else is Fastify's 415.
+    app.addHook('onClose', async () => {
+      await enqueuer.close();
+    });
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
       ['application/json', 'text/json'],

@@ -104,6 +104,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     timeoutMs: options.timeoutMs ?? syspro.requestTimeout,
     pageSize: syspro.odata.pageSize,
     maxUrlLength: syspro.odata.maxUrlLength,
+    keyList: syspro.odata.keyList,
     clock,
     logger: options.logger,
   });

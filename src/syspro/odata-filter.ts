@@ -95,6 +95,16 @@ export function oneOf(name: string, values: readonly ODataValue[]): ODataFilter 
   return { odata: values.map((v) => `${column(name)} eq ${literal(v)}`).join(' or ') };
 }
 
+/**
+ * `name in ('x','y')`, the OData 4.01 operator: about three times as many keys per URL as `oneOf`.
+ * Whether SYSPRO's service takes it is UNCONFIRMED (`syspro.odata.keyList: in` opts in).
+ */
+export function inList(name: string, values: readonly ODataValue[]): ODataFilter {
+  if (values.length === 0) return { odata: 'false' };
+  if (values.length === 1) return eq(name, values[0] ?? null);
+  return { odata: `${column(name)} in (${values.map((v) => literal(v)).join(',')})` };
+}
+
 /** A `$select` list from column names (checked). */
 export function selectList(columns: readonly string[]): string {
   return columns.map(column).join(',');

@@ -23,7 +23,15 @@ import { systemClock } from '../clock.js';
 import type { SysproLogger } from './enet-client.js';
 import { OPERATOR_ADVICE, SysproError } from './errors.js';
 import { hostOf, httpStatusError, sendRequest } from './http.js';
-import { and, type ODataFilter, type ODataValue, oneOf, orderByList, selectList } from './odata-filter.js';
+import {
+  and,
+  inList,
+  type ODataFilter,
+  type ODataValue,
+  oneOf,
+  orderByList,
+  selectList,
+} from './odata-filter.js';
 
 /** SYSPRO's documented per-request row cap. */
 export const ODATA_ROW_CAP = 5000;
@@ -44,6 +52,8 @@ export interface ODataReaderOptions {
   rowCap?: number;
   /** Longest URL the reader builds (default 2,000). */
   maxUrlLength?: number;
+  /** How `pagesByKeys` writes a key list: `or` (`K eq 'a' or K eq 'b'`, default) or OData 4.01 `in`. */
+  keyList?: 'or' | 'in';
   clock?: Clock;
   logger?: SysproLogger;
   /** Attempts per page for failures that can pass, and the backoff between them (default 3, 500 ms doubling, at most 5 s). */
@@ -226,13 +236,14 @@ export function createODataReader(options: ODataReaderOptions): ODataReader {
     read: ReadOptions = {},
   ): AsyncGenerator<T[]> {
     const unique = [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()];
+    const anyOf = options.keyList === 'in' ? inList : oneOf;
     const top = Math.max(1, Math.min(read.pageSize ?? defaultPageSize, rowCap));
     // Measure with the longest `$skip` a read could reach, so later windows fit too.
     const fits = (chunk: readonly ODataValue[]) =>
-      url(table, { ...read, filter: and(read.filter, oneOf(keyColumn, chunk)), top, skip: 999_999_999 })
+      url(table, { ...read, filter: and(read.filter, anyOf(keyColumn, chunk)), top, skip: 999_999_999 })
         .length <= maxUrlLength;
     for (const chunk of splitToFit(unique, fits)) {
-      yield* pages<T>(table, { ...read, filter: and(read.filter, oneOf(keyColumn, chunk)) });
+      yield* pages<T>(table, { ...read, filter: and(read.filter, anyOf(keyColumn, chunk)) });
     }
   }
 

@@ -147,7 +147,12 @@ describe('loadConfig', () => {
     assert.equal(main.syspro.maxUrlLength, 16_000);
     assert.equal(main.syspro.responseCharset, 'auto');
     assert.deepEqual(main.syspro.licenceWait, { attempts: 0, delay: 30_000 });
-    assert.deepEqual(main.syspro.odata, { pageSize: 500, maxUrlLength: 2000, dateType: 'DateTimeOffset' });
+    assert.deepEqual(main.syspro.odata, {
+      pageSize: 500,
+      maxUrlLength: 2000,
+      dateType: 'DateTimeOffset',
+      keyList: 'or',
+    });
     assert.deepEqual(main.shipstation.retry, { attempts: 4, base: 500, max: 30_000 });
     assert.equal(main.shipstation.requestTimeout, 30_000);
   });

@@ -368,15 +368,40 @@ function compareValues(a: Value, b: Value): number {
   return String(a) < String(b) ? -1 : 1;
 }
 
+/** SQL Server's default collation for the OData filter: case and trailing spaces ignored. */
+function collate(value: string): string {
+  return value.trimEnd().toLowerCase();
+}
+
 /** One table: rows kept in primary-key order (the stable default order for OData paging). */
 export class Table {
   readonly rows: Row[] = [];
   private readonly byKey = new Map<string, Row>();
   private readonly groups = new Map<string, Row[]>();
+  /** Rows by the collated value (case and trailing spaces ignored) of the one-column key and the group column. */
+  private readonly collated = new Map<string, Map<string, Row[]>>();
   readonly columnNames: Set<string>;
 
   constructor(readonly definition: TableDefinition) {
     this.columnNames = new Set(definition.columns.map((c) => c.name));
+    const indexed = [definition.key.length === 1 ? definition.key[0] : undefined, definition.groupBy];
+    for (const name of indexed) {
+      const column = name ? definition.columns.find((c) => c.name === name) : undefined;
+      if (column?.type === 'string') this.collated.set(column.name, new Map());
+    }
+  }
+
+  /**
+   * The rows whose `column` equals one of `values` under the OData collation, in key order, or
+   * undefined when the column has no index (the caller scans). Only the one-column primary key
+   * and the group column (SorDetail.SalesOrder) are indexed.
+   */
+  lookup(column: string, values: readonly string[]): Row[] | undefined {
+    const index = this.collated.get(column);
+    if (!index) return undefined;
+    const found = new Set<Row>();
+    for (const value of values) for (const row of index.get(collate(value)) ?? []) found.add(row);
+    return [...found].sort((a, b) => this.compareKeys(a, b));
   }
 
   get name(): string {
@@ -410,6 +435,12 @@ export class Table {
     const key = this.keyOf(row);
     if (this.byKey.has(key)) throw new Error(`duplicate key ${key.replace(/\u0000/g, '/')} in ${this.name}`);
     this.byKey.set(key, row);
+    for (const [name, index] of this.collated) {
+      const value = collate(String(row[name] ?? ''));
+      const list = index.get(value);
+      if (list) list.push(row);
+      else index.set(value, [row]);
+    }
     const last = this.rows[this.rows.length - 1];
     if (!last || this.compareKeys(last, row) < 0) this.rows.push(row);
     else this.rows.splice(this.insertionIndex(row, this.rows), 0, row);
@@ -430,6 +461,11 @@ export class Table {
   delete(row: Row): void {
     const key = this.keyOf(row);
     if (!this.byKey.delete(key)) return;
+    for (const [name, collatedIndex] of this.collated) {
+      const list = collatedIndex.get(collate(String(row[name] ?? '')));
+      const at = list?.indexOf(row) ?? -1;
+      if (list && at >= 0) list.splice(at, 1);
+    }
     const index = this.rows.indexOf(row);
     if (index >= 0) this.rows.splice(index, 1);
     const groupColumn = this.definition.groupBy;

@@ -41,7 +41,12 @@ export interface EnqueueResult {
   followUp?: boolean;
 }
 
-const ACTIVE = ['queued', 'running'] as const;
+/**
+ * `state IN ('queued', 'running')` written as literals: SQLite uses a partial index (here
+ * `jobs_active_key_slot`) only when the query's WHERE implies the index's, which bound parameters
+ * never do; with `where('state', 'in', [...])` the look-up walked every queued job instead.
+ */
+const isActive = sql<boolean>`state IN ('queued', 'running')`;
 
 function toRow(job: NewJob, now: number): Insertable<JobsTable> {
   return {
@@ -65,18 +70,31 @@ interface ActiveHolder {
 }
 
 async function activeHolders(store: Store, key: string): Promise<ActiveHolder[]> {
-  const rows = await store.db
-    .selectFrom('jobs')
-    .select(['id', 'state', 'key_slot'])
-    .where('idempotency_key', '=', key)
-    .where('state', 'in', ACTIVE)
-    .orderBy('id')
-    .execute();
+  const rows = await activeRows(store, [key]);
   return rows.map((r) => ({
     id: Number(r.id),
     state: r.state as ActiveHolder['state'],
     slot: Number(r.key_slot),
   }));
+}
+
+/**
+ * The active jobs holding any of `keys`, by id. On SQLite the partial index is named: without
+ * statistics its planner prefers the `state` index for a long key list and walks every queued job
+ * (a scan per webhook batch that grew with the queue); `INDEXED BY` makes it look up each key.
+ */
+async function activeRows(store: Store, keys: readonly string[]) {
+  const indexed = store.dialect === 'sqlite' ? sql`INDEXED BY jobs_active_key_slot` : sql``;
+  const { rows } = await sql<{
+    id: number | string;
+    state: string;
+    key_slot: number | string;
+    idempotency_key: string;
+  }>`
+    SELECT id, state, key_slot, idempotency_key FROM jobs ${indexed}
+    WHERE idempotency_key IN (${sql.join(keys.map((k) => sql`${k}`))}) AND ${isActive}
+    ORDER BY id`.execute(store.db);
+  return rows;
 }
 
 /** Coalesces `job` into the queued job `id`; false when it is no longer queued (claimed meanwhile). */
@@ -215,13 +233,7 @@ async function enqueueChunk(store: Store, chunk: NewJob[], now: number): Promise
   const keys = [...firstIndexByKey.keys()];
   const holdersByKey = new Map<string, ActiveHolder[]>();
   for (let i = 0; i < keys.length; i += 500) {
-    const rows = await store.db
-      .selectFrom('jobs')
-      .select(['id', 'state', 'key_slot', 'idempotency_key'])
-      .where('idempotency_key', 'in', keys.slice(i, i + 500))
-      .where('state', 'in', ACTIVE)
-      .orderBy('id')
-      .execute();
+    const rows = await activeRows(store, keys.slice(i, i + 500));
     for (const r of rows) {
       const list = holdersByKey.get(r.idempotency_key!) ?? [];
       list.push({ id: Number(r.id), state: r.state as ActiveHolder['state'], slot: Number(r.key_slot) });

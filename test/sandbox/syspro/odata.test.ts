@@ -143,4 +143,58 @@ describe('SYSPRO sandbox OData', () => {
     const root = await odata(client, '');
     assert.ok((root.body.value as Array<{ name: string }>).some((s) => s.name === 'InvWarehouse'));
   });
+
+  it('answers key lists (eq … or …, in) from its index exactly as a scan, also after rows change', async () => {
+    const db = client.db;
+    const orders = db.sorMaster.rows.filter((_, i) => i % 97 === 0).map((r) => String(r.SalesOrder));
+    // Case and trailing spaces do not matter (SQL Server collation); an unknown key finds nothing.
+    const keys = [...orders.slice(0, 40), `${orders[0]}  `, 'NOPE'];
+    const quoted = keys.map((k) => `'${k.replace(/'/g, "''")}'`);
+    const orList = keys.map((_, i) => `SalesOrder eq ${quoted[i]}`).join(' or ');
+    const read = async (filter: string) => {
+      const page = await odata(
+        client,
+        `SorDetail?$select=SalesOrder,SalesOrderLine,MOrderQty&$orderby=SalesOrder,SalesOrderLine&$filter=${encodeURIComponent(filter)}`,
+      );
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      return values(page);
+    };
+    // `not (not …)` is the same filter without a key list: the sandbox scans every row.
+    const scanned = await read(`not (not (${orList}))`);
+    assert.ok(scanned.length > 40);
+    assert.deepEqual(await read(orList), scanned);
+    assert.deepEqual(await read(`SalesOrder in (${quoted.join(',')})`), scanned);
+    assert.deepEqual(
+      await read(`(${orList}) and MOrderQty gt 1`),
+      scanned.filter((r) => Number(r.MOrderQty) > 1),
+      'the rest of the filter still applies',
+    );
+    // By the one-column key of a table (SorMaster.SalesOrder), upper or lower case.
+    const headers = await odata(
+      client,
+      `SorMaster?$select=SalesOrder&$filter=${encodeURIComponent(`SalesOrder in (${quoted.join(',')})`)}`,
+    );
+    assert.equal(values(headers).length, 40);
+
+    // A line added and one removed are seen by the index.
+    const target = orders[1] as string;
+    const lines = db.linesOf(target);
+    const removed = lines[0];
+    assert.ok(removed);
+    db.sorDetail.delete(removed);
+    db.sorDetail.insert({ ...removed, SalesOrderLine: 900 });
+    try {
+      const after = await read(`SalesOrder eq '${target.toLowerCase()}'`);
+      assert.deepEqual(
+        after.map((r) => r.SalesOrderLine),
+        (await read(`not (not (SalesOrder eq '${target}'))`)).map((r) => r.SalesOrderLine),
+      );
+      assert.ok(after.some((r) => r.SalesOrderLine === 900));
+      assert.ok(!after.some((r) => r.SalesOrderLine === removed.SalesOrderLine));
+    } finally {
+      const added = db.linesOf(target).find((l) => l.SalesOrderLine === 900);
+      if (added) db.sorDetail.delete(added);
+      db.sorDetail.insert(removed);
+    }
+  });
 });

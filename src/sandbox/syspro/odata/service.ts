@@ -7,7 +7,7 @@
  * so paging is stable. Errors use the OData JSON error shape.
  */
 import type { CompanyDatabase, Row, Table } from '../tables.js';
-import { compileFilter, ODataQueryError } from './filter.js';
+import { compileFilterPlan, ODataQueryError } from './filter.js';
 
 export interface ODataOptions {
   /** Path of the service root, e.g. `/SYSPRO8Odata/SYSPROOData/SANDBOX`. */
@@ -155,9 +155,13 @@ export function handleODataRequest(
         })
       : visible;
     const filterText = query.get('$filter');
-    let rows = filterText
-      ? table.rows.filter(compileFilter(table, filterText, options.hiddenColumns))
-      : table.rows;
+    let rows = table.rows;
+    if (filterText) {
+      // A key list (`SalesOrder eq 'A' or …`, `in (…)`) reads its candidates from the index.
+      const plan = compileFilterPlan(table, filterText, options.hiddenColumns);
+      const candidates = plan.keys ? table.lookup(plan.keys.column, plan.keys.values) : undefined;
+      rows = (candidates ?? table.rows).filter(plan.predicate);
+    }
     const orderText = query.get('$orderby');
     if (orderText) {
       const order = orderText.split(',').map((part) => {
