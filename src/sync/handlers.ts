@@ -16,6 +16,7 @@ import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
 import type { EnetClient } from '../syspro/enet-client.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
+import { channelOrdersHandlers } from './channel-orders.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
 import { ordersHandlers } from './orders.js';
@@ -68,5 +69,6 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     ...customersHandlers(deps),
     ...shipmentsHandlers(deps),
     ...writebackHandlers(deps),
+    ...channelOrdersHandlers(deps),
   ];
 }
