@@ -19,6 +19,7 @@ import type { ODataReader } from '../syspro/odata-reader.js';
 import { channelOrdersHandlers } from './channel-orders.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
+import { freightHandlers, withFreightFollowUps } from './freight.js';
 import { ordersHandlers } from './orders.js';
 import { shipmentsHandlers } from './shipments.js';
 import { writebackHandlers } from './writeback.js';
@@ -68,7 +69,8 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     ...ordersHandlers(deps),
     ...customersHandlers(deps),
     ...shipmentsHandlers(deps),
-    ...writebackHandlers(deps),
+    ...writebackHandlers(deps).map((h) => withFreightFollowUps(h, context.store, connectionFor)),
     ...channelOrdersHandlers(deps),
+    ...freightHandlers(deps),
   ];
 }
