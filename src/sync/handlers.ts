@@ -12,6 +12,7 @@ import type { Config, ConnectionConfig } from '../config/schema.js';
 import type { JobHandler } from '../engine/handler.js';
 import type { Logger } from '../logger.js';
 import type { ShipStationV1Client } from '../shipstation/v1/client.js';
+import type { ShipStationV2Client } from '../shipstation/v2/client.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
 import type { EnetClient } from '../syspro/enet-client.js';
@@ -20,6 +21,7 @@ import { channelOrdersHandlers } from './channel-orders.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
 import { freightHandlers, withFreightFollowUps } from './freight.js';
+import { inventoryHandlers } from './inventory-push.js';
 import { ordersHandlers } from './orders.js';
 import { shipmentsHandlers } from './shipments.js';
 import { writebackHandlers } from './writeback.js';
@@ -40,6 +42,7 @@ interface OpenedConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
   shipstation: ShipStationV1Client;
+  shipstationV2?: ShipStationV2Client;
   enet: EnetClient;
 }
 
@@ -57,7 +60,13 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
         env: context.env,
         clock: context.clock,
         logger: context.logger,
-      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstation, enet: c.enet }));
+      }).then((c) => ({
+        connection,
+        odata: c.odata,
+        shipstation: c.shipstation,
+        shipstationV2: c.shipstationV2,
+        enet: c.enet,
+      }));
       // A failure (a secret not yet stored) is retried on the next job, not cached.
       clients.catch(() => opened.delete(name));
       opened.set(name, clients);
@@ -72,5 +81,6 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     ...writebackHandlers(deps).map((h) => withFreightFollowUps(h, context.store, connectionFor)),
     ...channelOrdersHandlers(deps),
     ...freightHandlers(deps),
+    ...inventoryHandlers(deps),
   ];
 }
