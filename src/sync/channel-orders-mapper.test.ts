@@ -100,6 +100,8 @@ describe('mapChannelOrder', () => {
   it('the source hash ignores our own write-back but sees an edit', () => {
     const a = sourceHash(order());
     assert.equal(sourceHash(order({ internalNotes: 'SYSPRO sales order 000123' })), a);
+    assert.equal(sourceHash(order({ orderStatus: 'shipped' })), a, 'shipping is no edit');
+    assert.notEqual(sourceHash(order({ orderStatus: 'cancelled' })), a);
     assert.notEqual(
       sourceHash(order({ items: [{ sku: 'WID-100', name: 'Widget', quantity: 3, unitPrice: 4.5 }] })),
       a,

@@ -275,13 +275,16 @@ export function changeDocument(
 }
 
 /**
- * What of a marketplace order matters to SYSPRO, hashed: status, items, amounts, ship-to, e-mail.
+ * What of a marketplace order matters to SYSPRO, hashed: its intent (channelIntent), items, amounts,
+ * ship-to, e-mail.
  * Our own write-back (internal notes, custom fields) is left out, so it never reads as an edit.
  */
 export function sourceHash(order: V1Order): string {
   const s = order.shipTo ?? {};
   return canonicalJson({
-    status: order.orderStatus,
+    // What the status asks of SYSPRO (enter, wait, cancel), not the status: a label that makes the
+    // order `shipped` is no edit.
+    intent: channelIntent(order.orderStatus),
     orderNumber: order.orderNumber,
     email: order.customerEmail ?? null,
     items: (order.items ?? []).map((i) => [

@@ -37,7 +37,13 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
   let output = '';
 
   before(async () => {
-    shipstation = await startShipStationSandbox({ port: 0, seed: 12, webhookDelayMs: 200 });
+    // A raised V1 budget (the client follows X-Rate-Limit-Limit): every flow polls every few seconds here.
+    shipstation = await startShipStationSandbox({
+      port: 0,
+      seed: 12,
+      webhookDelayMs: 200,
+      rateLimit: { limit: 300, windowMs: 60_000 },
+    });
     syspro = await startSysproSandbox({ port: 0, seed: 12, orders: 60 });
     dir = mkdtempSync(join(tmpdir(), 'mlc-channel-run-'));
     const port = await freePort();
@@ -50,7 +56,7 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
     document.jobLease = '5s';
     document.retry = { cadence: ['1s', '1s', '2s'], jitter: 0 };
     const connection = document.connections[0]!;
-    connection.polls = { orders: '1s', shipments: '2s', customers: 0, channelOrders: '2s', inventory: 0 };
+    connection.polls = { orders: '2s', shipments: '2s', customers: 0, channelOrders: '3s', inventory: 0 };
     connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
     connection.channelOrders = { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' };
     connection.freight = { enabled: false };
@@ -218,6 +224,47 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
     } finally {
       await store.close();
     }
+
+    // 4. A buyer without an account (the cash customer), then edited and cancelled in the marketplace.
+    const cash = await marketplaceOrder(310002, 'SHOP-1002', {
+      customerEmail: 'new.buyer@example.com',
+      items: [{ lineItemKey: 'c1', sku: 'TAPE-48', name: 'Packing tape 48 mm', quantity: 3, unitPrice: 3.2 }],
+      taxAmount: 0,
+      shippingAmount: 0,
+    });
+    await waitFor(() => notesOf(cash).includes('SYSPRO sales order'), 'the cash order entered');
+    const cashSo = byPo('SHOP-1002')[0]!;
+    assert.equal(cashSo.Customer, 'CASH', 'no account: the default cash customer');
+    assert.equal(cashSo.CustomerName, syspro.db.sorMaster.rows.find((r) => r === cashSo)!.CustomerName);
+    const v1 = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${shipstation.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${shipstation.apiKey}:${shipstation.apiSecret}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      assert.ok(res.ok, await res.clone().text());
+      return (await res.json()) as Record<string, unknown> & { items: Array<Record<string, unknown>> };
+    };
+    const current = await v1('GET', `/orders/${cash}`);
+    current.items = current.items.map((i) => ({ ...i, quantity: 5 }));
+    await v1('POST', '/orders/createorder', current);
+    const tapeQty = () =>
+      syspro.db
+        .linesOf(String(cashSo.SalesOrder))
+        .find((l) => l.LineType === '1' && l.MStockCode === 'TAPE-48')?.MOrderQty;
+    await waitFor(() => tapeQty() === 5, 'the edit carried to SYSPRO');
+    assert.equal(byPo('SHOP-1002').length, 1);
+    await v1('POST', '/orders/createorder', {
+      ...(await v1('GET', `/orders/${cash}`)),
+      orderStatus: 'cancelled',
+    });
+    await waitFor(
+      () => syspro.db.linesOf(String(cashSo.SalesOrder)).length === 0,
+      'the cancellation carried to SYSPRO (every line deleted)',
+    );
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output.slice(-2000));
   });
