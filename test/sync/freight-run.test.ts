@@ -129,9 +129,32 @@ describe('ml-connector run: freight → GENTJL', () => {
     const exited = new Promise<number>((resolve) => child?.on('exit', (code) => resolve(code ?? -1)));
     await waitFor(() => ours().length >= 3, 'orders in ShipStation');
     const [first, second] = ours();
+    // The first GENTJL answer is lost (posted, then the connection dropped): the retry asks first.
+    const gentjlBefore = syspro.calls.list({ businessObject: 'GENTJL' }).length;
+    syspro.setFaults({ failures: [{ target: 'GENTJL', rate: 1, kind: 'lost' }] });
     const shipment = await label(first!.orderId);
     const reference = `SS FRT ${shipment.shipmentId}`;
+    await waitFor(
+      () => syspro.calls.list({ businessObject: 'GENTJL' }).length > gentjlBefore,
+      'the first GENTJL post',
+    );
+    syspro.setFaults({});
     await waitFor(() => journals(reference).length > 0, 'the freight journal');
+    await waitFor(async () => {
+      const s = openStore(`sqlite:${join(dir, 'data', 'ml-connector.db')}`);
+      try {
+        return (await listAudit(s.db, { flow: 'freight', limit: 50 })).some(
+          (r) => r.entity_key === `shipment:${shipment.shipmentId}` && r.action === 'post',
+        );
+      } finally {
+        await s.close();
+      }
+    }, 'the freight job resolved');
+    assert.equal(
+      syspro.calls.list({ businessObject: 'GENTJL' }).length - gentjlBefore,
+      1,
+      'the in-doubt retry found the journal by its reference and posted nothing again',
+    );
     const journal = journals(reference)[0]!;
     assert.deepEqual(detailsOf(journal), [
       ['5100-000', shipment.shipmentCost],
