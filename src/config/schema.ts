@@ -176,6 +176,8 @@ export const pollSchema = z
     customers: duration.default(1_800_000),
     /** `0` turns a poll off. */
     inventory: duration.default(0),
+    /** The reconciling poll of marketplace orders (`channelOrders`), beside ORDER_NOTIFY; `0` = webhooks only. */
+    channelOrders: duration.default(0),
   })
   .prefault({});
 
@@ -202,16 +204,72 @@ export const connectionSchema = z.strictObject({
       skipLineTypes: z.array(z.string()).default(['4', '5', '6']),
     })
     .prefault({}),
+  /**
+   * Freight → SYSPRO (src/sync/freight.ts): after a shipment is written back, its `shipmentCost` +
+   * `insuranceCost` once per shipment, as a GENTJL journal (debit `glAccount`, and
+   * `insuranceGlAccount` for insurance when set; credit `offsetGlAccount`) or a SORTOI freight line.
+   */
   freight: z
     .strictObject({
       enabled: z.boolean().default(false),
       method: z.enum(['journal', 'order-line']).default('journal'),
       glAccount: z.string().optional(),
       offsetGlAccount: z.string().optional(),
+      /** Ledger code debited with the insurance cost (default: `glAccount`). */
+      insuranceGlAccount: z.string().optional(),
+      /** A voided label whose freight was posted: `reverse` (a reversing journal) or `flag` (dead job, audited). */
+      voids: z.enum(['reverse', 'flag']).default('reverse'),
+      /** GENTJL `SourceCode` (2 characters). */
+      sourceCode: z.string().max(2).default('GJ'),
     })
     .prefault({}),
+  /**
+   * Inventory SYSPRO → ShipStation V2 (src/sync/inventory-push.ts, poll `polls.inventory`): the
+   * available quantity per stock code and warehouse, pushed with `adjust` only where it changed.
+   */
   inventory: z
-    .strictObject({ enabled: z.boolean().default(false), warehouses: z.array(z.string()).default([]) })
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** SYSPRO warehouses read (default: every key of `locations`). */
+      warehouses: z.array(z.string()).default([]),
+      /** SYSPRO warehouse → ShipStation V2 `inventory_location_id`; a warehouse without one is not pushed. */
+      locations: z.record(z.string(), z.string()).default({}),
+      /** Available = `QtyOnHand` − each of these InvWarehouse columns (never below 0). */
+      subtract: z.array(z.string()).default(['QtyAllocated']),
+    })
+    .prefault({}),
+  /**
+   * Marketplace (channel) orders → SYSPRO sales orders (src/sync/channel-orders.ts): orders that
+   * arrive in ShipStation from these stores (never the connector's own store) become SORTOI orders.
+   */
+  channelOrders: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** ShipStation store ids whose orders are imported. */
+      stores: z.array(z.number().int().positive()).default([]),
+      /** ShipStation store id → SYSPRO customer (wins over the e-mail match). */
+      customers: z.record(z.string(), z.string()).default({}),
+      /** Find the customer by `ArCustomer.Email` = the order's customerEmail. */
+      matchEmail: z.boolean().default(true),
+      /** The cash customer used when neither matches (the ship-to goes on the order). */
+      defaultCustomer: z.string().optional(),
+      /** SYSPRO warehouse of the lines (default: the customer's). */
+      warehouse: z.string().optional(),
+      /** Prefixed to the marketplace order number in `CustomerPoNumber` (30 characters in all). */
+      poPrefix: z.string().max(10).default(''),
+      /** Where the SYSPRO sales order number is written on the ShipStation order. */
+      linkField: z
+        .enum(['internalNotes', 'customField1', 'customField2', 'customField3'])
+        .default('internalNotes'),
+      /** Misc-charge product classes of the tax and discount lines (SYSPRO `MiscProductClass`). */
+      taxProductClass: z.string().default('TAX'),
+      discountProductClass: z.string().default('DISC'),
+      /** A marketplace cancellation: `delete-lines` (SORTOI change deleting every open line) or `flag`. */
+      cancel: z.enum(['delete-lines', 'flag']).default('delete-lines'),
+      /** How far back the first poll looks, and how far each poll re-reads before its checkpoint. */
+      lookback: duration.default(2 * 86_400_000),
+      overlap: duration.default(7_200_000),
+    })
     .prefault({}),
   /** Shipment write-back to SYSPRO (src/sync/writeback.ts; strategy in `syspro.writeback`). */
   shipments: z

@@ -13,7 +13,6 @@
  */
 import pino, { type Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
-import type { ConnectionConfig } from '../config/schema.js';
 import {
   type EnqueuedPoll,
   enqueueDueSchedules,
@@ -29,16 +28,23 @@ export const POLL_KINDS = {
   shipments: 'shipments.poll',
   customers: 'customers.poll',
   inventory: 'inventory.poll',
+  channelOrders: 'channel-orders.poll',
 } as const;
 
 export type PollName = keyof typeof POLL_KINDS;
 
+/** A connection's name and poll intervals (an interval left out is off). */
+export interface PollConfig {
+  name: string;
+  polls: Partial<Record<PollName, number>>;
+}
+
 /** The schedules the configuration asks for (polls set to 0 are left out). */
-export function pollSchedules(connections: Pick<ConnectionConfig, 'name' | 'polls'>[]): ScheduleSpec[] {
+export function pollSchedules(connections: PollConfig[]): ScheduleSpec[] {
   const specs: ScheduleSpec[] = [];
   for (const connection of connections) {
     for (const name of Object.keys(POLL_KINDS) as PollName[]) {
-      const intervalMs = connection.polls[name];
+      const intervalMs = connection.polls[name] ?? 0;
       if (intervalMs > 0) specs.push({ connection: connection.name, kind: POLL_KINDS[name], intervalMs });
     }
   }
@@ -85,7 +91,7 @@ export class Scheduler {
    * removed: other processes sharing the database may serve other connections, and theirs stay.
    * Processes starting together may all call this at once.
    */
-  async syncFromConfig(connections: Pick<ConnectionConfig, 'name' | 'polls'>[]) {
+  async syncFromConfig(connections: PollConfig[]) {
     const now = this.#clock.now();
     return syncScheduleRows(
       this.#store,

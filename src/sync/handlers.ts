@@ -12,12 +12,17 @@ import type { Config, ConnectionConfig } from '../config/schema.js';
 import type { JobHandler } from '../engine/handler.js';
 import type { Logger } from '../logger.js';
 import type { ShipStation } from '../shipstation/api.js';
+import type { ShipStationV1Client } from '../shipstation/v1/client.js';
+import type { ShipStationV2Client } from '../shipstation/v2/client.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
 import type { EnetClient } from '../syspro/enet-client.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
+import { channelOrdersHandlers } from './channel-orders.js';
 import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
+import { freightHandlers, withFreightFollowUps } from './freight.js';
+import { inventoryHandlers } from './inventory-push.js';
 import { ordersHandlers } from './orders.js';
 import { shipmentsHandlers } from './shipments.js';
 import { writebackHandlers } from './writeback.js';
@@ -39,6 +44,9 @@ interface OpenedConnection {
   odata: ODataReader;
   /** The connection's ShipStation, V1 or V2 (`shipstation.api`). */
   shipstation: ShipStation;
+  /** The V1 client itself, for the flows that speak V1 only (marketplace orders). */
+  shipstationV1: ShipStationV1Client;
+  shipstationV2?: ShipStationV2Client;
   enet: EnetClient;
 }
 
@@ -56,7 +64,14 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
         env: context.env,
         clock: context.clock,
         logger: context.logger,
-      }).then((c) => ({ connection, odata: c.odata, shipstation: c.shipstationApi, enet: c.enet }));
+      }).then((c) => ({
+        connection,
+        odata: c.odata,
+        shipstation: c.shipstationApi,
+        shipstationV1: c.shipstation,
+        shipstationV2: c.shipstationV2,
+        enet: c.enet,
+      }));
       // A failure (a secret not yet stored) is retried on the next job, not cached.
       clients.catch(() => opened.delete(name));
       opened.set(name, clients);
@@ -68,6 +83,9 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     ...ordersHandlers(deps),
     ...customersHandlers(deps),
     ...shipmentsHandlers(deps),
-    ...writebackHandlers(deps),
+    ...writebackHandlers(deps).map((h) => withFreightFollowUps(h, context.store, connectionFor)),
+    ...channelOrdersHandlers(deps),
+    ...freightHandlers(deps),
+    ...inventoryHandlers(deps),
   ];
 }

@@ -48,6 +48,7 @@ import {
   or,
 } from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
+import { CHANNEL_LINK_STATE, CHANNEL_PO_ENTITY, poLinkKey } from './channel-orders.js';
 import {
   AR_CUSTOMER_COLUMNS,
   type ArCustomerRow,
@@ -467,11 +468,29 @@ async function decidePage(
   const keys = results.map((r) => r.result.orderKey);
   const links = await findLinks(store.db, connectionName, ORDER_ENTITY, keys);
   const problemLinks = await findLinks(store.db, connectionName, ORDER_PROBLEM_ENTITY, keys);
+  // Sales orders entered from marketplace orders (channel-orders.ts) are in ShipStation already.
+  const poKey = (h: SorMasterRow) => poLinkKey(h.Customer ?? '', h.CustomerPoNumber ?? '');
+  const channelPos = await findLinks(
+    store.db,
+    connectionName,
+    CHANNEL_PO_ENTITY,
+    results.filter((r) => (r.header.CustomerPoNumber ?? '').trim() !== '').map((r) => poKey(r.header)),
+  );
   const jobs: NewJob[] = [];
   for (const { header, lines, result } of results) {
     const link = links.get(result.orderKey);
     const salesOrder = header.SalesOrder.trim();
     const orderKey = result.orderKey;
+    if (link?.state === CHANNEL_LINK_STATE || channelPos.has(poKey(header))) {
+      summary.skipped++;
+      tell?.({
+        salesOrder,
+        orderKey,
+        decision: 'skipped',
+        reason: 'entered from a marketplace order in ShipStation: that order is its ShipStation order',
+      });
+      continue;
+    }
     if (result.action === 'push') {
       if (link?.lastHash === result.hash) {
         summary.unchanged++;
@@ -740,6 +759,11 @@ export async function pushOrders(
   }> = [];
   for (const [index, payload] of payloads.entries()) {
     const link = links.get(payload.orderKey);
+    if (link?.state === CHANNEL_LINK_STATE) {
+      // A sales order entered from a marketplace order: never pushed as a second ShipStation order.
+      outcomes[index] = { ok: true, result: { skipped: 'entered from a marketplace order in ShipStation' } };
+      continue;
+    }
     let order = payload.order;
     let hash = payload.hash;
     let holdUntil = payload.holdUntil;

@@ -86,7 +86,7 @@ async function pingWebhooks(
   skip: (check: string, why: string) => void,
   clients: ConnectionClients | undefined,
 ): Promise<void> {
-  const needs = neededSubscriptions();
+  const needs = neededSubscriptions({ orderNotify: connection.channelOrders.enabled });
   const skipEvents = (why: string) => {
     for (const need of needs) skip(`webhook ${need.subscribe}`, why);
   };
@@ -132,7 +132,7 @@ async function pingWebhooks(
   const hooks = await clients.shipstation.listWebhooks().catch((err: unknown) => err as Error);
   const subscribedTo = target;
   for (const { need, hooks: matching } of Array.isArray(hooks)
-    ? subscriptionStatus(hooks, subscribedTo)
+    ? subscriptionStatus(hooks, subscribedTo, { orderNotify: connection.channelOrders.enabled })
     : []) {
     await run(`webhook ${need.subscribe}`, async () => {
       if (matching.length > 0) return `${matching[0]?.HookType} subscribed (${need.purpose})`;

@@ -224,8 +224,15 @@ describe('shipments mapper: records and lines', () => {
     const w = written(mapShipment(shipment({ orderKey: null }), options, 'EDU1:000777'));
     assert.equal(w.orderKey, 'EDU1:000777');
     assert.equal(w.salesOrder, '000777');
-    // ShipStation's own orderKey wins over a link.
-    assert.equal(mapShipment(shipment({ orderKey: 'OTHER:1' }), options, 'EDU1:000777').action, 'skip');
+    // Our own orderKey wins over a link.
+    assert.equal(
+      written(mapShipment(shipment({ orderKey: 'EDU1:000778' }), options, 'EDU1:000777')).salesOrder,
+      '000778',
+    );
+    // A foreign orderKey (a marketplace order entered in SYSPRO) is ours through its link, whatever its store.
+    const marketplace = shipment({ orderKey: 'shopify-1', advancedOptions: { storeId: 999 } } as never);
+    assert.equal(written(mapShipment(marketplace, options, 'EDU1:000777')).salesOrder, '000777');
+    assert.equal(mapShipment(shipment({ orderKey: 'OTHER:1' }), options).action, 'skip');
   });
 
   it('maps a fulfillment by its order link, with no lines, its ship date a calendar date', () => {

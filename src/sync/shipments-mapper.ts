@@ -169,8 +169,13 @@ export function mapShipment(
   } catch (error) {
     return { action: 'invalid', source, id, problem: `shipment ${id}: ${problemOf(error)}` };
   }
-  const orderKey = text(shipment.orderKey) ?? linkedOrderKey ?? null;
-  const reason = notOurs(orderKey, shipment.advancedOptions?.storeId, options);
+  const own = text(shipment.orderKey);
+  // Our own orderKey wins; else the order link (a fulfillment-less keyless record, or a marketplace
+  // order entered in SYSPRO, whose store is not ours but whose link says it is).
+  const useLink =
+    linkedOrderKey !== undefined && (own === null || salesOrderOf(own, options.company) === null);
+  const orderKey = useLink ? linkedOrderKey : (own ?? null);
+  const reason = notOurs(orderKey, useLink ? undefined : shipment.advancedOptions?.storeId, options);
   if (reason !== undefined) return { action: 'skip', source, id, version: t.version, reason };
   return {
     action: 'write',

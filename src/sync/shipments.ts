@@ -175,11 +175,12 @@ async function mapShipmentsPage(
   options: ShipmentMapOptions,
   shipments: readonly V1Shipment[],
 ): Promise<ShipmentMapResult[]> {
-  const keyless = shipments.filter((s) => typeof s.orderKey !== 'string' || s.orderKey.trim() === '');
+  // Every shipment's orderId is looked up: a marketplace order (channel-orders.ts) carries the
+  // marketplace's own orderKey, and its link names our sales order.
   const linked = await orderKeysByOrderId(
     store.db,
     options.connection,
-    keyless.map((s) => s.orderId),
+    shipments.map((s) => s.orderId),
   );
   return shipments.map((s) => mapShipment(s, options, linked.get(s.orderId)));
 }

@@ -2,8 +2,7 @@
  * What the webhook receiver stores, for the flows that follow it up. A ShipStation webhook is a
  * pointer (`resource_url`), so the receiver only checks it and stores one job per event before it
  * answers 200; a fetch handler later GETs the resource (through the client's guard, again) and
- * writes back. No handler for these kinds exists yet: `run` leaves their jobs queued until one is
- * registered in `sync/handlers.ts`.
+ * writes back (`shipments.ts`, `channel-orders.ts`).
  *
  * - `shipments.fetch`: V1 `SHIP_NOTIFY`, `ITEM_SHIP_NOTIFY` (resource `/shipments?batchId=…`),
  *   `FULFILLMENT_SHIPPED` (resource `/fulfillments?batchId=…`, shape UNCONFIRMED), and the signed V2
@@ -69,8 +68,7 @@ export const V2_EVENT_KINDS: Readonly<Record<string, WebhookJobKind>> = {
  * write-back needs; `SHIP_NOTIFY` points at the same batch without them, so subscribing both
  * would fetch every batch twice), and an existing `SHIP_NOTIFY` subscription counts too.
  * Mark-as-shipped and fill-provider shipments fire no SHIP_NOTIFY (reference §4.1): they need
- * `FULFILLMENT_SHIPPED`. `ORDER_NOTIFY` joins when the channel-orders flow is configured (it is not
- * yet: no configuration field turns it on).
+ * `FULFILLMENT_SHIPPED`. `ORDER_NOTIFY` joins when the channel-orders flow is on (`channelOrders.enabled`).
  */
 export interface NeededSubscription {
   /** What it is for, for messages. */
@@ -81,8 +79,13 @@ export interface NeededSubscription {
   satisfiedBy: readonly string[];
 }
 
-export function neededSubscriptions(): NeededSubscription[] {
-  return [
+export interface SubscriptionOptions {
+  /** The marketplace-orders flow is on (`channelOrders.enabled`): ORDER_NOTIFY is needed too. */
+  orderNotify?: boolean;
+}
+
+export function neededSubscriptions(options: SubscriptionOptions = {}): NeededSubscription[] {
+  const needs: NeededSubscription[] = [
     {
       purpose: 'labels created in ShipStation',
       subscribe: 'ITEM_SHIP_NOTIFY',
@@ -94,6 +97,14 @@ export function neededSubscriptions(): NeededSubscription[] {
       satisfiedBy: ['FULFILLMENT_SHIPPED'],
     },
   ];
+  if (options.orderNotify) {
+    needs.push({
+      purpose: 'marketplace orders arriving in ShipStation',
+      subscribe: 'ORDER_NOTIFY',
+      satisfiedBy: ['ORDER_NOTIFY', 'ITEM_ORDER_NOTIFY'],
+    });
+  }
+  return needs;
 }
 
 /**
@@ -177,8 +188,9 @@ export function webhookOwnership(hook: ListedWebhook, base: string, target?: str
 export function subscriptionStatus(
   hooks: readonly ListedWebhook[],
   target: string,
+  options: SubscriptionOptions = {},
 ): Array<{ need: NeededSubscription; hooks: ListedWebhook[] }> {
-  return neededSubscriptions().map((need) => ({
+  return neededSubscriptions(options).map((need) => ({
     need,
     hooks: hooks.filter((h) => h.Url === target && need.satisfiedBy.includes(h.HookType.toUpperCase())),
   }));

@@ -67,11 +67,13 @@ describe('ml-connector ping against the sandboxes', () => {
       result.stdout,
       /^warn\s+main\s+webhook FULFILLMENT_SHIPPED: .*no FULFILLMENT_SHIPPED subscription/m,
     );
+    // The sandbox connection imports marketplace orders: ORDER_NOTIFY is needed too.
+    assert.match(result.stdout, /^warn\s+main\s+webhook ORDER_NOTIFY: .*no ORDER_NOTIFY subscription/m);
     assert.match(result.stdout, /ml-connector webhooks subscribe --connection main/);
     assert.ok(!result.stdout.includes('ping-test-webhook-secret'), 'the secret is not printed');
     assert.match(
       result.stdout,
-      /All required checks passed, with 2 warning\(s\); see the lines marked warn above\./,
+      /All required checks passed, with 3 warning\(s\); see the lines marked warn above\./,
     );
     assert.doesNotMatch(result.stdout, /All checks passed/);
   });
@@ -85,6 +87,7 @@ describe('ml-connector ping against the sandboxes', () => {
     assert.match(result.stdout, /^ok\s+main\s+webhook url:/m);
     assert.match(result.stdout, /^ok\s+main\s+webhook ITEM_SHIP_NOTIFY:/m);
     assert.match(result.stdout, /^ok\s+main\s+webhook FULFILLMENT_SHIPPED:/m);
+    assert.match(result.stdout, /^ok\s+main\s+webhook ORDER_NOTIFY:/m);
     for (const check of [
       'credentials',
       'syspro e.net logon',

@@ -23,7 +23,13 @@ import { UserError } from '../../config/errors.js';
 import { refuseInsecureHttp } from '../../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { JobHandler } from '../../engine/handler.js';
-import { POLL_KINDS, type PollName, pollSchedules, Scheduler } from '../../engine/scheduler.js';
+import {
+  POLL_KINDS,
+  type PollConfig,
+  type PollName,
+  pollSchedules,
+  Scheduler,
+} from '../../engine/scheduler.js';
 import { Worker } from '../../engine/worker.js';
 import { Access } from '../../http/auth.js';
 import { dashboardRoutes } from '../../http/dashboard.js';
@@ -282,7 +288,7 @@ export function scheduledPolls(
   connections: ConnectionConfig[],
   kinds: Set<string>,
 ): {
-  connections: Pick<ConnectionConfig, 'name' | 'polls'>[];
+  connections: PollConfig[];
   scheduled: ScheduleSpec[];
   unhandled: ScheduleSpec[];
 } {

@@ -140,6 +140,7 @@ export function registerSandbox(program: Command, app: Program): void {
       if (flags.writeConfig) {
         await writeSandboxConfig(app, flags, {
           shipstation: {
+            inventory: shipstation.inventory,
             url: shipstation.url,
             apiKey: shipstation.apiKey,
             apiSecret: shipstation.apiSecret,
@@ -166,7 +167,9 @@ export function registerSandbox(program: Command, app: Program): void {
 }
 
 interface SandboxEndpoints {
-  shipstation: Pick<ShipStationSandbox, 'url' | 'apiKey' | 'apiSecret' | 'v2ApiKey'>;
+  /** With `inventory` (the sandbox in this process), the inventory push gets its location. */
+  shipstation: Pick<ShipStationSandbox, 'url' | 'apiKey' | 'apiSecret' | 'v2ApiKey'> &
+    Partial<Pick<ShipStationSandbox, 'inventory'>>;
   syspro: Pick<
     SysproSandbox,
     'enetUrl' | 'odataUrl' | 'operator' | 'operatorPassword' | 'company' | 'companyPassword'
@@ -176,6 +179,9 @@ interface SandboxEndpoints {
 /** The configuration document for a connection to the sandboxes (secret references only). */
 export function sandboxConfigDocument(name: string, endpoints: SandboxEndpoints): Record<string, unknown> {
   const ss = new URL(endpoints.shipstation.url);
+  const location = endpoints.shipstation.inventory
+    ? [...endpoints.shipstation.inventory.locations.values()][0]?.inventory_location_id
+    : undefined;
   return {
     store: { url: 'sqlite:./data/ml-connector.db' },
     http: { host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080' },
@@ -199,7 +205,20 @@ export function sandboxConfigDocument(name: string, endpoints: SandboxEndpoints)
           // The sandbox's webhooks point back at itself; only hosts listed here are followed.
           allowedResourceHosts: [ss.host],
         },
-        polls: { orders: '1m', shipments: '1m', customers: '5m' },
+        polls: { orders: '1m', shipments: '1m', customers: '5m', channelOrders: '1m', inventory: '5m' },
+        // The optional flows, on against the sandboxes (a real site's stay off until it names its
+        // stores, ledger codes and warehouses): the sandbox's marketplace stores (Shopify 310002,
+        // Amazon 310003) imported, buyers without an account on the cash customer; freight to the
+        // sandbox company's freight ledger codes; FG stock pushed to the sandbox's first location.
+        channelOrders: { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' },
+        freight: {
+          enabled: true,
+          method: 'journal',
+          glAccount: '5100-000',
+          insuranceGlAccount: '5110-000',
+          offsetGlAccount: '2150-000',
+        },
+        ...(location ? { inventory: { enabled: true, locations: { FG: location } } } : {}),
       },
     ],
   };

@@ -203,7 +203,12 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
         app.out(`${new Date().toISOString().slice(11, 19)}  ${line}`);
       }
     };
-    timer = setInterval(() => void report(), 2_000);
+    // A marketplace order arrives every few reports (Shopify, then Amazon): the channel-orders flow.
+    let tick = 0;
+    timer = setInterval(() => {
+      if (++tick % 15 === 0) void marketplaceOrder(shipstation, tick % 30 === 0 ? 310003 : 310002);
+      void report();
+    }, 2_000);
     timer.unref();
     await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger });
   } finally {
@@ -242,6 +247,8 @@ async function writeDemoConfig(
     orders: options.interval,
     shipments: options.interval,
     customers: options.interval === '15s' ? '1m' : customers,
+    channelOrders: options.interval,
+    inventory: customers,
   };
   writeFileSync(
     file,
@@ -353,5 +360,33 @@ async function progressLine(
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('state', '=', 'dead')
     .executeTakeFirst();
-  return `orders sent to ShipStation ${orders} · labels ${labels} · dispatch notes written back to SYSPRO ${Number(notes?.n ?? 0)} · dead jobs ${Number(dead?.n ?? 0)}`;
+  const count = async (flow: string, action: string) =>
+    Number(
+      (
+        await store.db
+          .selectFrom('audit')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('flow', '=', flow)
+          .where('action', '=', action)
+          .where('outcome', '=', 'ok')
+          .executeTakeFirst()
+      )?.n ?? 0,
+    );
+  const marketplace = await count('channel-orders', 'import');
+  const freight = await count('freight', 'post');
+  const levels = await store.db
+    .selectFrom('links')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('entity_type', '=', 'inventory')
+    .executeTakeFirst();
+  return `orders sent to ShipStation ${orders} · labels ${labels} · dispatch notes written back to SYSPRO ${Number(notes?.n ?? 0)} · marketplace orders entered in SYSPRO ${marketplace} · freight journals ${freight} · stock levels pushed ${Number(levels?.n ?? 0)} · dead jobs ${Number(dead?.n ?? 0)}`;
+}
+
+/** A marketplace order arriving in the ShipStation sandbox (the demo's Shopify and Amazon stores). */
+async function marketplaceOrder(shipstation: ShipStationSandbox, storeId: number): Promise<void> {
+  await fetch(`${shipstation.url}/_sandbox/channel-orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ storeId }),
+  }).catch(() => undefined);
 }

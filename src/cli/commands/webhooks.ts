@@ -142,7 +142,9 @@ export async function subscribeConnection(
   const hooks = await listHooks(t);
   let added = 0;
   let removed = 0;
-  for (const { need, hooks: matching } of subscriptionStatus(hooks, target)) {
+  for (const { need, hooks: matching } of subscriptionStatus(hooks, target, {
+    orderNotify: t.connection.channelOrders.enabled,
+  })) {
     if (matching.length > 0) {
       app.out(
         `${name}: ${matching[0]?.HookType} already subscribed (${matching[0]?.WebHookID}) → ${redactWebhookUrl(target)}`,
@@ -235,7 +237,9 @@ export function registerWebhooks(program: Command, app: Program): void {
           );
         }
         if (t.target) {
-          for (const { need, hooks: matching } of subscriptionStatus(hooks, t.target)) {
+          for (const { need, hooks: matching } of subscriptionStatus(hooks, t.target, {
+            orderNotify: t.connection.channelOrders.enabled,
+          })) {
             if (matching.length === 0)
               app.out(
                 `  missing: ${need.subscribe} (${need.purpose}); run \`ml-connector webhooks subscribe --connection ${connection.name}\``,

@@ -46,6 +46,12 @@ export class InventoryState {
   readonly warehouses = new Map<string, InventoryWarehouse>();
   readonly locations = new Map<string, InventoryLocation>();
   readonly stock = new Map<string, StockLine>();
+  /**
+   * The account's product SKUs, when restricted: a transaction for a SKU outside it is refused
+   * (400 `invalid_identifier`). Null (default) = any SKU is taken. What ShipStation answers for an
+   * unknown SKU is UNCONFIRMED; this is the sandbox's choice (docs/decisions.md).
+   */
+  knownSkus: Set<string> | null = null;
   private nextId = 1001;
 
   constructor(private readonly now: () => number) {}
@@ -115,6 +121,8 @@ export class InventoryState {
     }
     if (typeof sku !== 'string')
       throw v2Error(400, 'validation', 'invalid_field_value', 'sku must be a string.', 'sku');
+    if (this.knownSkus && !this.knownSkus.has(sku))
+      throw v2Error(400, 'validation', 'invalid_identifier', `sku '${sku}' was not found.`, 'sku');
     if (
       typeof quantity !== 'number' ||
       !Number.isInteger(quantity) ||

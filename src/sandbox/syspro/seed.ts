@@ -433,6 +433,7 @@ export function seedCompany(options: SeedOptions = {}): CompanyDatabase {
   }
 
   seedJournals(db, today);
+  seedWebShop(db);
   return db;
 }
 
@@ -616,4 +617,63 @@ function seedJournals(db: CompanyDatabase, today: number): void {
     });
   }
   db.counters.nextJournal = 6;
+}
+
+/**
+ * The web shop's side of the company (not random, so the rest of the seed is unchanged): the
+ * stock codes the ShipStation sandbox's marketplace orders carry, in FG, a cash customer for
+ * marketplace orders without an account, and one account customer whose e-mail a marketplace
+ * buyer uses (the e-mail match).
+ */
+export const WEB_SHOP_STOCK: Array<[code: string, description: string, price: number, onHand: number]> = [
+  ['WID-100', 'Widget, small', 4.5, 500],
+  ['WID-200', 'Widget, large', 9.75, 300],
+  ['GAD-310', 'Gadget with cable', 24, 120],
+  ['BOLT-M8', 'Bolt M8 x 40 (box of 50)', 12.3, 80],
+  ['TAPE-48', 'Packing tape 48 mm', 3.2, 1000],
+  ['GLV-L', 'Work gloves, large', 7.99, 60],
+];
+export const CASH_CUSTOMER = 'CASH';
+export const WEB_ACCOUNT_CUSTOMER = 'WEB-GRACE';
+
+function seedWebShop(db: CompanyDatabase): void {
+  for (const [code, description, , onHand] of WEB_SHOP_STOCK) {
+    db.invMaster.insert({
+      ...INV_MASTER_DEFAULTS,
+      StockCode: code,
+      Description: description,
+      StockUom: 'EA',
+      Mass: 0.5,
+      Volume: 0.01,
+      ProductClass: 'WEB',
+      WarehouseToUse: 'FG',
+      TimeStamp: db.counters.rowVersion++,
+    });
+    db.invWarehouse.insert({
+      ...INV_WAREHOUSE_DEFAULTS,
+      StockCode: code,
+      Warehouse: 'FG',
+      QtyOnHand: onHand,
+      DefaultBin: 'FG',
+      TimeStamp: db.counters.rowVersion++,
+    });
+  }
+  const customer = (code: string, name: string, email: string): Row => ({
+    ...AR_CUSTOMER_DEFAULTS,
+    Customer: code,
+    Name: name,
+    ShortName: name.slice(0, 20).toUpperCase(),
+    Branch: 'HQ',
+    Area: 'W',
+    TermsCode: 'CO',
+    Email: email,
+    CustomerOnHold: 'N',
+    ShippingInstrs: 'Best way',
+    SalesWarehouse: 'FG',
+    TimeStamp: db.counters.rowVersion++,
+  });
+  db.arCustomer.insert(customer(CASH_CUSTOMER, 'Web & marketplace sales (cash)', ''));
+  db.arCustomer.insert(
+    customer(WEB_ACCOUNT_CUSTOMER, 'Grace Hopper (web account)', 'grace.hopper@example.com'),
+  );
 }

@@ -504,6 +504,11 @@ export class CompanyDatabase {
     nextJournal: 1,
     rowVersion: 1,
   };
+  /**
+   * GL periods closed for posting, as `YYYY-PP` (GENTJL refuses them). SYSPRO keeps its period
+   * control elsewhere (table and columns UNCONFIRMED); the sandbox keeps only this set.
+   */
+  readonly closedGlPeriods = new Set<string>();
 
   constructor() {
     for (const definition of TABLE_DEFINITIONS)

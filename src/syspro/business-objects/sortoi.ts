@@ -45,6 +45,8 @@ export interface StockLineInput {
 }
 
 export interface CommentLineInput {
+  /** The SYSPRO line number, to change or delete an existing line. */
+  salesOrderLine?: number;
   kind: 'comment';
   customerPoLine?: string;
   action?: LineAction;
@@ -53,6 +55,8 @@ export interface CommentLineInput {
 }
 
 export interface FreightLineInput {
+  /** The SYSPRO line number, to change or delete an existing line. */
+  salesOrderLine?: number;
   kind: 'freight';
   customerPoLine: string;
   action?: LineAction;
@@ -62,6 +66,8 @@ export interface FreightLineInput {
 }
 
 export interface MiscChargeLineInput {
+  /** The SYSPRO line number, to change or delete an existing line. */
+  salesOrderLine?: number;
   kind: 'misc-charge';
   customerPoLine: string;
   action?: LineAction;
@@ -186,6 +192,7 @@ function lineXml(line: OrderLineInput, priceDp: number, qtyDp: number): [string,
         {
           CustomerPoLine: line.customerPoLine,
           LineActionType: action,
+          SalesOrderLine: line.salesOrderLine,
           Comment: line.comment,
           AttachedLineNumber: line.attachedLineNumber,
         },
@@ -196,6 +203,7 @@ function lineXml(line: OrderLineInput, priceDp: number, qtyDp: number): [string,
         {
           CustomerPoLine: line.customerPoLine,
           LineActionType: action,
+          SalesOrderLine: line.salesOrderLine,
           FreightValue: formatDecimal(line.freightValue, priceDp),
           FreightCost: line.freightCost === undefined ? undefined : formatDecimal(line.freightCost, priceDp),
           FreightTaxCode: line.freightTaxCode,
@@ -207,6 +215,7 @@ function lineXml(line: OrderLineInput, priceDp: number, qtyDp: number): [string,
         {
           CustomerPoLine: line.customerPoLine,
           LineActionType: action,
+          SalesOrderLine: line.salesOrderLine,
           MiscChargeValue: formatDecimal(line.miscChargeValue, priceDp),
           MiscChargeCost:
             line.miscChargeCost === undefined ? undefined : formatDecimal(line.miscChargeCost, priceDp),

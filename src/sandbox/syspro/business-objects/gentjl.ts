@@ -51,6 +51,15 @@ export const gentjl: BusinessObject = {
           description: `Posting year '${textOf(item, 'PostingYear')}' is invalid`,
         });
       }
+      if (ctx.db.closedGlPeriods.has(`${year}-${String(period).padStart(2, '0')}`)) {
+        // Wording invented (UNCONFIRMED): SYSPRO's text for a closed period is not in the reference.
+        errors.push({
+          element: 'PostingPeriod',
+          value: String(period),
+          number: ERRORS.notAllowed,
+          description: `Posting period ${period} of year ${year} is closed for General Ledger postings`,
+        });
+      }
       const entries: Array<{
         glCode: string;
         amount: number;

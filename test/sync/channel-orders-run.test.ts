@@ -1,0 +1,271 @@
+/**
+ * Marketplace orders into SYSPRO under `ml-connector run`: the real binary against both sandboxes,
+ * ORDER_NOTIFY subscribed through our own command and delivered by the ShipStation sandbox, the
+ * reconciling poll beside it. Effects are counted in the sandboxes' own records: SYSPRO's sales
+ * orders (SorMaster by customer PO) and its call log, ShipStation's orders.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
+import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import { listAudit } from '../../src/store/audit.js';
+import { openStore } from '../../src/store/open.js';
+import { BIN, runCli } from '../helpers/cli.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
+  let shipstation: ShipStationSandbox;
+  let syspro: SysproSandbox;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  before(async () => {
+    // A raised V1 budget (the client follows X-Rate-Limit-Limit): every flow polls every few seconds here.
+    shipstation = await startShipStationSandbox({
+      port: 0,
+      seed: 12,
+      webhookDelayMs: 200,
+      rateLimit: { limit: 300, windowMs: 60_000 },
+    });
+    syspro = await startSysproSandbox({ port: 0, seed: 12, orders: 60 });
+    dir = mkdtempSync(join(tmpdir(), 'mlc-channel-run-'));
+    const port = await freePort();
+    const document = sandboxConfigDocument('main', {
+      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
+      syspro: { ...syspro, enetUrl: syspro.enetUrl },
+    }) as { connections: Array<Record<string, Record<string, unknown>>> } & Record<string, unknown>;
+    document.http = { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` };
+    document.shutdownTimeout = '10s';
+    document.jobLease = '5s';
+    document.retry = { cadence: ['1s', '1s', '2s'], jitter: 0 };
+    const connection = document.connections[0]!;
+    connection.polls = { orders: '2s', shipments: '2s', customers: 0, channelOrders: '3s', inventory: 0 };
+    connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
+    connection.channelOrders = { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' };
+    connection.freight = { enabled: false };
+    connection.inventory = { enabled: false };
+    writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
+      ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
+      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET: '0123456789abcdef0123456789abcdef0123456789abcdef',
+    };
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await shipstation?.close();
+    await syspro?.close();
+  });
+
+  async function waitFor(check: () => boolean | Promise<boolean>, what: string, capMs = 45_000) {
+    const until = Date.now() + capMs;
+    while (!(await check())) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const sandboxPost = async (path: string, body: unknown = {}) => {
+    const res = await fetch(`${shipstation.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const byPo = (po: string) => syspro.db.sorMaster.rows.filter((r) => r.CustomerPoNumber === po);
+  const marketplaceOrder = async (storeId: number, orderNumber: string, extra: Record<string, unknown>) => {
+    const created = (await sandboxPost('/_sandbox/channel-orders', {
+      storeId,
+      order: { orderNumber, ...extra },
+    })) as { orders: Array<{ orderId: number }> };
+    return created.orders[0]!.orderId;
+  };
+  const notesOf = (orderId: number) =>
+    String(
+      ((shipstation.state.orders.get(orderId)?.body() ?? {}) as { internalNotes?: string }).internalNotes ??
+        '',
+    );
+
+  it('enters a Shopify order once (even with the SORTOI answer lost), links it both ways, ships it back; an unknown SKU is a clear problem', async () => {
+    child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'ml-connector.yaml')], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d) => {
+      output += d;
+    });
+    child.stderr?.on('data', (d) => {
+      output += d;
+    });
+    const exited = new Promise<number>((resolve) => child?.on('exit', (code) => resolve(code ?? -1)));
+    await waitFor(() => /"orders poll done"/.test(output), 'the first orders poll');
+    const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+    assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
+    assert.ok(
+      [...shipstation.state.webhooks.values()].some((w) => w.event === 'ORDER_NOTIFY'),
+      'ORDER_NOTIFY subscribed',
+    );
+
+    // 1. A Shopify order from a buyer with an account (matched by e-mail); SORTOI's answer is lost.
+    const sortoiBefore = syspro.calls.list({ businessObject: 'SORTOI' }).length;
+    syspro.setFaults({ failures: [{ target: 'SORTOI', rate: 1, kind: 'lost' }] });
+    const shopify = await marketplaceOrder(310002, 'SHOP-1001', {
+      customerEmail: 'grace.hopper@example.com',
+      items: [
+        { lineItemKey: 'a1', sku: 'WID-100', name: 'Widget, small', quantity: 2, unitPrice: 4.5 },
+        { lineItemKey: 'a2', sku: 'GAD-310', name: 'Gadget with cable', quantity: 1, unitPrice: 24 },
+        { lineItemKey: 'a3', sku: null, name: 'SPRING10', quantity: 1, unitPrice: -3.3, adjustment: true },
+      ],
+      taxAmount: 2.34,
+      shippingAmount: 5.95,
+    });
+    await waitFor(
+      () => syspro.calls.list({ businessObject: 'SORTOI' }).length > sortoiBefore,
+      'the first SORTOI post',
+    );
+    syspro.setFaults({});
+    await waitFor(() => notesOf(shopify).includes('SYSPRO sales order'), 'the SYSPRO number in ShipStation');
+
+    const entered = byPo('SHOP-1001');
+    assert.equal(entered.length, 1, 'entered once although the first answer was lost');
+    const so = entered[0]!;
+    assert.equal(so.Customer, 'WEB-GRACE', 'customer by e-mail');
+    assert.equal(
+      syspro.calls.list({ businessObject: 'SORTOI' }).length - sortoiBefore,
+      1,
+      'the retry asked by customer PO and posted nothing again',
+    );
+    const lines = syspro.db.linesOf(String(so.SalesOrder));
+    assert.deepEqual(
+      lines.filter((l) => l.LineType === '1').map((l) => [l.MStockCode, l.MOrderQty, l.MPrice]),
+      [
+        ['WID-100', 2, 4.5],
+        ['GAD-310', 1, 24],
+      ],
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.LineType === '5').map((l) => l.NMscChargeValue),
+      [-3.3, 2.34],
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.LineType === '4').map((l) => l.NMscChargeValue),
+      [5.95],
+    );
+    assert.match(notesOf(shopify), new RegExp(`SYSPRO sales order ${String(so.SalesOrder).trim()}`));
+
+    // 2. An Amazon order with an unknown SKU: a clear problem, nothing entered.
+    const amazon = await marketplaceOrder(310003, 'AMZ-2001', {
+      items: [{ lineItemKey: 'b1', sku: 'NOPE-1', name: 'Not in SYSPRO', quantity: 1, unitPrice: 10 }],
+    });
+    const store = openStore(`sqlite:${join(dir, 'data', 'ml-connector.db')}`);
+    try {
+      await waitFor(async () => {
+        const rows = await listAudit(store.db, { outcome: 'error', limit: 100 });
+        return rows.some((r) => r.entity_key === String(amazon) && /NOPE-1/.test(r.error ?? ''));
+      }, 'the unknown SKU reported');
+      assert.equal(byPo('AMZ-2001').length, 0, 'no half-entered order');
+
+      // 3. It ships in ShipStation: a dispatch note on the SYSPRO order, with the tracking number.
+      const label = (await sandboxPost(`/_sandbox/orders/${shopify}/labels`)) as {
+        shipments: Array<{ shipmentId: number; trackingNumber: string }>;
+      };
+      const tracking = label.shipments[0]!.trackingNumber;
+      await waitFor(
+        () => syspro.db.mdnMaster.rows.some((n) => n.SalesOrder === so.SalesOrder),
+        'a dispatch note for the marketplace order',
+      );
+      const note = syspro.db.mdnMaster.rows.find((n) => n.SalesOrder === so.SalesOrder)!;
+      assert.equal(note.UserField2, tracking);
+
+      // Polls keep running: still one SYSPRO order, and the orders flow never pushed it as a new one.
+      const polls = (output.match(/"channel orders poll done"/g) ?? []).length;
+      await waitFor(
+        () => (output.match(/"channel orders poll done"/g) ?? []).length >= polls + 2,
+        'two more channel polls',
+      );
+      assert.equal(byPo('SHOP-1001').length, 1);
+      const key = `${syspro.company}:${String(so.SalesOrder).trim()}`;
+      assert.equal(
+        shipstation.state.orderIdByKey.get(key),
+        undefined,
+        'not re-pushed as a new ShipStation order',
+      );
+      const problems = await listAudit(store.db, { outcome: 'error', limit: 100 });
+      assert.equal(
+        problems.filter((r) => r.entity_key === String(amazon)).length,
+        1,
+        'the unknown SKU is reported once, not every poll',
+      );
+    } finally {
+      await store.close();
+    }
+
+    // 4. A buyer without an account (the cash customer), then edited and cancelled in the marketplace.
+    const cash = await marketplaceOrder(310002, 'SHOP-1002', {
+      customerEmail: 'new.buyer@example.com',
+      items: [{ lineItemKey: 'c1', sku: 'TAPE-48', name: 'Packing tape 48 mm', quantity: 3, unitPrice: 3.2 }],
+      taxAmount: 0,
+      shippingAmount: 0,
+    });
+    await waitFor(() => notesOf(cash).includes('SYSPRO sales order'), 'the cash order entered');
+    const cashSo = byPo('SHOP-1002')[0]!;
+    assert.equal(cashSo.Customer, 'CASH', 'no account: the default cash customer');
+    assert.equal(cashSo.CustomerName, syspro.db.sorMaster.rows.find((r) => r === cashSo)!.CustomerName);
+    const v1 = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${shipstation.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${shipstation.apiKey}:${shipstation.apiSecret}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      assert.ok(res.ok, await res.clone().text());
+      return (await res.json()) as Record<string, unknown> & { items: Array<Record<string, unknown>> };
+    };
+    const current = await v1('GET', `/orders/${cash}`);
+    current.items = current.items.map((i) => ({ ...i, quantity: 5 }));
+    await v1('POST', '/orders/createorder', current);
+    const tapeQty = () =>
+      syspro.db
+        .linesOf(String(cashSo.SalesOrder))
+        .find((l) => l.LineType === '1' && l.MStockCode === 'TAPE-48')?.MOrderQty;
+    await waitFor(() => tapeQty() === 5, 'the edit carried to SYSPRO');
+    assert.equal(byPo('SHOP-1002').length, 1);
+    await v1('POST', '/orders/createorder', {
+      ...(await v1('GET', `/orders/${cash}`)),
+      orderStatus: 'cancelled',
+    });
+    await waitFor(
+      () => syspro.db.linesOf(String(cashSo.SalesOrder)).length === 0,
+      'the cancellation carried to SYSPRO (every line deleted)',
+    );
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output.slice(-2000));
+  });
+});
