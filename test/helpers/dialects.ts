@@ -102,10 +102,12 @@ export function forEachDialect(
         ctx.url = created.url;
         cleanup = created.cleanup;
       });
+      body(ctx);
+      // Registered after the body's own hooks so it runs after them: a suite that started a
+      // service on `ctx.url` stops it before the database is dropped under its connections.
       after(async () => {
         await cleanup?.();
       });
-      body(ctx);
     });
   }
 }

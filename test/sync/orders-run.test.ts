@@ -263,6 +263,13 @@ for (const api of SHIPSTATION_APIS)
       assert.equal(await third.exited, 0, third.output().slice(-2000));
       await fetch(`${shipstation.url}/_sandbox/faults`, { method: 'DELETE' });
       const fourth = startRun();
+      // A SIGTERM before the program has even loaded would kill it by the signal (exit -1 here):
+      // stop it only once it has started.
+      await waitFor(
+        () => /ml-connector run started/.test(fourth.output()),
+        'the fourth run started',
+        fourth.output,
+      );
       await waitFor(
         () => [...wanted].every(([so, [sku, qty]]) => itemQty(so, sku) === qty),
         'the batch in ShipStation after a restart',

@@ -59,9 +59,37 @@ export function registerRun(program: Command, app: Program): void {
     .action(async () => {
       const { config } = app.context();
       const logger = createLogger({ level: config.log.level }, pino.destination({ dest: 1, sync: true }));
+      const held = holdSignalsDuringStart();
       const service = await startService({ config, env: app.env, logger });
-      await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger });
+      await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger, held });
     });
+}
+
+/** What `holdSignalsDuringStart` kept. */
+export interface HeldSignals {
+  /** The first signal that arrived while the service was starting, if any. */
+  received(): NodeJS.Signals | undefined;
+  /** Stops holding (serveUntilSignal's own handlers take over). */
+  release(): void;
+}
+
+/**
+ * Keeps a SIGTERM/SIGINT that arrives while the service is still starting (migrations, logons,
+ * the HTTP listen) instead of letting it kill the process mid-start: `serveUntilSignal` then stops
+ * the service at once, cleanly, with exit code 0, as it would for a signal a minute later.
+ */
+export function holdSignalsDuringStart(signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): HeldSignals {
+  let first: NodeJS.Signals | undefined;
+  const hold = (signal: NodeJS.Signals) => {
+    first ??= signal;
+  };
+  for (const s of signals) process.on(s, hold);
+  return {
+    received: () => first,
+    release: () => {
+      for (const s of signals) process.off(s, hold);
+    },
+  };
 }
 
 export interface ServiceOptions {
@@ -237,7 +265,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
  */
 export async function serveUntilSignal(
   service: Service,
-  options: { timeoutMs: number; logger: Logger; signals?: NodeJS.Signals[] },
+  options: { timeoutMs: number; logger: Logger; signals?: NodeJS.Signals[]; held?: HeldSignals },
 ): Promise<void> {
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   const { logger } = options;
@@ -268,6 +296,9 @@ export async function serveUntilSignal(
       );
     };
     for (const s of signals) process.on(s, onSignal);
+    options.held?.release();
+    const early = options.held?.received();
+    if (early) onSignal(early);
   });
   // Everything is closed; should a stray handle keep the event loop alive, do not hang on it.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();

@@ -33,7 +33,7 @@ import { openConfiguredStore, openStore, type Store } from '../../store/open.js'
 import { putSecret } from '../../store/secrets.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, runLockPaths } from '../run-lock.js';
-import { serveUntilSignal, startService } from './run.js';
+import { holdSignalsDuringStart, serveUntilSignal, startService } from './run.js';
 import { sandboxConfigDocument } from './sandbox.js';
 
 /** The sandboxes' seed: fixed, so that a restart finds the same SYSPRO company and credentials. */
@@ -115,8 +115,9 @@ async function runConfigured(app: Program, httpPort: number | undefined): Promis
   const { config: loaded } = app.context();
   const config = httpPort === undefined ? loaded : { ...loaded, http: { ...loaded.http, port: httpPort } };
   const logger = createLogger({ level: config.log.level }, pino.destination({ dest: 1, sync: true }));
+  const held = holdSignalsDuringStart();
   const service = await startService({ config, env: app.env, logger });
-  await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger });
+  await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger, held });
 }
 
 /** Deletes the demo's files in `dir` (only those), after checking no demo is running on them. */
