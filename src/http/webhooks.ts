@@ -45,6 +45,7 @@ import {
   V1_EVENT_KINDS,
   V1_EVENT_RESOURCE_PATHS,
   V2_EVENT_KINDS,
+  V2_EVENT_RESOURCE_PATHS,
   type WebhookJobKind,
   type WebhookJobPayload,
   webhookJobKey,
@@ -371,7 +372,12 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
       await audit(name, event.slice(0, 40), 'skipped', 'ignored', { api: 'v2' });
       return { status: 200, body: { status: 'ignored', reason: `no flow acts on ${event.slice(0, 40)}` } };
     }
-    const problem = v2ResourceUrlProblem(resourceUrl, connection.shipstation.allowedResourceHosts);
+    const expectedPath = V2_EVENT_RESOURCE_PATHS[event];
+    const problem =
+      v2ResourceUrlProblem(resourceUrl, connection.shipstation.allowedResourceHosts) ??
+      (expectedPath && !expectedPath.test(new URL(resourceUrl).pathname.toLowerCase())
+        ? `${event} does not point at ${new URL(resourceUrl).pathname}`
+        : undefined);
     if (problem) {
       return refuse(name, 400, 'refused-resource-url', `resource_url refused: ${problem}`, {
         request,

@@ -546,9 +546,22 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
       () => parseFetchPayload({ event: 'ORDER_NOTIFY', resourceUrl: 'x', receivedAt: 1, api: 'v1' }),
       /event/,
     );
+    // Each API with its own events: a V1 event sent as V2 (or the other way round) is refused.
     assert.throws(
       () => parseFetchPayload({ event: 'SHIP_NOTIFY', resourceUrl: 'x', receivedAt: 1, api: 'v2' }),
+      /event/,
+    );
+    assert.throws(
+      () => parseFetchPayload({ event: 'LABEL_CREATED_V2', resourceUrl: 'x', receivedAt: 1, api: 'v1' }),
+      /event/,
+    );
+    assert.throws(
+      () => parseFetchPayload({ event: 'SHIP_NOTIFY', resourceUrl: 'x', receivedAt: 1, api: 'v3' }),
       /api/,
+    );
+    assert.equal(
+      parseFetchPayload({ event: 'LABEL_CREATED_V2', resourceUrl: 'x', receivedAt: 1, api: 'v2' }).event,
+      'LABEL_CREATED_V2',
     );
     assert.throws(() => parseFetchPayload({ event: 'SHIP_NOTIFY', receivedAt: 1, api: 'v1' }), /resourceUrl/);
     assert.equal(
