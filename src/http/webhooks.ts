@@ -23,7 +23,9 @@
  *
  * V2 (`POST /webhooks/shipstation-v2/<connection>`): authenticated by the RSA signature, verified
  * with the landed verifier against the JWKS at `<shipstation.v2Url>/jwks` (keys cached). Its
- * statuses are the verifier's (404 unsigned, 400 stale, 401 forged, 503 JWKS unreadable).
+ * statuses are the verifier's (404 unsigned, 400 stale, 401 forged, 503 JWKS unreadable). Then the
+ * event (`V2_EVENT_KINDS`) and its resource_url (V2 host, and the path its event points at,
+ * `V2_EVENT_RESOURCE_PATHS`) are checked, and one `shipments.fetch` job is stored as for V1.
  *
  * Refusals after the connection is known are audited, at most `AUDIT_REFUSALS_PER_MINUTE` per
  * connection a minute (the rest counted in one summary row), so a flood of forged requests cannot
