@@ -175,6 +175,10 @@ for (const api of SHIPSTATION_APIS)
         );
         assert.ok(hooks.every((h) => h.url.endsWith('/webhooks/shipstation-v2/main')));
       }
+      const listed = await runCli(['webhooks', 'list'], { cwd: dir, env });
+      assert.equal(listed.code, 0, listed.stdout + listed.stderr);
+      assert.doesNotMatch(listed.stdout, /missing:/, listed.stdout);
+      for (const event of webhookEvents) assert.match(listed.stdout, new RegExp(`${event}.*\\[ours\\]`));
       const pingAfter = await pingWebhookChecks();
       for (const event of webhookEvents)
         assert.equal(
