@@ -23,7 +23,9 @@
  *
  * V2 (`POST /webhooks/shipstation-v2/<connection>`): authenticated by the RSA signature, verified
  * with the landed verifier against the JWKS at `<shipstation.v2Url>/jwks` (keys cached). Its
- * statuses are the verifier's (404 unsigned, 400 stale, 401 forged, 503 JWKS unreadable).
+ * statuses are the verifier's (404 unsigned, 400 stale, 401 forged, 503 JWKS unreadable). Then the
+ * event (`V2_EVENT_KINDS`) and its resource_url (V2 host, and the path its event points at,
+ * `V2_EVENT_RESOURCE_PATHS`) are checked, and one `shipments.fetch` job is stored as for V1.
  *
  * Refusals after the connection is known are audited, at most `AUDIT_REFUSALS_PER_MINUTE` per
  * connection a minute (the rest counted in one summary row), so a flood of forged requests cannot
@@ -45,6 +47,7 @@ import {
   V1_EVENT_KINDS,
   V1_EVENT_RESOURCE_PATHS,
   V2_EVENT_KINDS,
+  V2_EVENT_RESOURCE_PATHS,
   type WebhookJobKind,
   type WebhookJobPayload,
   webhookJobKey,
@@ -371,7 +374,12 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
       await audit(name, event.slice(0, 40), 'skipped', 'ignored', { api: 'v2' });
       return { status: 200, body: { status: 'ignored', reason: `no flow acts on ${event.slice(0, 40)}` } };
     }
-    const problem = v2ResourceUrlProblem(resourceUrl, connection.shipstation.allowedResourceHosts);
+    const expectedPath = V2_EVENT_RESOURCE_PATHS[event];
+    const problem =
+      v2ResourceUrlProblem(resourceUrl, connection.shipstation.allowedResourceHosts) ??
+      (expectedPath && !expectedPath.test(new URL(resourceUrl).pathname.toLowerCase())
+        ? `${event} does not point at ${new URL(resourceUrl).pathname}`
+        : undefined);
     if (problem) {
       return refuse(name, 400, 'refused-resource-url', `resource_url refused: ${problem}`, {
         request,

@@ -19,12 +19,15 @@ import { linksApi } from './migrate-links.js';
 import {
   type ListedWebhook,
   neededSubscriptions,
+  neededV2Subscriptions,
   subscriptionStatus,
+  v2SubscriptionStatus,
   WEBHOOK_SECRET_ADVICE,
   webhookBaseUrl,
   webhookOwnership,
   webhookSecretProblem,
   webhookTargetUrl,
+  webhookV2Url,
 } from './webhook-events.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip';
@@ -156,6 +159,59 @@ async function pingWebhooks(
         throw hooks;
       });
     }
+  }
+}
+
+/**
+ * A V2 connection (`shipstation.api: v2`): `webhook url` (publicUrl set; the V2 route needs no
+ * secret, ShipStation signs), then one `webhook <event>` check per `neededV2Subscriptions`, a
+ * warning when `/v2/environment/webhooks` has none to our V2 URL.
+ */
+async function pingV2Webhooks(
+  options: PingOptions,
+  connection: ConnectionConfig,
+  run: RunCheck,
+  skip: (check: string, why: string) => void,
+  clients: ConnectionClients,
+): Promise<void> {
+  const needs = neededV2Subscriptions();
+  const url = options.config.http.publicUrl
+    ? webhookV2Url(options.config.http.publicUrl, connection.name)
+    : undefined;
+  await run('webhook url', async () =>
+    url
+      ? `${url} (V2: signed by ShipStation)`
+      : {
+          verdict: 'warn',
+          detail:
+            'http.publicUrl is not set, so ShipStation cannot send webhooks; shipments are found by polling only',
+          advice: 'set http.publicUrl to the address ShipStation can reach this service at',
+        },
+  );
+  const v2 = clients.shipstationV2;
+  if (!url || !v2) {
+    for (const need of needs)
+      skip(`webhook ${need.subscribe}`, url ? 'no shipstation.v2ApiKey' : 'webhook url not usable');
+    return;
+  }
+  const hooks = await v2.listWebhooks().catch((err: unknown) => err as Error);
+  if (!Array.isArray(hooks)) {
+    for (const need of needs)
+      await run(`webhook ${need.subscribe}`, async () => {
+        throw hooks;
+      });
+    return;
+  }
+  for (const { need, hooks: matching } of v2SubscriptionStatus(hooks, url)) {
+    await run(`webhook ${need.subscribe}`, async () =>
+      matching.length > 0
+        ? `${matching[0]?.event} subscribed (${need.purpose})`
+        : {
+            verdict: 'warn',
+            detail: `ShipStation has no ${need.subscribe} subscription to ${url} (${need.purpose} are found by polling only)`,
+            advice: SUBSCRIBE_ADVICE(connection.name),
+          },
+    );
   }
 }
 
@@ -381,7 +437,8 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       return `${uses}; links on ${links.toUpperCase()}`;
     });
 
-    await pingWebhooks(options, connection, run, skip, v1ok ? c : undefined);
+    if (api === 'v2') await pingV2Webhooks(options, connection, run, skip, c);
+    else await pingWebhooks(options, connection, run, skip, v1ok ? c : undefined);
   } finally {
     await c.close().catch(() => {});
   }

@@ -65,6 +65,7 @@ import {
   versionHash,
   versionOfHash,
 } from './shipments-mapper.js';
+import { V2_EVENT_KINDS, V2_FETCH_EVENTS } from './webhook-events.js';
 
 export const SHIPMENTS_FETCH_KIND = 'shipments.fetch';
 export const SHIPMENTS_POLL_KIND = POLL_KINDS.shipments;
@@ -86,10 +87,13 @@ export const SHIPMENT_WINDOWS = {
  * `resource_url` of its body as received, when it was received (epoch ms, UTC) and the API.
  */
 export interface ShipmentsFetchPayload {
-  event: 'SHIP_NOTIFY' | 'ITEM_SHIP_NOTIFY' | 'FULFILLMENT_SHIPPED';
+  /** V1: SHIP_NOTIFY, ITEM_SHIP_NOTIFY, FULFILLMENT_SHIPPED; V2: the `V2_EVENT_KINDS` events. */
+  event: string;
   resourceUrl: string;
   receivedAt: number;
-  api: 'v1';
+  api: 'v1' | 'v2';
+  /** V2: the event's inline `data` (TRACK_EVENT_V2), audited. */
+  data?: unknown;
 }
 
 const FETCH_EVENTS: ReadonlySet<string> = new Set(['SHIP_NOTIFY', 'ITEM_SHIP_NOTIFY', 'FULFILLMENT_SHIPPED']);
@@ -99,7 +103,7 @@ export interface ShipmentsConnection {
   connection: ConnectionConfig;
   shipstation: Pick<
     ShipStation,
-    'fetchResource' | 'listLabels' | 'listFulfillments' | 'recordTimes' | 'filterTime'
+    'fetchResource' | 'listLabels' | 'listFulfillments' | 'recordTimes' | 'filterTime' | 'api'
   >;
 }
 
@@ -408,13 +412,14 @@ export async function queueShipmentWrites(
 export function parseFetchPayload(payload: unknown): ShipmentsFetchPayload {
   const p = (payload ?? {}) as Partial<Record<keyof ShipmentsFetchPayload, unknown>>;
   const problems: string[] = [];
-  if (typeof p.event !== 'string' || !FETCH_EVENTS.has(p.event)) {
-    problems.push(`event ${JSON.stringify(p.event)} is not one of ${[...FETCH_EVENTS].join(', ')}`);
+  const events = p.api === 'v2' ? new Set(Object.keys(V2_EVENT_KINDS)) : FETCH_EVENTS;
+  if (typeof p.event !== 'string' || !events.has(p.event)) {
+    problems.push(`event ${JSON.stringify(p.event)} is not one of ${[...events].join(', ')}`);
   }
   if (typeof p.resourceUrl !== 'string' || p.resourceUrl === '') problems.push('resourceUrl is missing');
   if (typeof p.receivedAt !== 'number' || !Number.isFinite(p.receivedAt))
     problems.push('receivedAt is not a number');
-  if (p.api !== 'v1') problems.push(`api ${JSON.stringify(p.api)} is not v1`);
+  if (p.api !== 'v1' && p.api !== 'v2') problems.push(`api ${JSON.stringify(p.api)} is not v1 or v2`);
   if (problems.length > 0) {
     throw new PermanentError(
       `shipments.fetch job payload is not a ShipmentsFetchPayload: ${problems.join('; ')}`,
@@ -474,6 +479,38 @@ async function refuse(
   throw new PermanentError(message, { cause });
 }
 
+/**
+ * A V2 event that leads to no write (`TRACK_EVENT_V2` with its tracking data inline,
+ * `SHIPMENT_CREATED_V2`, `BATCH_PROCESSED_V2`): recorded as an audit row (the data cut to 2,000
+ * characters), nothing fetched.
+ */
+async function recordV2Event(
+  deps: ShipmentsFlowDeps,
+  job: Job,
+  payload: ShipmentsFetchPayload,
+): Promise<ShipmentsSummary> {
+  let data: unknown = payload.data;
+  const text = data === undefined ? undefined : JSON.stringify(data);
+  if (text !== undefined && text.length > 2000) data = { truncated: text.slice(0, 2000) };
+  await appendAudit(deps.store.db, {
+    connection: job.connection,
+    flow: FLOW,
+    entityType: 'webhook',
+    entityKey: payload.resourceUrl.slice(0, 200),
+    action: payload.event === 'TRACK_EVENT_V2' ? 'track-event' : 'event',
+    outcome: 'info',
+    jobId: job.id,
+    detail: {
+      event: payload.event,
+      api: payload.api,
+      receivedAt: payload.receivedAt,
+      ...(data === undefined ? {} : { data }),
+    },
+    at: deps.clock.now(),
+  });
+  return emptySummary();
+}
+
 /** One `shipments.fetch` job: the records its resource_url lists, each queued for write-back. */
 export async function fetchShipments(
   deps: ShipmentsFlowDeps,
@@ -481,14 +518,31 @@ export async function fetchShipments(
   signal?: AbortSignal,
 ): Promise<ShipmentsSummary> {
   const payload = parseFetchPayload(job.payload);
+  if (payload.api === 'v2' && !(payload.event in V2_FETCH_EVENTS)) return recordV2Event(deps, job, payload);
   const { connection, shipstation } = await deps.connectionFor(job.connection);
-  const options = shipmentMapOptions(connection, 'webhook', shipstation.recordTimes);
-  const expected = payload.event === 'FULFILLMENT_SHIPPED' ? '/fulfillments' : '/shipments';
-  const path = resourcePath(payload.resourceUrl);
-  if (path !== undefined && path !== expected) {
-    await refuse(deps, job, payload, `a ${payload.event} resource is a ${expected} list, not ${path}`);
+  if (shipstation.api !== payload.api) {
+    // A webhook of the other API (a connection switched between V1 and V2): its ids are the same
+    // numbers, but its resource_url is only readable with that API's client.
+    await refuse(deps, job, payload, `a ${payload.api} webhook on a connection using ${shipstation.api}`);
   }
-  const url = expected === '/shipments' ? withShipmentItems(payload.resourceUrl) : payload.resourceUrl;
+  const options = shipmentMapOptions(connection, 'webhook', shipstation.recordTimes);
+  const v2Path = V2_FETCH_EVENTS[payload.event];
+  const expected =
+    payload.event === 'FULFILLMENT_SHIPPED' || v2Path === '/v2/fulfillments' ? '/fulfillments' : '/shipments';
+  const path = resourcePath(payload.resourceUrl);
+  if (path !== undefined && path !== (v2Path ?? expected)) {
+    await refuse(
+      deps,
+      job,
+      payload,
+      `a ${payload.event} resource is a ${v2Path ?? expected} list, not ${path}`,
+    );
+  }
+  // V2 label lists carry their items through the implementation (its embedded shipment).
+  const url =
+    expected === '/shipments' && v2Path === undefined
+      ? withShipmentItems(payload.resourceUrl)
+      : payload.resourceUrl;
   const summary = emptySummary();
   const seen = new Map<string, number>();
   const pages = pageThrough<V1Shipment | V1Fulfillment>(

@@ -6,7 +6,8 @@
  *
  * - `shipments.fetch`: V1 `SHIP_NOTIFY`, `ITEM_SHIP_NOTIFY` (resource `/shipments?batchId=…`),
  *   `FULFILLMENT_SHIPPED` (resource `/fulfillments?batchId=…`, shape UNCONFIRMED), and the signed V2
- *   label events `TRACK_EVENT_V2` / `BATCH_PROCESSED_V2` (resource under `/v2/`).
+ *   events (`V2_EVENT_KINDS`: `LABEL_CREATED_V2`, `FULFILLMENT_SHIPPED_V2` fetched; the others
+ *   stored and audited).
  * - `channel-orders.fetch`: V1 `ORDER_NOTIFY`, `ITEM_ORDER_NOTIFY` (resource `/orders?importBatch=…`),
  *   for the marketplace-orders flow.
  *
@@ -56,11 +57,78 @@ export const V1_EVENT_RESOURCE_PATHS: Readonly<Record<string, string>> = {
   ITEM_ORDER_NOTIFY: '/orders',
 };
 
-/** V2 resource types stored (the label events of the V2 shipments flow); others are acknowledged only. */
+/**
+ * V2 resource types stored, all as `shipments.fetch` jobs (the fetch handler tells them apart):
+ * `LABEL_CREATED_V2` (`/v2/labels?batch_id=…`) and `FULFILLMENT_SHIPPED_V2`
+ * (`/v2/fulfillments?fulfillment_id=…`) are fetched and queued for write-back like V1's
+ * SHIP_NOTIFY; `TRACK_EVENT_V2` (data inline), `SHIPMENT_CREATED_V2` (`/v2/shipments?…`, no V2
+ * channel-orders flow yet) and `BATCH_PROCESSED_V2` are stored and audited, nothing written.
+ * Others are acknowledged only.
+ */
 export const V2_EVENT_KINDS: Readonly<Record<string, WebhookJobKind>> = {
+  LABEL_CREATED_V2: SHIPMENTS_FETCH_KIND,
+  FULFILLMENT_SHIPPED_V2: SHIPMENTS_FETCH_KIND,
   TRACK_EVENT_V2: SHIPMENTS_FETCH_KIND,
+  SHIPMENT_CREATED_V2: SHIPMENTS_FETCH_KIND,
   BATCH_PROCESSED_V2: SHIPMENTS_FETCH_KIND,
 };
+
+/**
+ * The resource path each V2 event points at (the sandbox's shapes, reference §10: UNCONFIRMED
+ * beyond the three list events); a mismatch is refused. `TRACK_EVENT_V2` and `BATCH_PROCESSED_V2`
+ * point at one record (`/v2/labels/se-…/track`, `/v2/batches/se-…`), checked by prefix.
+ */
+export const V2_EVENT_RESOURCE_PATHS: Readonly<Record<string, RegExp>> = {
+  LABEL_CREATED_V2: /^\/v2\/labels$/,
+  FULFILLMENT_SHIPPED_V2: /^\/v2\/fulfillments$/,
+  SHIPMENT_CREATED_V2: /^\/v2\/shipments$/,
+  TRACK_EVENT_V2: /^\/v2\/(labels\/[^/]+\/track|tracking)$/,
+  BATCH_PROCESSED_V2: /^\/v2\/batches\/[^/]+$/,
+};
+
+/** The V2 events fetched for write-back (the others are only stored and audited). */
+export const V2_FETCH_EVENTS: Readonly<Record<string, '/v2/labels' | '/v2/fulfillments'>> = {
+  LABEL_CREATED_V2: '/v2/labels',
+  FULFILLMENT_SHIPPED_V2: '/v2/fulfillments',
+};
+
+/**
+ * The V2 subscriptions a connection needs (`webhooks subscribe` on a V2 connection): the two
+ * events that lead to a write-back. Event names are sent lower case (`label_created_v2`), compared
+ * case-insensitively when listed (which spelling the real API takes is UNCONFIRMED).
+ */
+export function neededV2Subscriptions(): NeededSubscription[] {
+  return [
+    {
+      purpose: 'labels created in ShipStation',
+      subscribe: 'label_created_v2',
+      satisfiedBy: ['LABEL_CREATED_V2'],
+    },
+    {
+      purpose: 'orders marked as shipped',
+      subscribe: 'fulfillment_shipped_v2',
+      satisfiedBy: ['FULFILLMENT_SHIPPED_V2'],
+    },
+  ];
+}
+
+/** A V2 subscription as `GET /v2/environment/webhooks` lists it (the fields we read). */
+export interface ListedV2Webhook {
+  webhook_id: string;
+  event: string;
+  url: string;
+}
+
+/** Per needed V2 subscription, the hooks that satisfy it (pointing at exactly `url`). */
+export function v2SubscriptionStatus(
+  hooks: readonly ListedV2Webhook[],
+  url: string,
+): Array<{ need: NeededSubscription; hooks: ListedV2Webhook[] }> {
+  return neededV2Subscriptions().map((need) => ({
+    need,
+    hooks: hooks.filter((h) => h.url === url && need.satisfiedBy.includes(h.event.toUpperCase())),
+  }));
+}
 
 /**
  * The V1 subscriptions a connection needs, each satisfied by any one of its events. Label

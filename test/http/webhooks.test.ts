@@ -409,6 +409,43 @@ function suite(dialect: 'sqlite' | 'postgres') {
       }
     });
 
+    it('V2 label and fulfillment events are stored for fetching; one pointing elsewhere is refused', async () => {
+      const v2Url = `${h.service.address}/webhooks/shipstation-v2/main`;
+      const send = async (resourceType: string, resourceUrl: string) => {
+        const res = await fetch(`${h.sandbox.url}/_sandbox/v2/webhooks/send`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            url: v2Url,
+            event: resourceType.toLowerCase(),
+            payload: { resource_url: resourceUrl, resource_type: resourceType },
+          }),
+        });
+        return ((await res.json()) as { attempts: Array<{ statusCode?: number }> }).attempts.at(-1)
+          ?.statusCode;
+      };
+      const before = (await jobs(h.store, 'shipments.fetch')).length;
+      assert.equal(await send('LABEL_CREATED_V2', `${h.sandbox.url}/v2/labels?batch_id=se-9001`), 200);
+      assert.equal(
+        await send('FULFILLMENT_SHIPPED_V2', `${h.sandbox.url}/v2/fulfillments?fulfillment_id=se-9002`),
+        200,
+      );
+      assert.equal(await send('LABEL_CREATED_V2', `${h.sandbox.url}/v2/labels?batch_id=se-9001`), 200);
+      const stored = (await jobs(h.store, 'shipments.fetch')).slice(before);
+      assert.deepEqual(
+        stored.map((j) => [j.payload.api, j.payload.event]),
+        [
+          ['v2', 'LABEL_CREATED_V2'],
+          ['v2', 'FULFILLMENT_SHIPPED_V2'],
+        ],
+        'a redelivery coalesces into the queued job',
+      );
+      // A label event pointing at the shipments list is not what it says it is.
+      assert.equal(await send('LABEL_CREATED_V2', `${h.sandbox.url}/v2/shipments?batch_id=se-9001`), 400);
+      assert.equal((await jobs(h.store, 'shipments.fetch')).length, before + 2);
+      assert.equal((await audits(h.store)).at(-1)?.action, 'refused-resource-url');
+    });
+
     it('refusals are audited at most 60 a minute per connection', async () => {
       const body = {
         resource_url: `${h.sandbox.url}/shipments?batchId=43&includeShipmentItems=True`,

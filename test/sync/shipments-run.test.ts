@@ -1,20 +1,24 @@
 /**
  * Shipments back to SYSPRO under `ml-connector run`: the real binary against both sandboxes over
- * HTTP, with ShipStation's webhooks subscribed through our own command and delivered by the
- * sandbox. Effects are counted in the SYSPRO sandbox's own dispatch notes: a label becomes one note
- * (webhook and poll meet once), a label whose webhooks were dropped is caught by the poll, and a
- * mark-as-shipped fulfillment comes back too. It runs once per ShipStation API (`shipstation.api`
- * v1 and v2). On V2 the V1 webhooks are not subscribed (the V2 receiver does not yet queue fetches:
- * docs/decisions.md), so every record there is found by the reconciling poll.
+ * HTTP, with ShipStation's webhooks subscribed through our own command (twice: idempotent) and
+ * delivered by the sandbox. It runs once per ShipStation API (`shipstation.api` v1 and v2: on V2
+ * the signed V2 events LABEL_CREATED_V2 / FULFILLMENT_SHIPPED_V2). Effects are counted in the
+ * SYSPRO sandbox's own dispatch notes, in two runs of the binary:
+ * 1. the shipments poll off (`polls.shipments: 0`): a label and a mark-as-shipped become notes,
+ *    so by webhook alone; the label's webhook delivered twice more is still one note; a forged
+ *    delivery is refused (V1 wrong token, V2 wrong signature: 401); a label whose webhooks are
+ *    dropped makes no note;
+ * 2. the poll on: the dropped label is caught by the poll, and the poll re-reading the first
+ *    label (webhook twice + poll once) leaves one note.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
@@ -111,7 +115,12 @@ for (const api of SHIPSTATION_APIS)
       return (await res.json()) as Record<string, unknown>;
     };
 
-    it('writes a label, a label whose webhooks were lost and a mark-as-shipped back once each', async () => {
+    function start(shipmentsPoll: string | 0): Promise<number> {
+      const document = parse(readFileSync(join(dir, 'ml-connector.yaml'), 'utf8')) as {
+        connections: Array<{ polls: Record<string, unknown> }>;
+      };
+      document.connections[0]!.polls.shipments = shipmentsPoll;
+      writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
       child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'ml-connector.yaml')], {
         cwd: dir,
         env,
@@ -123,27 +132,69 @@ for (const api of SHIPSTATION_APIS)
       child.stderr?.on('data', (d) => {
         output += d;
       });
-      const exited = new Promise<number>((resolve) => child?.on('exit', (code) => resolve(code ?? -1)));
+      const running = child;
+      return new Promise<number>((resolve) => running.on('exit', (code) => resolve(code ?? -1)));
+    }
+    const pollsDone = () => (output.match(/"msg":"shipments poll done"/g) ?? []).length;
+    const pingWebhookChecks = async () => {
+      const ping = await runCli(['ping', '--json'], { cwd: dir, env });
+      return ping.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { check: string; verdict: string })
+        .filter((r) => r.check.startsWith('webhook '));
+    };
+    const webhookEvents =
+      api === 'v2'
+        ? ['label_created_v2', 'fulfillment_shipped_v2']
+        : ['ITEM_SHIP_NOTIFY', 'FULFILLMENT_SHIPPED'];
+    const labelEvent = api === 'v2' ? 'LABEL_CREATED_V2' : 'ITEM_SHIP_NOTIFY';
+
+    it('writes a label and a mark-as-shipped by webhook, a label whose webhooks were lost by the poll, once each', async () => {
+      let exited = start(0);
       await waitFor(() => ours().length >= 5, 'orders in ShipStation');
-      if (api === 'v1') {
-        const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
-        assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
+      // ping warns while the subscriptions are missing, and passes once they exist.
+      const pingBefore = await pingWebhookChecks();
+      for (const event of webhookEvents)
+        assert.equal(
+          pingBefore.find((r) => r.check === `webhook ${event}`)?.verdict,
+          'warn',
+          JSON.stringify(pingBefore),
+        );
+      const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+      assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
+      const again = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /nothing to change/, 'subscribe is idempotent');
+      if (api === 'v2') {
+        const hooks = [...shipstation.v2Webhooks.subscriptions.values()];
+        assert.deepEqual(
+          hooks.map((h) => h.event).sort(),
+          [...webhookEvents].sort(),
+          'one V2 subscription per event',
+        );
+        assert.ok(hooks.every((h) => h.url.endsWith('/webhooks/shipstation-v2/main')));
       }
+      const listed = await runCli(['webhooks', 'list'], { cwd: dir, env });
+      assert.equal(listed.code, 0, listed.stdout + listed.stderr);
+      assert.doesNotMatch(listed.stdout, /missing:/, listed.stdout);
+      for (const event of webhookEvents) assert.match(listed.stdout, new RegExp(`${event}.*\\[ours\\]`));
+      const pingAfter = await pingWebhookChecks();
+      for (const event of webhookEvents)
+        assert.equal(
+          pingAfter.find((r) => r.check === `webhook ${event}`)?.verdict,
+          'pass',
+          JSON.stringify(pingAfter),
+        );
 
       const [labelled, dropped, marked] = ours();
       assert.ok(labelled && dropped && marked);
-      // 1. A label, delivered by webhook (and seen by the poll too).
+      // 1. A label: with the shipments poll off, only its webhook can bring it to SYSPRO.
       const first = (await sandboxPost(`/_sandbox/orders/${labelled.orderId}/labels`)) as {
         shipments: Array<{ shipmentId: number; trackingNumber: string; carrierCode: string }>;
       };
       const shipment = first.shipments[0]!;
-      // 2. A label whose webhooks are dropped: only the reconciling poll can find it.
-      await sandboxPost('/_sandbox/faults', { flag: 'drop-webhook=1' });
-      const second = (await sandboxPost(`/_sandbox/orders/${dropped.orderId}/labels`)) as {
-        shipments: Array<{ shipmentId: number; trackingNumber: string }>;
-      };
-      const lost = second.shipments[0]!;
-      // 3. Marked as shipped in ShipStation (no label): a fulfillment.
+      // 2. Marked as shipped in ShipStation (no label): a fulfillment, by webhook too.
       await sandboxPost(`/_sandbox/orders/${marked.orderId}/mark-shipped`, {
         carrierCode: 'fedex',
         trackingNumber: '794600000001',
@@ -151,22 +202,85 @@ for (const api of SHIPSTATION_APIS)
       const fulfillment = [...shipstation.state.fulfillments.values()].find(
         (f) => f.orderId === marked.orderId,
       )!;
-
       await waitFor(
         () =>
           notesFor('shipment', shipment.shipmentId).length > 0 &&
-          notesFor('shipment', lost.shipmentId).length > 0 &&
           notesFor('fulfillment', fulfillment.fulfillmentId).length > 0,
-        'three dispatch notes in SYSPRO',
+        'two dispatch notes in SYSPRO by webhook',
       );
-      const delivered = shipstation.deliveries().filter((d) => d.status === 'delivered');
-      if (api === 'v1') assert.ok(delivered.length > 0, 'the sandbox delivered webhooks to the receiver');
-      // Let the poll and any redelivery run again: still one note each.
-      const polls = (output.match(/"shipments poll done"|"msg":"shipments poll/g) ?? []).length;
+      assert.equal(pollsDone(), 0, 'no shipments poll ran');
+      const delivery = shipstation
+        .deliveries()
+        .find(
+          (d) =>
+            d.status === 'delivered' &&
+            d.event.toUpperCase() === labelEvent &&
+            d.body.includes(api === 'v2' ? '/v2/labels' : '/shipments'),
+        );
+      assert.ok(delivery, `the sandbox delivered ${labelEvent} to the receiver`);
+      // The same webhook twice more (ShipStation redelivers): V2 signed again by the sandbox.
+      for (let i = 0; i < 2; i++) {
+        if (api === 'v2') {
+          const resent = (await sandboxPost('/_sandbox/v2/webhooks/send', {
+            url: delivery.targetUrl,
+            event: 'label_created_v2',
+            payload: JSON.parse(delivery.body),
+          })) as { attempts: Array<{ statusCode?: number }> };
+          assert.equal(resent.attempts.at(-1)?.statusCode, 200, JSON.stringify(resent));
+        } else {
+          const res: Response = await fetch(delivery.targetUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: delivery.body,
+          });
+          assert.equal(res.status, 200, await res.text());
+        }
+      }
+      // A forged delivery: V2 with a signature that is not ShipStation's, V1 with a wrong token.
+      const forged =
+        api === 'v2'
+          ? await fetch(delivery.targetUrl, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'x-shipengine-rsa-sha256-key-id': 'se-forged',
+                'x-shipengine-rsa-sha256-signature': Buffer.from('not a signature').toString('base64'),
+                'x-shipengine-timestamp': new Date().toISOString(),
+              },
+              body: delivery.body,
+            })
+          : await fetch(delivery.targetUrl.replace(/token=[^&]*/, 'token=wrong'), {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: delivery.body,
+            });
+      assert.equal(forged.status, 401, await forged.text());
+      // 3. A label whose webhooks are dropped: nothing reaches SYSPRO until the poll runs.
+      await sandboxPost('/_sandbox/faults', { flag: 'drop-webhook=1' });
+      const second = (await sandboxPost(`/_sandbox/orders/${dropped.orderId}/labels`)) as {
+        shipments: Array<{ shipmentId: number; trackingNumber: string }>;
+      };
+      const lost = second.shipments[0]!;
+      await waitFor(() => shipstation.deliveries().some((d) => d.status === 'dropped'), 'a dropped webhook');
+      // Let the worker drain what the redeliveries queued.
       await waitFor(
-        () => (output.match(/"shipments poll done"|"msg":"shipments poll/g) ?? []).length >= polls + 2,
-        'two more shipments polls',
+        () =>
+          /"msg":"shipments fetch done"[\s\S]*"msg":"shipments fetch done"[\s\S]*"msg":"shipments fetch done"/.test(
+            output,
+          ),
+        'three fetches',
       );
+      assert.equal(notesFor('shipment', shipment.shipmentId).length, 1, 'a webhook three times is one note');
+      assert.equal(notesFor('shipment', lost.shipmentId).length, 0, 'the dropped label is not in SYSPRO yet');
+      child?.kill('SIGTERM');
+      assert.equal(await exited, 0, output.slice(-2000));
+
+      // The poll on: it catches the dropped label and meets the webhook's.
+      output = '';
+      exited = start('2s');
+      await waitFor(() => notesFor('shipment', lost.shipmentId).length > 0, 'the dropped label by the poll');
+      const polls = pollsDone();
+      await waitFor(() => pollsDone() >= polls + 2, 'two more shipments polls');
       const note = notesFor('shipment', shipment.shipmentId);
       assert.equal(note.length, 1, 'webhook and poll meet once');
       assert.equal(note[0]!.SalesOrder, labelled.orderKey.slice(labelled.orderKey.indexOf(':') + 1));
@@ -179,11 +293,11 @@ for (const api of SHIPSTATION_APIS)
       assert.equal(
         notesFor('fulfillment', fulfillment.fulfillmentId).length,
         1,
-        'a mark-as-shipped comes back',
+        'a mark-as-shipped comes back once',
       );
       assert.equal(notesFor('fulfillment', fulfillment.fulfillmentId)[0]!.UserField2, '794600000001');
 
-      child.kill('SIGTERM');
+      child?.kill('SIGTERM');
       assert.equal(await exited, 0, output.slice(-2000));
     });
   });

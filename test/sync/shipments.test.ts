@@ -209,8 +209,9 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
   async function fetchJob(
     resourceUrl: string,
     event: ShipmentsFetchPayload['event'] = 'SHIP_NOTIFY',
+    extra: Pick<ShipmentsFetchPayload, 'api' | 'data'> = { api: 'v1' },
   ): Promise<Job> {
-    const payload: ShipmentsFetchPayload = { event, resourceUrl, receivedAt: clock.now(), api: 'v1' };
+    const payload: ShipmentsFetchPayload = { event, resourceUrl, receivedAt: clock.now(), ...extra };
     const { id } = await enqueueJob(
       ctx.store,
       { kind: SHIPMENTS_FETCH_KIND, connection: 'main', idempotencyKey: `test-fetch:${++jobSeq}`, payload },
@@ -541,14 +542,47 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
     }
   });
 
+  it('audits a V2 event that writes nothing, and refuses a V2 pointer on a V1 connection', async () => {
+    const writesBefore = (await writeJobs()).length;
+    const before = requests;
+    const track = `${sandbox.url}/v2/labels/se-71/track`;
+    const data = { tracking_number: '9400100000000000000001', status_code: 'IT' };
+    const tracked = await fetchJob(track, 'TRACK_EVENT_V2', { api: 'v2', data });
+    assert.equal(tracked.state, 'succeeded');
+    const rows = await listAudit(ctx.store.db, { entityType: 'webhook', entityKey: track });
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.action, 'track-event');
+    assert.deepEqual(JSON.parse(String(rows[0]!.detail)).data, data, 'the inline data is kept');
+    // This connection uses V1: a V2 label pointer cannot be read with its client.
+    const label = `${sandbox.url}/v2/labels?batch_id=se-1`;
+    const refused = await fetchJob(label, 'LABEL_CREATED_V2', { api: 'v2' });
+    assert.equal(refused.state, 'dead');
+    assert.match(refused.lastError ?? '', /a v2 webhook on a connection using v1/);
+    assert.equal(requests - before, 0, 'nothing sent to ShipStation');
+    assert.equal((await writeJobs()).length, writesBefore, 'no write queued');
+  });
+
   it('takes exactly the agreed payload', async () => {
     assert.throws(
       () => parseFetchPayload({ event: 'ORDER_NOTIFY', resourceUrl: 'x', receivedAt: 1, api: 'v1' }),
       /event/,
     );
+    // Each API with its own events: a V1 event sent as V2 (or the other way round) is refused.
     assert.throws(
       () => parseFetchPayload({ event: 'SHIP_NOTIFY', resourceUrl: 'x', receivedAt: 1, api: 'v2' }),
+      /event/,
+    );
+    assert.throws(
+      () => parseFetchPayload({ event: 'LABEL_CREATED_V2', resourceUrl: 'x', receivedAt: 1, api: 'v1' }),
+      /event/,
+    );
+    assert.throws(
+      () => parseFetchPayload({ event: 'SHIP_NOTIFY', resourceUrl: 'x', receivedAt: 1, api: 'v3' }),
       /api/,
+    );
+    assert.equal(
+      parseFetchPayload({ event: 'LABEL_CREATED_V2', resourceUrl: 'x', receivedAt: 1, api: 'v2' }).event,
+      'LABEL_CREATED_V2',
     );
     assert.throws(() => parseFetchPayload({ event: 'SHIP_NOTIFY', receivedAt: 1, api: 'v1' }), /resourceUrl/);
     assert.equal(

@@ -9,6 +9,13 @@
  * subscriptions that carry an old secret (after the new ones exist, so no event falls in a gap).
  * `list` shows every subscription of the account, ours marked, tokens redacted. `unsubscribe`
  * removes ours only; `--all` removes every subscription of the ShipStation account.
+ *
+ * A connection with `shipstation.api: v2` is subscribed to the V2 events instead
+ * (`neededV2Subscriptions`: label_created_v2, fulfillment_shipped_v2) at
+ * `<http.publicUrl>/webhooks/shipstation-v2/<connection>` through `/v2/environment/webhooks`: the
+ * V2 route is authenticated by ShipStation's signature, so the URL carries no secret. Idempotent the
+ * same way (list first, subscribe what is missing on that exact URL). `list` shows the V2
+ * subscriptions of such a connection; `unsubscribe` is V1 only for now.
  */
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
@@ -18,17 +25,21 @@ import { redactCredentials } from '../../logger.js';
 import { MemoryRateLimiter } from '../../shipstation/memory-rate-limiter.js';
 import type { V1WebhookEvent } from '../../shipstation/types.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../../shipstation/v1/client.js';
+import { createShipStationV2Client, type ShipStationV2Client } from '../../shipstation/v2/client.js';
 import { resolveSecret } from '../../store/secrets.js';
 import { describeFailure } from '../../sync/ping.js';
 import {
+  type ListedV2Webhook,
   type ListedWebhook,
   redactWebhookUrl,
   subscriptionStatus,
+  v2SubscriptionStatus,
   WEBHOOK_SECRET_ADVICE,
   webhookBaseUrl,
   webhookOwnership,
   webhookSecretProblem,
   webhookTargetUrl,
+  webhookV2Url,
 } from '../../sync/webhook-events.js';
 import { selectConnections } from '../connections.js';
 import type { Program } from '../program.js';
@@ -184,6 +195,80 @@ export async function subscribeConnection(
   return { added, removed };
 }
 
+interface V2Target {
+  connection: ConnectionConfig;
+  client: ShipStationV2Client;
+  /** `<publicUrl>/webhooks/shipstation-v2/<connection>`. */
+  url: string;
+}
+
+async function openV2Target(app: Program, connection: ConnectionConfig): Promise<V2Target> {
+  const ctx = app.context();
+  const store = await ctx.store();
+  const { shipstation } = connection;
+  if (!shipstation.v2ApiKey) {
+    throw new UserError(
+      `Connection "${connection.name}" uses shipstation.api v2 but has no shipstation.v2ApiKey; add v2ApiKey: secret:shipstation.v2ApiKey and store it with \`ml-connector creds set\`.`,
+    );
+  }
+  const apiKey = await resolveSecret(
+    store.db,
+    () => ctx.masterKey(false),
+    connection.name,
+    shipstation.v2ApiKey.secret,
+    app.env,
+  );
+  const client = createShipStationV2Client({
+    baseUrl: shipstation.v2Url,
+    apiKey,
+    limiter: new MemoryRateLimiter({
+      clock: systemClock,
+      limit: shipstation.v2RateLimit.limit,
+      windowMs: shipstation.v2RateLimit.window,
+    }),
+    clock: systemClock,
+    timeoutMs: shipstation.requestTimeout,
+    retry: {
+      attempts: shipstation.retry.attempts,
+      baseMs: shipstation.retry.base,
+      maxMs: shipstation.retry.max,
+    },
+  });
+  return { connection, client, url: webhookV2Url(requirePublicUrl(ctx.config), connection.name) };
+}
+
+async function listV2Hooks(t: V2Target): Promise<ListedV2Webhook[]> {
+  try {
+    return await t.client.listWebhooks();
+  } catch (err) {
+    throw shipStationFailure(t.connection.name, 'GET /v2/environment/webhooks', err);
+  }
+}
+
+/** Subscribes the V2 events a V2 connection needs that have no subscription to its URL. */
+export async function subscribeV2Connection(app: Program, t: V2Target): Promise<{ added: number }> {
+  const name = t.connection.name;
+  let added = 0;
+  for (const { need, hooks: matching } of v2SubscriptionStatus(await listV2Hooks(t), t.url)) {
+    if (matching.length > 0) {
+      app.out(`${name}: ${matching[0]?.event} already subscribed (${matching[0]?.webhook_id}) → ${t.url}`);
+      continue;
+    }
+    try {
+      const hook = await t.client.subscribeWebhook({
+        url: t.url,
+        event: need.subscribe,
+        name: `ml-connector ${name}`,
+      });
+      added++;
+      app.out(`${name}: subscribed ${need.subscribe} (${hook.webhook_id}) → ${t.url}`);
+    } catch (err) {
+      throw shipStationFailure(name, `POST /v2/environment/webhooks ${need.subscribe}`, err);
+    }
+  }
+  return { added };
+}
+
 export function registerWebhooks(program: Command, app: Program): void {
   const webhooks = program
     .command('webhooks')
@@ -200,6 +285,11 @@ export function registerWebhooks(program: Command, app: Program): void {
     .action(async (flags: { connection?: string }) => {
       const ctx = app.context();
       for (const connection of selectConnections(ctx.config, flags.connection)) {
+        if (connection.shipstation.api === 'v2') {
+          const { added } = await subscribeV2Connection(app, await openV2Target(app, connection));
+          app.out(`${connection.name}: ${added === 0 ? 'nothing to change' : `${added} subscribed`}.`);
+          continue;
+        }
         const t = await openTarget(app, connection, true);
         const { added, removed } = await subscribeConnection(app, t);
         app.out(
@@ -215,6 +305,21 @@ export function registerWebhooks(program: Command, app: Program): void {
     .action(async (flags: { connection?: string }) => {
       const ctx = app.context();
       for (const connection of selectConnections(ctx.config, flags.connection)) {
+        if (connection.shipstation.api === 'v2') {
+          const t = await openV2Target(app, connection);
+          const hooks = await listV2Hooks(t);
+          app.out(`${connection.name}: ${hooks.length} V2 subscription(s) in the ShipStation account`);
+          for (const hook of hooks)
+            app.out(
+              `  ${hook.webhook_id.padEnd(12)} ${hook.event.padEnd(24)} ${redactCredentials(hook.url)}  [${hook.url === t.url ? 'ours' : 'other'}]`,
+            );
+          for (const { need, hooks: matching } of v2SubscriptionStatus(hooks, t.url))
+            if (matching.length === 0)
+              app.out(
+                `  missing: ${need.subscribe} (${need.purpose}); run \`ml-connector webhooks subscribe --connection ${connection.name}\``,
+              );
+          continue;
+        }
         const t = await openTarget(app, connection, false);
         const hooks = await listHooks(t);
         const others = ctx.config.connections

@@ -52,6 +52,14 @@ import type {
   V2ShipmentInput,
 } from './types.js';
 
+/** A V2 webhook subscription (reference §4.3; the fields we read). */
+export interface V2Webhook {
+  webhook_id: string;
+  url: string;
+  event: string;
+  name?: string | null;
+}
+
 export const SHIPSTATION_V2_URL = 'https://api.shipstation.com';
 export const V2_RATE_LIMIT = 200;
 
@@ -119,6 +127,13 @@ export interface ShipStationV2Client {
     signal?: AbortSignal,
   ): AsyncGenerator<Page<V2Fulfillment>, void, undefined>;
   /** `GET /v2/warehouses` (ship-from warehouses; `is_default` marks the account's default). */
+  /** `GET /v2/environment/webhooks`: every V2 subscription of the account. */
+  listWebhooks(signal?: AbortSignal): Promise<V2Webhook[]>;
+  /** `POST /v2/environment/webhooks`, sent once (a repeat would subscribe twice). */
+  subscribeWebhook(
+    input: { url: string; event: string; name?: string },
+    signal?: AbortSignal,
+  ): Promise<V2Webhook>;
   listWarehouses(
     signal?: AbortSignal,
   ): Promise<Array<{ warehouse_id: V2Id; name?: string; is_default?: boolean }>>;
@@ -158,6 +173,27 @@ export function createShipStationV2Client(options: ShipStationV2ClientOptions): 
     labelsOfShipment: (id, signal) => labelsOfShipment(http, id, signal),
     createFulfillments: (fulfillments, signal) => createFulfillments(http, fulfillments, signal),
     listFulfillments: (query, signal) => listFulfillments(http, query, signal),
+    listWebhooks: async (signal) => {
+      const response = await http.request<V2Webhook[]>({
+        method: 'GET',
+        path: '/v2/environment/webhooks',
+        idempotent: true,
+        signal,
+      });
+      return Array.isArray(response.body) ? response.body : [];
+    },
+    subscribeWebhook: async (input, signal) => {
+      const response = await http.request<V2Webhook>({
+        method: 'POST',
+        path: '/v2/environment/webhooks',
+        body: input,
+        idempotent: false,
+        signal,
+      });
+      if (!response.body || typeof response.body.webhook_id !== 'string')
+        throw new Error('POST /v2/environment/webhooks answered without a webhook_id');
+      return response.body;
+    },
     listWarehouses: async (signal) => {
       const response = await http.request<{
         warehouses?: Array<{ warehouse_id: V2Id; is_default?: boolean }>;
