@@ -21,7 +21,11 @@ describe('ml-connector ping against the sandboxes', () => {
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
-    shipstation = await startShipStationSandbox({ port: 0, seed: 7 });
+    shipstation = await startShipStationSandbox({
+      port: 0,
+      seed: 7,
+      rateLimit: { limit: 1000, windowMs: 600_000 },
+    });
     syspro = await startSysproSandbox({ port: 0, seed: 7, orders: 20, licenceSeats: 2 });
     cwd = mkdtempSync(join(tmpdir(), 'mlc-ping-'));
     const document = sandboxConfigDocument('main', {
