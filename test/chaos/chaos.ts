@@ -292,7 +292,11 @@ async function runOnce(
         }
       }
       // Kills.
-      if (killsDone < options.kills && now >= nextKill && progress() > progressAtStart) {
+      // Once every order is in ShipStation and every label made, a life may have nothing left to
+      // progress on (all shipments written): the kill then comes on time all the same, or the run
+      // would wait for progress that cannot come.
+      const nothingLeft = stormDone() && ourOrders().length >= options.orders;
+      if (killsDone < options.kills && now >= nextKill && (progress() > progressAtStart || nothingLeft)) {
         await connector.kill();
         killsDone++;
         injected.kills++;
