@@ -6,7 +6,8 @@
  * request of any kind (OData reads of the open lines included), and the wall time.
  *
  *   npm run bench:writeback            (BENCH_SHIPMENTS=5000, BENCH_MAX_URL=16000,
- *                                       BENCH_KEY_LIST=or|in: how the OData key lists are written)
+ *                                       BENCH_KEY_LIST=or|in: how the OData key lists are written,
+ *                                       BENCH_RANGE_READS=false: open lines by key list only)
  *
  * Goal: at least 20 shipments per SYSPRO call with 5,000 queued.
  */
@@ -31,6 +32,7 @@ const SHIPMENTS = Number(process.env.BENCH_SHIPMENTS ?? 5000);
 const MAX_URL = Number(process.env.BENCH_MAX_URL ?? 16_000);
 const GOAL = 20;
 const KEY_LIST = process.env.BENCH_KEY_LIST === 'in' ? 'in' : 'or';
+const RANGE_READS = process.env.BENCH_RANGE_READS !== 'false';
 
 async function main(): Promise<void> {
   const clock = systemClock;
@@ -49,7 +51,9 @@ async function main(): Promise<void> {
       shipstation: { url: 'http://127.0.0.1:1', apiKey: '', apiSecret: '', v2ApiKey: '' },
       syspro: { ...syspro, enetUrl: syspro.enetUrl },
     }) as { connections: Array<{ syspro: Record<string, unknown> }> };
-    (document.connections[0] as { syspro: Record<string, unknown> }).syspro.maxUrlLength = MAX_URL;
+    const sysproSection = (document.connections[0] as { syspro: Record<string, unknown> }).syspro;
+    sysproSection.maxUrlLength = MAX_URL;
+    sysproSection.odata = { keyList: KEY_LIST, rangeReads: RANGE_READS };
     const connection = configSchema.parse(document).connections[0] as ConnectionConfig;
 
     const shipments: ShipmentWrite[] = [];
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
       }),
     });
     syspro.calls.clear();
+    syspro.odataRequests.clear();
     const started = performance.now();
     await worker.runUntilIdle();
     const seconds = (performance.now() - started) / 1000;
@@ -138,6 +143,8 @@ async function main(): Promise<void> {
     const posts = syspro.calls.count({ businessObject: 'SORTDN' });
     const enetCalls = syspro.calls.count();
     const odataRequests = odata.stats.requests;
+    const sorDetail = syspro.odataRequests.list({ table: 'SorDetail' });
+    const rangeRequests = sorDetail.filter((r) => / ge '/.test(r.filter ?? '')).length;
     const perPost = succeeded / posts;
     const perEnet = succeeded / enetCalls;
     const perAny = succeeded / (enetCalls + odataRequests);
@@ -151,7 +158,12 @@ async function main(): Promise<void> {
     );
     row('SORTDN posts', String(posts), `URL limit ${MAX_URL}`);
     row('e.net requests (posts, logons, logoffs)', String(enetCalls));
-    row('OData requests (open lines)', String(odataRequests), `key lists written with ${KEY_LIST}`);
+    row(
+      'OData requests (open lines)',
+      String(odataRequests),
+      `${rangeRequests} by range, ${sorDetail.length - rangeRequests} by key list (written with ${KEY_LIST}); rangeReads ${RANGE_READS}`,
+    );
+    row('rows the SYSPRO sandbox sent for them', String(sorDetail.reduce((n, r) => n + r.rows, 0)));
     row('shipments per SORTDN post', perPost.toFixed(1), verdict(perPost));
     row('shipments per e.net request', perEnet.toFixed(1), verdict(perEnet));
     row('shipments per SYSPRO request (e.net + OData)', perAny.toFixed(1), verdict(perAny));

@@ -84,6 +84,15 @@ export const sysproSchema = z.strictObject({
        * takes `in` is UNCONFIRMED, so `or` is the default.
        */
       keyList: z.enum(['or', 'in']).default('or'),
+      /**
+       * Read a batch's open order lines by number range (`SalesOrder ge 'A' and SalesOrder le 'B'`)
+       * where its sales orders are dense, keeping only the wanted orders; key lists elsewhere. Only
+       * all-digit sales order numbers of one width take part (SYSPRO zero-pads them, so text order is
+       * number order; UNCONFIRMED per site, hence the switch). An order a range misses is re-read by key.
+       */
+      rangeReads: z.boolean().default(true),
+      /** Rows per request of a range read (at most the server's 5,000 cap). */
+      rangePageSize: z.number().int().min(1).max(5000).default(5000),
     })
     .prefault({}),
   /** COMSFM form type of sales-order custom form fields (UNCONFIRMED per site; `ORD` in the sandbox). */

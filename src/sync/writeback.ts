@@ -51,10 +51,12 @@ import {
 import { importSalesOrders } from '../syspro/business-objects/sortoi.js';
 import { changeOrderStatus } from '../syspro/business-objects/sortos.js';
 import type { EnetClient, EnetSession } from '../syspro/enet-client.js';
+import { and, ge, le } from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import { describeProblems, type ItemProblem, readOutcome } from '../syspro/outcome.js';
 import { children, text, textAny, type XmlNode } from '../syspro/xml.js';
 import { dispatchNoteReference, findDispatchNoteByReference } from './dispatch-note-check.js';
+import { planOpenLineReads } from './open-line-reads.js';
 import {
   SHIPMENT_ENTITY,
   SHIPMENT_WRITEBACK_KIND,
@@ -82,7 +84,7 @@ export const SHIPMENT_ORDER_ENTITY = 'shipment.order';
 export interface WritebackConnection {
   connection: ConnectionConfig;
   enet: Pick<EnetClient, 'withSession'>;
-  odata: Pick<ODataReader, 'pagesByKeys'>;
+  odata: OpenLineReader;
 }
 
 export interface WritebackDeps {
@@ -220,31 +222,102 @@ export function dispatchPostUrlLength(
   return enetUrl.replace(/\/+$/, '').length + 160 + params + xmlIn;
 }
 
-async function readOpenLines(
-  odata: Pick<ODataReader, 'pagesByKeys'>,
+type OpenLineReader = Pick<ODataReader, 'pagesByKeys' | 'pages' | 'keyListRequests'>;
+
+export interface OpenLineReadOptions {
+  rangeReads: boolean;
+  rangePageSize: number;
+  /** Lines per order assumed before any range read has measured it (updated by each read). */
+  linesPerOrder?: { value: number };
+}
+
+const OPEN_LINE_ORDER = ['SalesOrder', 'SalesOrderLine'];
+
+/** Per OData reader (one per connection), the SorDetail lines per order the last range read measured. */
+const LINES_PER_ORDER = new WeakMap<object, { value: number }>();
+
+function toOpenLine(row: OpenLineRow): OpenLine {
+  return {
+    salesOrderLine: Number(row.SalesOrderLine),
+    stockCode: String(row.MStockCode ?? '').trim(),
+    lineType: String(row.LineType ?? '').trim(),
+    orderQty: Number(row.MOrderQty ?? 0),
+    dispatchedQty: Number(row.MQtyDispatched ?? 0),
+    shipQty: Number(row.MShipQty ?? 0),
+    warehouse: row.MWarehouse ?? undefined,
+  };
+}
+
+/**
+ * The SorDetail lines of `salesOrders`, by key list, or by number range where the orders are dense
+ * (open-line-reads.ts). A range read keeps only the wanted orders, stops after twice the rows it
+ * was expected to read (a range sparser than measured never reads on through the table), and every
+ * wanted order it did not cover (stopped early, or no rows in the range: a server that orders the
+ * text differently) is read again by key, so a range read never loses an order's lines.
+ */
+export async function readOpenLines(
+  odata: OpenLineReader,
   salesOrders: readonly string[],
+  options: OpenLineReadOptions = { rangeReads: false, rangePageSize: 5000 },
 ): Promise<Map<string, OpenLine[]>> {
   const byOrder = new Map<string, OpenLine[]>();
   if (salesOrders.length === 0) return byOrder;
   const wanted = new Map(salesOrders.map((s) => [s.trim().toUpperCase(), s]));
-  for await (const page of odata.pagesByKeys<OpenLineRow>('SorDetail', 'SalesOrder', [...wanted.values()], {
-    select: OPEN_LINE_COLUMNS,
-    orderBy: ['SalesOrder', 'SalesOrderLine'],
-  })) {
-    for (const row of page) {
-      const key = wanted.get(String(row.SalesOrder).trim().toUpperCase()) ?? String(row.SalesOrder).trim();
-      const list = byOrder.get(key) ?? [];
-      list.push({
-        salesOrderLine: Number(row.SalesOrderLine),
-        stockCode: String(row.MStockCode ?? '').trim(),
-        lineType: String(row.LineType ?? '').trim(),
-        orderQty: Number(row.MOrderQty ?? 0),
-        dispatchedQty: Number(row.MQtyDispatched ?? 0),
-        shipQty: Number(row.MShipQty ?? 0),
-        warehouse: row.MWarehouse ?? undefined,
-      });
-      byOrder.set(key, list);
+  const add = (row: OpenLineRow) => {
+    const key = wanted.get(String(row.SalesOrder).trim().toUpperCase()) ?? String(row.SalesOrder).trim();
+    const list = byOrder.get(key) ?? [];
+    list.push(toOpenLine(row));
+    byOrder.set(key, list);
+  };
+  let byKey = [...wanted.values()];
+  if (options.rangeReads && byKey.length > 1) {
+    const read = { select: OPEN_LINE_COLUMNS, orderBy: OPEN_LINE_ORDER };
+    const requests = odata.keyListRequests('SorDetail', 'SalesOrder', byKey, read);
+    const estimate = options.linesPerOrder ?? { value: 4 };
+    const plan = planOpenLineReads(byKey, {
+      linesPerOrder: estimate.value,
+      rowsPerRequest: options.rangePageSize,
+      keysPerRequest: byKey.length / Math.max(1, requests),
+    });
+    byKey = [...plan.keys];
+    for (const range of plan.ranges) {
+      const inRange = new Map(range.orders.map((o) => [o, o]));
+      const span = Number(range.to) - Number(range.from) + 1;
+      const cap = Math.max(options.rangePageSize, Math.ceil(2 * span * estimate.value));
+      const rows: OpenLineRow[] = [];
+      let stoppedAt: string | undefined;
+      for await (const page of odata.pages<OpenLineRow>('SorDetail', {
+        ...read,
+        filter: and(ge('SalesOrder', range.from), le('SalesOrder', range.to)),
+        pageSize: options.rangePageSize,
+      })) {
+        rows.push(...page);
+        if (rows.length >= cap) {
+          // Sorted by SalesOrder: the last order may go on in the next page, so it is read by key.
+          stoppedAt = String(page[page.length - 1]?.SalesOrder ?? '').trim();
+          break;
+        }
+      }
+      if (stoppedAt === undefined && rows.length > 0) {
+        estimate.value = Math.max(0.1, rows.length / span);
+      }
+      const covered = new Set<string>();
+      for (const row of rows) {
+        const order = String(row.SalesOrder).trim();
+        if (stoppedAt !== undefined && order >= stoppedAt) continue;
+        if (!inRange.has(order)) continue;
+        covered.add(order);
+        add(row);
+      }
+      for (const order of range.orders) if (!covered.has(order)) byKey.push(order);
     }
+  }
+  if (byKey.length === 0) return byOrder;
+  for await (const page of odata.pagesByKeys<OpenLineRow>('SorDetail', 'SalesOrder', byKey, {
+    select: OPEN_LINE_COLUMNS,
+    orderBy: OPEN_LINE_ORDER,
+  })) {
+    for (const row of page) add(row);
   }
   return byOrder;
 }
@@ -500,7 +573,17 @@ export class WritebackRun {
     }
     if (pending.length === 0) return;
 
-    const openLines = await readOpenLines(this.wb.odata, [...new Set(pending.map((e) => e.salesOrder))]);
+    const odataConfig = this.wb.connection.syspro.odata;
+    let linesPerOrder = LINES_PER_ORDER.get(this.wb.odata);
+    if (!linesPerOrder) {
+      linesPerOrder = { value: 4 };
+      LINES_PER_ORDER.set(this.wb.odata, linesPerOrder);
+    }
+    const openLines = await readOpenLines(this.wb.odata, [...new Set(pending.map((e) => e.salesOrder))], {
+      rangeReads: odataConfig.rangeReads,
+      rangePageSize: odataConfig.rangePageSize,
+      linesPerOrder,
+    });
     // Rounds: the n-th shipment of each sales order goes in round n, so no post carries two notes
     // of one order (the in-doubt check sees only each line's last note).
     const byOrder = new Map<string, Entry[]>();
@@ -1039,9 +1122,9 @@ export function writebackHandlers(deps: WritebackDeps): JobHandler[] {
   return [
     {
       kind: SHIPMENT_WRITEBACK_KIND,
-      // A backlog of 500 goes through one e.net session: ~22 posts within the URL limit, one logon
-      // and one logoff (bench/writeback.ts).
-      batchSize: 500,
+      // A backlog of 1,000 goes through one e.net session: ~44 posts within the URL limit, one logon
+      // and one logoff, and one read of the open lines (bench/writeback.ts).
+      batchSize: 1000,
       // In doubt: the dispatch note (or the order's tracking field) is looked for before posting.
       checksInDoubt: true,
       async run(jobs) {

@@ -87,6 +87,13 @@ export interface ODataReader {
     keys: readonly ODataValue[],
     options?: ReadOptions,
   ): AsyncGenerator<T[]>;
+  /** How many requests (windows of one page each) `pagesByKeys` splits `keys` into; no request is made. */
+  keyListRequests(
+    table: string,
+    keyColumn: string,
+    keys: readonly ODataValue[],
+    options?: ReadOptions,
+  ): number;
   /** The URL of one request (for tests and logs; it carries no credentials). */
   url(table: string, options?: ReadOptions & { top?: number; skip?: number }): string;
   /** How many HTTP requests were made (for tests and metrics). */
@@ -237,17 +244,32 @@ export function createODataReader(options: ODataReaderOptions): ODataReader {
   ): AsyncGenerator<T[]> {
     const unique = [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()];
     const anyOf = options.keyList === 'in' ? inList : oneOf;
-    const top = Math.max(1, Math.min(read.pageSize ?? defaultPageSize, rowCap));
-    // Measure with the longest `$skip` a read could reach, so later windows fit too.
-    const fits = (chunk: readonly ODataValue[]) =>
-      url(table, { ...read, filter: and(read.filter, anyOf(keyColumn, chunk)), top, skip: 999_999_999 })
-        .length <= maxUrlLength;
-    for (const chunk of splitToFit(unique, fits)) {
+    for (const chunk of splitToFit(unique, keyListFits(table, keyColumn, read))) {
       yield* pages<T>(table, { ...read, filter: and(read.filter, anyOf(keyColumn, chunk)) });
     }
   }
 
-  return { pages, rows, pagesByKeys, url, stats };
+  /** Whether a key list fits one URL, measured with the longest `$skip` a read could reach, so later windows fit too. */
+  function keyListFits(table: string, keyColumn: string, read: ReadOptions) {
+    const anyOf = options.keyList === 'in' ? inList : oneOf;
+    const top = Math.max(1, Math.min(read.pageSize ?? defaultPageSize, rowCap));
+    return (chunk: readonly ODataValue[]) =>
+      url(table, { ...read, filter: and(read.filter, anyOf(keyColumn, chunk)), top, skip: 999_999_999 })
+        .length <= maxUrlLength;
+  }
+
+  function keyListRequests(
+    table: string,
+    keyColumn: string,
+    keys: readonly ODataValue[],
+    read: ReadOptions = {},
+  ): number {
+    const unique = [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()];
+    if (unique.length === 0) return 0;
+    return splitToFit(unique, keyListFits(table, keyColumn, read)).length;
+  }
+
+  return { pages, rows, pagesByKeys, keyListRequests, url, stats };
 }
 
 /** `scheme://host:port` of a URL (`''` for an invalid one, which then matches no nextLink). */

@@ -152,6 +152,8 @@ describe('loadConfig', () => {
       maxUrlLength: 2000,
       dateType: 'DateTimeOffset',
       keyList: 'or',
+      rangeReads: true,
+      rangePageSize: 5000,
     });
     assert.deepEqual(main.shipstation.retry, { attempts: 4, base: 500, max: 30_000 });
     assert.equal(main.shipstation.requestTimeout, 30_000);

@@ -48,7 +48,7 @@ forEachDialect('shipment write-back against the SYSPRO sandbox', (ctx) => {
   const usedOrders = new Set<string>();
 
   before(async () => {
-    syspro = await startSysproSandbox({ port: 0, seed: 21, orders: 1500, clock, logger: false });
+    syspro = await startSysproSandbox({ port: 0, seed: 21, orders: 3000, clock, logger: false });
   });
   after(async () => {
     await enet?.close();
@@ -60,6 +60,7 @@ forEachDialect('shipment write-back against the SYSPRO sandbox', (ctx) => {
     syspro.setFaults({});
     await syspro.setMaintenance('off');
     syspro.calls.clear();
+    syspro.odataRequests.clear();
   });
 
   function connection(over: { syspro?: Record<string, unknown>; shipments?: Record<string, unknown> } = {}) {
@@ -340,6 +341,37 @@ forEachDialect('shipment write-back against the SYSPRO sandbox', (ctx) => {
     assert.ok(syspro.calls.list({ businessObject: 'SORTDN' }).every((c) => c.xmlIn.length > 0));
     const [audit] = await listAudit(ctx.store.db, { entityKey: shipmentLinkKey('shipment', refused.id) });
     assert.equal(audit?.outcome, 'error');
+  });
+
+  it('a dense backlog reads its open lines by range in one request; rangeReads false reads key lists', async () => {
+    // The last 60 dispatchable orders of the seed: none used before, as close together as it has them.
+    const dense: string[] = [];
+    for (const order of [...syspro.db.sorMaster.rows].reverse()) {
+      const so = order.SalesOrder as string;
+      if (usedOrders.has(so) || !['1', '2', '3', '4', '8'].includes(order.OrderStatus as string)) continue;
+      const all = syspro.db.linesOf(so).filter((l) => l.LineType === '1' || l.LineType === '7');
+      if (all.length === 0 || all.some((l) => (l.MOrderQty as number) - (l.MQtyDispatched as number) < 1))
+        continue;
+      usedOrders.add(so);
+      dense.push(so);
+      if (dense.length === 60) break;
+    }
+    const batch = dense.map((so) => shipment(so));
+    await enqueue(batch);
+    await worker(connection()).runUntilIdle();
+    for (const s of batch) assert.equal(notesOf(s).length, 1, `one note for ${s.salesOrder}`);
+    const reads = syspro.odataRequests.list({ table: 'SorDetail' });
+    assert.equal(reads.length, 1, JSON.stringify(reads.map((r) => r.filter)));
+    assert.match(reads[0]?.filter ?? '', /SalesOrder ge '\d+'\) and \(SalesOrder le '\d+'/);
+
+    syspro.odataRequests.clear();
+    const more = openOrders(60, 1, 1).map((so) => shipment(so));
+    await enqueue(more);
+    await worker(connection({ syspro: { odata: { rangeReads: false } } })).runUntilIdle();
+    for (const s of more) assert.equal(notesOf(s).length, 1);
+    const keyReads = syspro.odataRequests.list({ table: 'SorDetail' });
+    assert.ok(keyReads.length >= 2, `${keyReads.length} key-list reads`);
+    assert.ok(keyReads.every((r) => / eq '/.test(r.filter ?? '') && !/ ge '/.test(r.filter ?? '')));
   });
 
   it('SYSPRO in maintenance for the whole test: writes wait as dead jobs, replay writes them once', async () => {

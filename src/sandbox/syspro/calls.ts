@@ -65,3 +65,40 @@ export class CallLog {
     this.calls.length = 0;
   }
 }
+
+/** One OData GET the sandbox answered (the query as received, decoded). */
+export interface ODataRequest {
+  seq: number;
+  at: number;
+  /** The entity set (`SorDetail`), or the path as asked for. */
+  table: string;
+  filter?: string;
+  top?: number;
+  skip?: number;
+  status: number;
+  /** Rows in the answer's `value`. */
+  rows: number;
+}
+
+/** Every OData request, for tests and benches ("how many reads did the open lines take?"). */
+export class ODataLog {
+  private readonly requests: ODataRequest[] = [];
+  private seq = 0;
+
+  record(request: Omit<ODataRequest, 'seq'>): void {
+    this.requests.push({ seq: ++this.seq, ...request });
+    if (this.requests.length > 50_000) this.requests.shift();
+  }
+
+  list(filter: { table?: string } = {}): ODataRequest[] {
+    return this.requests.filter((r) => !filter.table || r.table === filter.table);
+  }
+
+  count(filter: { table?: string } = {}): number {
+    return this.list(filter).length;
+  }
+
+  clear(): void {
+    this.requests.length = 0;
+  }
+}

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { SeededRandom } from '../random.js';
 import type { SandboxQuirks } from './business-objects/common.js';
-import { CallLog } from './calls.js';
+import { CallLog, ODataLog } from './calls.js';
 import { type EnetState, faultTarget, handleEnet, paramsOf, paramsOfPostLd } from './enet.js';
 import { failureRuleFor, latencyFor, type MaintenanceMode, type SysproFaults } from './faults.js';
 import { handleODataRequest, type ODataOptions, odataError } from './odata/service.js';
@@ -78,6 +78,8 @@ export interface SysproSandbox {
   companyPassword: string;
   db: CompanyDatabase;
   calls: CallLog;
+  /** Every OData request answered (e.net calls are in `calls`). */
+  odataRequests: ODataLog;
   sessions: SessionTable;
   /** The live faults (read). Change them with setFaults / setMaintenance. */
   readonly faults: SysproFaults;
@@ -136,6 +138,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
   const db =
     options.db ?? seedCompany({ seed: options.seed ?? 1, orders: options.orders ?? 200, now: now() });
   const calls = new CallLog();
+  const odataRequests = new ODataLog();
   const sessions = new SessionTable(now, options.licenceSeats ?? 5, options.sessionIdleMs ?? 20 * 60_000);
   const operators = new Map<string, SandboxOperator>();
   for (const op of [
@@ -396,6 +399,19 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
         const rest = path.slice(odataOptions.basePath.length).replace(/^\//, '');
         const origin = `http://${req.headers.host ?? `${host}:${port}`}`;
         reply = handleODataRequest(db, odataOptions, origin, decodeURIComponent(rest), url.searchParams);
+        const top = url.searchParams.get('$top');
+        const skip = url.searchParams.get('$skip');
+        odataRequests.record({
+          at: now(),
+          table: decodeURIComponent(rest),
+          ...(url.searchParams.get('$filter') !== null
+            ? { filter: url.searchParams.get('$filter') as string }
+            : {}),
+          ...(top !== null ? { top: Number(top) } : {}),
+          ...(skip !== null ? { skip: Number(skip) } : {}),
+          status: reply.status,
+          rows: reply.rows ?? 0,
+        });
       }
     }
     res.writeHead(reply.status, reply.headers);
@@ -435,6 +451,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
     companyPassword,
     db,
     calls,
+    odataRequests,
     sessions,
     get faults() {
       return faults;

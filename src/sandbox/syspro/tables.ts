@@ -404,6 +404,39 @@ export class Table {
     return [...found].sort((a, b) => this.compareKeys(a, b));
   }
 
+  /** Per indexed column, its collated values in order (built on first use, dropped when one is added or goes). */
+  private readonly sortedValues = new Map<string, string[]>();
+
+  /**
+   * The rows whose collated `column` lies in [from, to] (collated bounds; an open end is unbounded),
+   * in key order, or undefined when the column has no index.
+   */
+  lookupRange(column: string, from: string | undefined, to: string | undefined): Row[] | undefined {
+    const index = this.collated.get(column);
+    if (!index) return undefined;
+    let values = this.sortedValues.get(column);
+    if (!values) {
+      values = [...index.keys()].sort((a, b) => (a === b ? 0 : a < b ? -1 : 1));
+      this.sortedValues.set(column, values);
+    }
+    let lo = 0;
+    let hi = values.length;
+    if (from !== undefined) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((values[mid] as string) < from) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const found: Row[] = [];
+    for (let i = lo; i < values.length; i++) {
+      const value = values[i] as string;
+      if (to !== undefined && value > to) break;
+      found.push(...(index.get(value) ?? []));
+    }
+    return found.sort((a, b) => this.compareKeys(a, b));
+  }
+
   get name(): string {
     return this.definition.name;
   }
@@ -439,7 +472,10 @@ export class Table {
       const value = collate(String(row[name] ?? ''));
       const list = index.get(value);
       if (list) list.push(row);
-      else index.set(value, [row]);
+      else {
+        index.set(value, [row]);
+        this.sortedValues.delete(name);
+      }
     }
     const last = this.rows[this.rows.length - 1];
     if (!last || this.compareKeys(last, row) < 0) this.rows.push(row);

@@ -1,13 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompanyDatabase, SOR_MASTER_DEFAULTS } from '../tables.js';
-import { compileFilter, ODataQueryError } from './filter.js';
+import { compileFilter, compileFilterPlan, ODataQueryError } from './filter.js';
 
 const db = new CompanyDatabase();
 const table = db.sorMaster;
 const row = (values: Record<string, string | number | null>) => ({ ...SOR_MASTER_DEFAULTS, ...values });
 
 describe('OData $filter', () => {
+  it('a range on a string key is read from the ordered index, and gives the rows a scan gives', () => {
+    const plan = compileFilterPlan(table, "(SalesOrder ge '000010') and (SalesOrder le '000020 ')");
+    assert.deepEqual(plan.range, { column: 'SalesOrder', from: '000010', to: '000020' });
+    const t = new CompanyDatabase().sorMaster;
+    for (let n = 1; n <= 40; n++) t.insert(row({ SalesOrder: String(n).padStart(6, '0') }));
+    const fromIndex = (t.lookupRange('SalesOrder', '000010', '000020') ?? []).filter(plan.predicate);
+    assert.deepEqual(
+      fromIndex.map((r) => r.SalesOrder),
+      t.rows.filter(plan.predicate).map((r) => r.SalesOrder),
+    );
+    assert.equal(fromIndex.length, 11);
+    assert.equal(compileFilterPlan(table, "OrderStatus eq '1'").range, undefined);
+    assert.deepEqual(compileFilterPlan(table, "'000005' lt SalesOrder").range, {
+      column: 'SalesOrder',
+      from: '000005',
+    });
+  });
+
   it('treats a backslash as a plain character and doubles single quotes', () => {
     assert.equal(compileFilter(table, "OrderStatus eq '\\'")(row({ OrderStatus: '\\' })), true);
     assert.equal(compileFilter(table, "OrderStatus eq '\\'")(row({ OrderStatus: '1' })), false);

@@ -446,13 +446,64 @@ export function compileFilterPlan(
   table: Table,
   text: string,
   hidden: ReadonlySet<string> = new Set(),
-): { predicate: (row: Row) => boolean; keys?: KeyList } {
+): { predicate: (row: Row) => boolean; keys?: KeyList; range?: KeyRange } {
   const root = parse(table, text, hidden);
   const compiled = compile(root);
   if (compiled.type !== 'boolean')
     throw new ODataQueryError(`The $filter expression must evaluate to a boolean.`);
   const keys = keyListOf(root);
-  return { predicate: (row) => compiled.run(row).value === true, ...(keys ? { keys } : {}) };
+  const range = keys ? undefined : keyRangeOf(root);
+  return {
+    predicate: (row) => compiled.run(row).value === true,
+    ...(keys ? { keys } : {}),
+    ...(range && (range.from !== undefined || range.to !== undefined) ? { range } : {}),
+  };
+}
+
+/** A string column the filter bounds (`A ge 'x' and A le 'y'`, ends inclusive; either may be open). */
+export interface KeyRange {
+  column: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The bounds a filter puts on one string column: `ge`/`gt`/`le`/`lt` against string literals,
+ * alone or as terms of an `and`. The service reads the candidates of the range from the table's
+ * ordered index (as SQL Server seeks a range) and still runs the whole predicate on them, so the
+ * bounds here are inclusive even for `gt`/`lt`.
+ */
+function keyRangeOf(node: Node): KeyRange | undefined {
+  if (node.kind !== 'binary') return undefined;
+  if (node.op === 'and') {
+    const left = keyRangeOf(node.left);
+    const right = keyRangeOf(node.right);
+    if (!left || !right) return left ?? right;
+    if (left.column !== right.column) return left;
+    const from = [left.from, right.from]
+      .filter((v): v is string => v !== undefined)
+      .sort()
+      .at(-1);
+    const to = [left.to, right.to].filter((v): v is string => v !== undefined).sort()[0];
+    return {
+      column: left.column,
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+    };
+  }
+  const flipped: Record<string, string> = { ge: 'le', gt: 'lt', le: 'ge', lt: 'gt' };
+  if (!(node.op in flipped)) return undefined;
+  let column = stringColumn(node.left);
+  let value = stringLiteral(node.right);
+  let op = node.op;
+  if (column === undefined || value === undefined) {
+    column = stringColumn(node.right);
+    value = stringLiteral(node.left);
+    op = flipped[node.op] as string;
+  }
+  if (column === undefined || value === undefined) return undefined;
+  const collated = value.trimEnd().toLowerCase();
+  return op === 'ge' || op === 'gt' ? { column, from: collated } : { column, to: collated };
 }
 
 function stringLiteral(node: Node): string | undefined {

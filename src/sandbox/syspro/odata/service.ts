@@ -26,6 +26,8 @@ export interface ODataResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Rows in `value` of an entity-set answer (for the sandbox's request log). */
+  rows?: number;
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8';
@@ -159,7 +161,12 @@ export function handleODataRequest(
     if (filterText) {
       // A key list (`SalesOrder eq 'A' or …`, `in (…)`) reads its candidates from the index.
       const plan = compileFilterPlan(table, filterText, options.hiddenColumns);
-      const candidates = plan.keys ? table.lookup(plan.keys.column, plan.keys.values) : undefined;
+      // A range (`SalesOrder ge 'A' and SalesOrder le 'B'`) from the same index, in collated order.
+      const candidates = plan.keys
+        ? table.lookup(plan.keys.column, plan.keys.values)
+        : plan.range
+          ? table.lookupRange(plan.range.column, plan.range.from, plan.range.to)
+          : undefined;
       rows = (candidates ?? table.rows).filter(plan.predicate);
     }
     const orderText = query.get('$orderby');
@@ -217,6 +224,7 @@ export function handleODataRequest(
       status: 200,
       headers: { 'content-type': JSON_TYPE, 'odata-version': '4.0' },
       body: JSON.stringify(body),
+      rows: page.length,
     };
   } catch (error) {
     if (error instanceof ODataQueryError) return odataError(400, error.message);
