@@ -16,7 +16,7 @@
  * makes a new one, which the fetch handler must treat as a repeat (write-backs are keyed by
  * shipmentId / fulfillmentId).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const SHIPMENTS_FETCH_KIND = 'shipments.fetch';
 export const CHANNEL_ORDERS_FETCH_KIND = 'channel-orders.fetch';
@@ -180,7 +180,7 @@ export function neededSubscriptions(options: SubscriptionOptions = {}): NeededSu
  * hashed so the key stays short (a resource_url may be up to 2,000 characters here).
  */
 export function webhookJobKey(connection: string, event: string, resourceUrl: string): string {
-  const digest = createHash('sha256').update(resourceUrl).digest('hex').slice(0, 32);
+  const digest = hash('sha256', resourceUrl, 'hex').slice(0, 32);
   return `webhook:${connection}:${event}:${digest}`;
 }
 
