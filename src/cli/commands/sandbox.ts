@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import type { FaultSpec, ShipStationSandbox } from '../../sandbox/shipstation/index.js';
@@ -11,6 +10,7 @@ import { loadMasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openConfiguredStore } from '../../store/open.js';
 import { putSecret } from '../../store/secrets.js';
+import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 
 export const DEFAULT_SHIPSTATION_PORT = 7401;
@@ -56,16 +56,13 @@ export function registerSandbox(program: Command, app: Program): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed for the generated data and credentials', integer, 1)
     .option('--orders <n>', 'SYSPRO sales orders to seed', integer, 200)
-    .option(
-      '--auto-ship <delay>',
-      'label ShipStation orders awaiting shipment after this delay (e.g. 30s), or "off"',
-      (v) => {
-        if (v === 'off') return false;
-        const ms = parseDuration(v);
-        if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s, or off');
-        return ms;
-      },
-      60_000,
+    .addOption(
+      new Option(
+        '--auto-ship <delay>',
+        'label ShipStation orders awaiting shipment after this delay (e.g. 30s), or "off"',
+      )
+        .argParser(durationFlag('30s', { off: true }))
+        .default(60_000, '1m'),
     )
     .option(
       '--fault <rule>',

@@ -1,0 +1,95 @@
+/**
+ * Issue #14, "a CLI a careful operator can trust": the real bin, in a scratch directory. Usage
+ * errors (a bad flag value) exit 2 and name the flag; failures exit 1.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { claimJobs } from '../../src/store/jobs/claim.js';
+import { completeJobs } from '../../src/store/jobs/complete.js';
+import { enqueueJob } from '../../src/store/jobs/enqueue.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { openStore } from '../../src/store/open.js';
+import { runCli } from '../helpers/cli.js';
+
+function freshDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mlc-operator-'));
+}
+
+/** A directory with a configuration whose store is a SQLite file in it. */
+function configured(extra = ''): { cwd: string; url: string } {
+  const cwd = freshDir();
+  const url = `sqlite:${join(cwd, 'store.db')}`;
+  writeFileSync(join(cwd, 'ml-connector.yaml'), `store:\n  url: "${url}"\n${extra}`);
+  return { cwd, url };
+}
+
+describe('durations need a unit', () => {
+  for (const [args, flag, example] of [
+    [['jobs', 'purge', '--older-than', '1'], '--older-than', '7d'],
+    [['sandbox', '--auto-ship', '5'], '--auto-ship', '30s'],
+    [['start', '--auto-ship', '5'], '--auto-ship', '20s'],
+    [['start', '--demo-interval', '2'], '--demo-interval', '15s'],
+    [['replay', '--since', '2'], '--since', '2h'],
+    [['ping', '--timeout', '5'], '--timeout', '5s'],
+    [['ping', '--timeout', 'abc'], '--timeout', '5s'],
+  ] as const) {
+    it(`${args.join(' ')} is a usage error naming ${flag}`, async () => {
+      const { cwd } = configured();
+      const result = await runCli([...args], { cwd });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`option '${flag} <\\w+>' argument '${args.at(-1)}' is invalid`));
+      assert.match(result.stderr, new RegExp(`e\\.g\\. ${example}`));
+      assert.equal(result.stdout, '', 'nothing ran');
+      assert.doesNotMatch(result.stderr, /FAIL|Purged|Unexpected/);
+    });
+  }
+
+  it('help shows the defaults in the units the flags take', async () => {
+    const cwd = freshDir();
+    const ping = await runCli(['ping', '--help'], { cwd });
+    assert.match(ping.stdout, /--timeout <duration>[\s\S]*\(default: 15s\)/);
+    const sandbox = await runCli(['sandbox', '--help'], { cwd });
+    assert.match(sandbox.stdout, /--auto-ship <delay>[\s\S]*\(default: 1m\)/);
+    assert.doesNotMatch(sandbox.stdout, /default: 60000/);
+  });
+
+  it('jobs purge --dry-run lists what would go and deletes nothing', async () => {
+    const { cwd, url } = configured();
+    const store = openStore(url);
+    try {
+      await migrateToLatest(store);
+      const long = Date.now() - 10 * 86_400_000;
+      for (let i = 0; i < 3; i++) {
+        const { id } = await enqueueJob(
+          store,
+          { kind: 'orders.poll', connection: 'main', idempotencyKey: `p${i}` },
+          long,
+        );
+        await claimJobs(store, { kind: 'orders.poll', limit: 1, owner: 'w', leaseMs: 1000, now: long });
+        await completeJobs(store, 'w', [{ id }], long);
+      }
+      const dry = await runCli(['jobs', 'purge', '--older-than', '7d', '--dry-run'], { cwd });
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, /^orders\.poll\tsucceeded\t3$/m);
+      assert.match(dry.stdout, /Dry run: would purge 3 finished jobs older than 7d .*nothing deleted/);
+      const left = await store.db.selectFrom('jobs').select('id').execute();
+      assert.equal(left.length, 3, 'the dry run deleted nothing');
+      const real = await runCli(['jobs', 'purge', '--older-than', '7d'], { cwd });
+      assert.match(real.stdout, /^Purged 3 finished jobs older than 7d/);
+      assert.equal((await store.db.selectFrom('jobs').select('id').execute()).length, 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('--version', () => {
+  it('prints the package version', async () => {
+    const result = await runCli(['--version'], { cwd: freshDir() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+});
