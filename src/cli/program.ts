@@ -80,7 +80,9 @@ export function buildProgram(io: ProgramIo): {
   let ctx: CommandContext | undefined;
   const app: Program = {
     context() {
-      ctx ??= createContext(program.opts<{ config?: string }>(), io.env, (m) => io.stderr(`Warning: ${m}`));
+      ctx ??= createContext(program.opts<{ config?: string; init?: boolean }>(), io.env, (m) =>
+        io.stderr(`Warning: ${m}`),
+      );
       return ctx;
     },
     out: io.stdout,
@@ -94,6 +96,10 @@ export function buildProgram(io: ProgramIo): {
     .option(
       '-c, --config <file>',
       'configuration file (default: $ML_CONNECTOR_CONFIG or ./ml-connector.yaml)',
+    )
+    .option(
+      '--init',
+      'start a new installation: create the store and master key even without a configuration file',
     )
     .showHelpAfterError()
     .exitOverride()

@@ -3,7 +3,7 @@
  * errors (a bad flag value) exit 2 and name the flag; failures exit 1.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -91,5 +91,55 @@ describe('--version', () => {
     const result = await runCli(['--version'], { cwd: freshDir() });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('no configuration file: no new store or master key by surprise', () => {
+  it('creds set from the wrong directory refuses and creates nothing; --init proceeds', async () => {
+    const cwd = freshDir();
+    const refused = await runCli(['creds', 'set', 'main', 'x'], { cwd, stdin: 'v' });
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /No configuration file found \(looked for .*ml-connector\.yaml\).*new master key.*--init/,
+    );
+    assert.ok(!existsSync(join(cwd, 'data')), 'neither a store nor a key was created');
+    const list = await runCli(['creds', 'list'], { cwd });
+    assert.equal(list.code, 1);
+    assert.match(list.stderr, /No configuration file found.*new, empty store/);
+    assert.ok(!existsSync(join(cwd, 'data')));
+
+    const init = await runCli(['creds', 'set', 'main', 'x', '--init'], { cwd, stdin: 'v' });
+    assert.equal(init.code, 0, init.stderr);
+    assert.ok(existsSync(join(cwd, 'data', 'master.key')));
+    const after = await runCli(['creds', 'list'], { cwd });
+    assert.match(after.stdout, /main\tx\t/, 'an existing store is used without --init');
+  });
+
+  it('ML_CONNECTOR_INIT=1 proceeds too, and a configuration file needs neither', async () => {
+    const env = await runCli(['creds', 'set', 'main', 'x'], {
+      cwd: freshDir(),
+      stdin: 'v',
+      env: { ML_CONNECTOR_INIT: '1' },
+    });
+    assert.equal(env.code, 0, env.stderr);
+    const { cwd } = configured();
+    const withConfig = await runCli(['creds', 'set', 'main', 'x'], { cwd, stdin: 'v' });
+    assert.equal(withConfig.code, 0, withConfig.stderr);
+  });
+});
+
+describe('environment overrides', () => {
+  it('one naming an unknown connection says so', async () => {
+    const { cwd } = configured('connections:\n  - name: main\n    syspro: { operator: ADMIN }\n');
+    const result = await runCli(['config', 'check'], {
+      cwd,
+      env: { ML_CONNECTOR_CONNECTIONS__MIAN__SYSPRO__OPERATOR: 'OTHER' },
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /ML_CONNECTOR_CONNECTIONS__MIAN__SYSPRO__OPERATOR names connection "mian", which is not in the configuration \(known: main\)/,
+    );
   });
 });

@@ -10,6 +10,8 @@ export function registerMigrate(program: Command, app: Program): void {
     .action(async () => {
       const ctx = app.context();
       const store = openConfiguredStore(ctx.config.store, app.env);
+      if (ctx.configFile === undefined)
+        app.err(`Note: no configuration file found; using the default store ${store.displayUrl}.`);
       try {
         const result = await migrateToLatest(store);
         if (result.applied.length === 0) {
