@@ -3,7 +3,8 @@
  * errors (a bad flag value) exit 2 and name the flag; failures exit 1.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { completeJobs } from '../../src/store/jobs/complete.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 
 function freshDir(): string {
   return mkdtempSync(join(tmpdir(), 'mlc-operator-'));
@@ -141,5 +142,102 @@ describe('environment overrides', () => {
       result.stderr,
       /ML_CONNECTOR_CONNECTIONS__MIAN__SYSPRO__OPERATOR names connection "mian", which is not in the configuration \(known: main\)/,
     );
+  });
+});
+
+describe('one master key for all credentials', () => {
+  const keyA = Buffer.alloc(32, 1).toString('base64');
+  const keyB = Buffer.alloc(32, 2).toString('base64');
+
+  it('creds set refuses a key other than the one the stored rows use; creds rekey moves them all', async () => {
+    const { cwd, url } = configured();
+    const a = { ML_CONNECTOR_MASTER_KEY: keyA };
+    assert.equal((await runCli(['creds', 'set', 'main', 'one'], { cwd, stdin: 'v1', env: a })).code, 0);
+    const wrong = await runCli(['creds', 'set', 'main', 'two'], {
+      cwd,
+      stdin: 'v2',
+      env: { ML_CONNECTOR_MASTER_KEY: keyB },
+    });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Not stored: 1 credential\(s\) .* another master key .*creds rekey/);
+    const store = openStore(url);
+    try {
+      const names = async () =>
+        (await store.db.selectFrom('secrets').select(['name', 'key_id']).orderBy('name').execute()).map(
+          (r) => `${r.name}:${r.key_id}`,
+        );
+      assert.equal((await names()).length, 1, 'nothing stored under the other key');
+
+      const newKey = join(cwd, 'new.key');
+      writeFileSync(newKey, `${keyB}\n`, { mode: 0o600 });
+      const rekey = await runCli(['creds', 'rekey', '--new-key-file', newKey], { cwd, env: a });
+      assert.equal(rekey.code, 0, rekey.stderr);
+      assert.match(rekey.stdout, /Re-encrypted 1 credential\(s\) from key \w+ to key \w+/);
+      const b = { ML_CONNECTOR_MASTER_KEY: keyB };
+      assert.equal((await runCli(['creds', 'set', 'main', 'two'], { cwd, stdin: 'v2', env: b })).code, 0);
+      const rows = await names();
+      assert.equal(rows.length, 2);
+      assert.equal(new Set(rows.map((r) => r.split(':')[1])).size, 1, 'all rows under one key');
+      const { getSecret } = await import('../../src/store/secrets.js');
+      const { loadMasterKey } = await import('../../src/store/master-key.js');
+      const master = loadMasterKey({ env: b, file: '-', create: false });
+      assert.equal(
+        await getSecret(store.db, master, 'main', 'one'),
+        'v1',
+        'the old row opens under the new key',
+      );
+      const old = await runCli(['creds', 'set', 'main', 'three'], { cwd, stdin: 'v3', env: a });
+      assert.equal(old.code, 1, 'the old key is refused now');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a secret typed at a terminal is not echoed', async () => {
+    const { cwd, url } = configured();
+    const secret = 'typed-s3cret-value';
+    const child = spawn('script', ['-qec', `${process.execPath} ${BIN} creds set main typed`, '/dev/null'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ML_CONNECTOR_MASTER_KEY: keyA },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('press Enter')) resolve();
+      });
+    });
+    child.stdin.write(`${secret}\r`);
+    const code = await closed;
+    assert.equal(code, 0, out);
+    assert.match(out, /Stored typed for connection main/);
+    assert.ok(!out.includes(secret), `the terminal showed the secret: ${out}`);
+    const store = openStore(url);
+    try {
+      const { getSecret } = await import('../../src/store/secrets.js');
+      const { loadMasterKey } = await import('../../src/store/master-key.js');
+      const master = loadMasterKey({ env: { ML_CONNECTOR_MASTER_KEY: keyA }, file: '-', create: false });
+      assert.equal(await getSecret(store.db, master, 'main', 'typed'), secret);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sandbox --write-config', () => {
+  it('does not overwrite an existing file without --force (and starts nothing)', async () => {
+    const cwd = freshDir();
+    const file = join(cwd, 'ml-connector.yaml');
+    writeFileSync(file, '# my real configuration\n');
+    const result = await runCli(
+      ['sandbox', '--write-config', file, '--shipstation-port', '0', '--syspro-port', '0'],
+      { cwd },
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /already exists; --write-config does not overwrite it\. Pass --force/);
+    assert.equal(result.stdout, '', 'no sandbox started');
+    assert.equal(readFileSync(file, 'utf8'), '# my real configuration\n');
   });
 });

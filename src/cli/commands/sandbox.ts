@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
@@ -27,6 +27,7 @@ interface SandboxFlags {
   sysproFault: string[];
   odataNextLink?: boolean;
   writeConfig?: string;
+  force?: boolean;
   connection: string;
 }
 
@@ -81,8 +82,15 @@ export function registerSandbox(program: Command, app: Program): void {
       '--write-config <file>',
       'write a connector configuration for these sandboxes to FILE and store their credentials (encrypted) in its store',
     )
+    .option('--force', '--write-config may overwrite an existing file')
     .option('--connection <name>', 'connection name used by --write-config', 'main')
     .action(async (flags: SandboxFlags) => {
+      // Before anything starts: an existing configuration is not replaced by surprise.
+      if (flags.writeConfig && !flags.force && existsSync(resolve(flags.writeConfig))) {
+        throw new UserError(
+          `${resolve(flags.writeConfig)} already exists; --write-config does not overwrite it. Pass --force to replace it, or name another file.`,
+        );
+      }
       // Loaded here so that other commands do not pay for the sandboxes at start-up.
       const { parseFaultFlag: parseShipStationFault, startShipStationSandbox } = await import(
         '../../sandbox/shipstation/index.js'
