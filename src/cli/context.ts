@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG_FILE } from '../config/load.js';
 import { loadMasterKey, type MasterKey } from '../store/master-key.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { openConfiguredStore, type Store } from '../store/open.js';
+import { describeStoreError } from '../store/store-errors.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -76,7 +77,11 @@ export function createContext(
       }
       store ??= openConfiguredStore(config.store, env);
       if (!migrated) {
-        await migrateToLatest(store);
+        try {
+          await migrateToLatest(store);
+        } catch (err) {
+          throw describeStoreError(err, store.displayUrl) ?? err;
+        }
         migrated = true;
       }
       return store;

@@ -17,6 +17,7 @@ import pg from 'pg';
 import { UserError } from '../config/errors.js';
 import type { SecretRef } from '../config/schema.js';
 import type { Database } from './database.js';
+import { describeStoreError } from './store-errors.js';
 import { guardDialect, registerGuard } from './transaction-guard.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -82,10 +83,15 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
         `Cannot open the SQLite store at ${path}: ${(err as Error).message}. Check the store.url setting and that the directory is writable.`,
       );
     }
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('busy_timeout = 5000');
+      sqlite.pragma('foreign_keys = ON');
+    } catch (err) {
+      sqlite.close();
+      throw describeStoreError(err, url) ?? err;
+    }
     const db = new Kysely<Database>({
       dialect: guardDialect(new SqliteDialect({ database: sqlite }), token),
     });

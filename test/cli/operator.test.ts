@@ -241,3 +241,56 @@ describe('sandbox --write-config', () => {
     assert.equal(readFileSync(file, 'utf8'), '# my real configuration\n');
   });
 });
+
+describe('a broken store is a clear message, not "Unexpected error"', () => {
+  it('a file that is not a database names the store and what to do', async () => {
+    const { cwd } = configured();
+    writeFileSync(
+      join(cwd, 'store.db'),
+      'this is not a database, it was overwritten by mistake\n'.repeat(200),
+    );
+    for (const args of [['jobs'], ['migrate'], ['creds', 'list']]) {
+      const result = await runCli(args, { cwd });
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(
+        result.stderr,
+        /The SQLite store sqlite:.*store\.db is damaged .*restore the file from a backup/,
+      );
+      assert.doesNotMatch(result.stderr, /Unexpected error|report it/);
+    }
+  });
+
+  it('migrate does not call a malformed database up to date', async () => {
+    const { cwd } = configured();
+    assert.equal((await runCli(['migrate'], { cwd })).code, 0);
+    const file = join(cwd, 'store.db');
+    const bytes = readFileSync(file);
+    // Keep the header page, scribble over every page after it.
+    for (let i = 4096; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
+    writeFileSync(file, bytes);
+    const result = await runCli(['migrate'], { cwd });
+    assert.notEqual(result.code, 0, result.stdout);
+    assert.doesNotMatch(result.stdout, /up to date/);
+    assert.match(result.stderr, /The SQLite store sqlite:.*store\.db is damaged/);
+    assert.doesNotMatch(result.stderr, /Unexpected error/);
+  });
+
+  it('an unreachable PostgreSQL names the store with its password masked', async () => {
+    const cwd = freshDir();
+    const password = 'pg-pa55-not-shown';
+    writeFileSync(
+      join(cwd, 'ml-connector.yaml'),
+      `store:\n  url: "postgres://app:${password}@127.0.0.1:1/connector"\n`,
+    );
+    for (const args of [['jobs'], ['migrate']]) {
+      const result = await runCli(args, { cwd });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /Cannot reach the PostgreSQL store postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/connector \(ECONNREFUSED\)\. Check that the server is running/,
+      );
+      assert.ok(!result.stderr.includes(password));
+      assert.doesNotMatch(result.stderr, /Unexpected error/);
+    }
+  });
+});
