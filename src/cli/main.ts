@@ -16,7 +16,6 @@ async function readStdin(): Promise<string> {
 
 function readHidden(): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write('Enter the value (it is not shown), then press Enter: ');
   return new Promise((resolve) => {
     let value = '';
     const done = (result: string | undefined) => {
@@ -35,9 +34,11 @@ function readHidden(): Promise<string> {
         else value += ch;
       }
     };
+    // Echo off before the prompt: what is typed once the prompt shows is never displayed.
     stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
+    process.stderr.write('Enter the value (it is not shown), then press Enter: ');
   });
 }
 
