@@ -2,6 +2,7 @@
  * Builds the commander program. Each command lives in `commands/<name>.ts` and registers itself;
  * a `UserError` thrown anywhere becomes one paragraph on stderr and a non-zero exit, no stack.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../config/errors.js';
 import { registerBackfill } from './commands/backfill.js';
@@ -21,6 +22,7 @@ import { registerStart } from './commands/start.js';
 import { registerSync } from './commands/sync.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { type CommandContext, createContext } from './context.js';
+import { USAGE_EXIT_CODE } from './options.js';
 
 export interface ProgramIo {
   stdout: (line: string) => void;
@@ -35,6 +37,16 @@ export interface Program {
   err(line: string): void;
   readStdin(): Promise<string>;
   env: NodeJS.ProcessEnv;
+}
+
+/** The version in package.json (read once; the bin runs from the checkout or the installed package). */
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 type Registrar = (program: Command, app: Program) => void;
@@ -68,7 +80,9 @@ export function buildProgram(io: ProgramIo): {
   let ctx: CommandContext | undefined;
   const app: Program = {
     context() {
-      ctx ??= createContext(program.opts<{ config?: string }>(), io.env, (m) => io.stderr(`Warning: ${m}`));
+      ctx ??= createContext(program.opts<{ config?: string; init?: boolean }>(), io.env, (m) =>
+        io.stderr(`Warning: ${m}`),
+      );
       return ctx;
     },
     out: io.stdout,
@@ -78,9 +92,14 @@ export function buildProgram(io: ProgramIo): {
   };
   program
     .description('Keeps SYSPRO sales orders and ShipStation orders and shipments in sync.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .option(
       '-c, --config <file>',
       'configuration file (default: $ML_CONNECTOR_CONFIG or ./ml-connector.yaml)',
+    )
+    .option(
+      '--init',
+      'start a new installation: create the store and master key even without a configuration file',
     )
     .showHelpAfterError()
     .exitOverride()
@@ -95,7 +114,8 @@ export async function runProgram(argv: string[], io: ProgramIo): Promise<number>
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Help and --version exit 0; every other commander error is a usage error (bad flag or value).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     if (err instanceof UserError) {
       io.stderr(`Error: ${err.message}`);
       return err.exitCode;

@@ -3,6 +3,18 @@ import { describe, it } from 'node:test';
 import { applyEnvOverrides } from './env.js';
 
 describe('applyEnvOverrides', () => {
+  it('refuses a variable naming a connection the file does not have; matches dashed names', () => {
+    const raw = { connections: [{ name: 'east-1' }] };
+    assert.throws(
+      () => applyEnvOverrides(raw, { ML_CONNECTOR_CONNECTIONS__MIAN__SYSPRO__OPERATOR: 'X' }),
+      /ML_CONNECTOR_CONNECTIONS__MIAN__SYSPRO__OPERATOR names connection "mian", which is not in the configuration \(known: east-1\)/,
+    );
+    const out = applyEnvOverrides(raw, { ML_CONNECTOR_CONNECTIONS__EAST_1__SYSPRO__OPERATOR: 'X' });
+    assert.deepEqual(out.connections, [{ name: 'east-1', syspro: { operator: 'X' } }]);
+    const fromEnv = applyEnvOverrides({}, { ML_CONNECTOR_CONNECTIONS__A__SYSPRO__OPERATOR: 'X' });
+    assert.deepEqual(fromEnv.connections, [{ name: 'a', syspro: { operator: 'X' } }]);
+  });
+
   it('sets nested fields, matching keys case-insensitively and parsing scalars', () => {
     const out = applyEnvOverrides(
       { http: { port: 8080 }, connections: [{ name: 'main', syspro: { enetUrl: 'http://a' } }] },

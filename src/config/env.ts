@@ -11,13 +11,18 @@
  *   ML_CONNECTOR_LOG__LEVEL=debug                        → log.level
  *
  * A few names are not config paths and are left alone: `ML_CONNECTOR_CONFIG` (the file),
- * `ML_CONNECTOR_MASTER_KEY` and `ML_CONNECTOR_SECRET_*`. (`ML_CONNECTOR_MASTER_KEY_FILE` is the
+ * `ML_CONNECTOR_MASTER_KEY`, `ML_CONNECTOR_INIT` (the CLI's --init) and `ML_CONNECTOR_SECRET_*`.
+ *
+ * A variable that names a connection the file does not have is refused when the file has
+ * connections (a typo would otherwise add a half-configured connection); with no connections in
+ * the file, variables may define them. (`ML_CONNECTOR_MASTER_KEY_FILE` is the
  * config path `masterKeyFile`.)
  */
 import { parse as parseYamlScalar } from 'yaml';
+import { UserError } from './errors.js';
 
 const PREFIX = 'ML_CONNECTOR_';
-const RESERVED = /^ML_CONNECTOR_(CONFIG|MASTER_KEY|SECRET_.*)$/;
+const RESERVED = /^ML_CONNECTOR_(CONFIG|MASTER_KEY|INIT|SECRET_.*)$/;
 
 type Json = Record<string, unknown>;
 
@@ -37,6 +42,8 @@ function findKey(target: Json, segment: string): string {
 /** Applies the `ML_CONNECTOR_*` variables of `env` to a copy of `raw` (the parsed YAML). */
 export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): Json {
   const root: Json = isObject(raw) ? structuredClone(raw) : {};
+  // Names in each list as the file has them, taken before any variable adds to it.
+  const fileNames = new Map<unknown[], string[]>();
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(PREFIX) || RESERVED.test(name) || value === undefined) continue;
     const segments = name.slice(PREFIX.length).split('__').filter(Boolean);
@@ -50,8 +57,20 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): Json {
         let index = byIndex;
         if (index < 0) {
           index = cursor.findIndex(
-            (item) => isObject(item) && String(item.name).toLowerCase() === segment.toLowerCase(),
+            (item) =>
+              isObject(item) && String(item.name).toLowerCase().replace(/-/g, '_') === segment.toLowerCase(),
           );
+          if (!fileNames.has(cursor))
+            fileNames.set(
+              cursor,
+              cursor.filter(isObject).map((item) => String(item.name)),
+            );
+          const known = fileNames.get(cursor) ?? [];
+          if (index < 0 && known.length > 0) {
+            throw new UserError(
+              `The environment variable ${name} names connection "${segment.toLowerCase().replace(/_/g, '-')}", which is not in the configuration (known: ${known.join(', ')}). Fix the name in the variable, or add the connection to the file.`,
+            );
+          }
           if (index < 0) {
             cursor.push({ name: segment.toLowerCase().replace(/_/g, '-') });
             index = cursor.length - 1;

@@ -18,6 +18,7 @@ import { UserError } from '../config/errors.js';
 import type { SecretRef } from '../config/schema.js';
 import type { Database } from './database.js';
 import { cachingDatabase } from './sqlite-statements.js';
+import { describeStoreError } from './store-errors.js';
 import { guardDialect, registerGuard } from './transaction-guard.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -94,13 +95,18 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
         `Cannot open the SQLite store at ${path}: ${(err as Error).message}. Check the store.url setting and that the directory is writable.`,
       );
     }
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    // Checkpoint every SQLITE_WAL_AUTOCHECKPOINT pages (see its comment).
-    sqlite.pragma(`wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT}`);
-    sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      // Checkpoint every SQLITE_WAL_AUTOCHECKPOINT pages (see its comment).
+      sqlite.pragma(`wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT}`);
+      sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      sqlite.pragma('busy_timeout = 5000');
+      sqlite.pragma('foreign_keys = ON');
+    } catch (err) {
+      sqlite.close();
+      throw describeStoreError(err, url) ?? err;
+    }
     const db = new Kysely<Database>({
       dialect: guardDialect(
         new SqliteDialect({ database: cachingDatabase(sqlite) as unknown as SqliteDatabase.Database }),

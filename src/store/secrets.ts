@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 import { UserError } from '../config/errors.js';
 import { openSecret, sealSecret } from './crypto.js';
 import type { Database } from './database.js';
+import { withWriteTransaction } from './jobs/transaction.js';
 import type { MasterKey } from './master-key.js';
+import type { Store } from './open.js';
 
 export async function putSecret(
   db: Kysely<Database>,
@@ -98,4 +100,54 @@ export async function resolveSecret(
   }
   const value = await getSecret(db, loadKey(), connection, name);
   return value as string;
+}
+
+/**
+ * Whether `master` is the key the stored credentials were sealed with. Each row carries its key's
+ * fingerprint (`key_id`), so rows under another key are found without decrypting; one row under
+ * `master` is also opened, as a check value. Undefined when all is well (or nothing is stored).
+ */
+export async function findForeignKeyRows(
+  db: Kysely<Database>,
+  master: MasterKey,
+): Promise<{ count: number; keyIds: string[] } | undefined> {
+  const rows = await db
+    .selectFrom('secrets')
+    .select(['connection', 'name', 'nonce', 'ciphertext', 'tag', 'key_id'])
+    .execute();
+  const foreign = rows.filter((r) => r.key_id !== master.id);
+  if (foreign.length > 0)
+    return { count: foreign.length, keyIds: [...new Set(foreign.map((r) => r.key_id))] };
+  const sample = rows[0];
+  if (sample) openSecret(master, sample.connection, sample.name, sample); // throws when it does not open
+  return undefined;
+}
+
+/**
+ * Re-encrypts every stored credential from `from` to `to`, in one write transaction: every row is
+ * opened first, so a row that does not open under `from` changes nothing. Returns the count.
+ */
+export async function rekeySecrets(
+  store: Store,
+  from: MasterKey,
+  to: MasterKey,
+  now = Date.now(),
+): Promise<number> {
+  return withWriteTransaction(store, async (db) => {
+    const rows = await db
+      .selectFrom('secrets')
+      .select(['connection', 'name', 'nonce', 'ciphertext', 'tag', 'key_id'])
+      .execute();
+    const opened = rows.map((r) => ({ ...r, value: openSecret(from, r.connection, r.name, r) }));
+    for (const r of opened) {
+      const sealed = sealSecret(to, r.connection, r.name, r.value);
+      await db
+        .updateTable('secrets')
+        .set({ ...sealed, updated_at: now })
+        .where('connection', '=', r.connection)
+        .where('name', '=', r.name)
+        .execute();
+    }
+    return opened.length;
+  });
 }

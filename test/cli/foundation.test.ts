@@ -63,7 +63,7 @@ describe('ml-connector CLI (foundation)', () => {
 
   it('creds set reads stdin, creates a 0600 key file, and nothing stores or prints the plaintext', async () => {
     const cwd = freshDir();
-    const set = await runCli(['creds', 'set', 'main', 'shipstation.apiSecret'], {
+    const set = await runCli(['--init', 'creds', 'set', 'main', 'shipstation.apiSecret'], {
       cwd,
       stdin: `${SECRET}\n`,
     });
@@ -138,7 +138,7 @@ describe('ml-connector CLI (foundation)', () => {
 
   it('creds set creates data/ 0700 and the SQLite files 0600', async () => {
     const cwd = freshDir();
-    const set = await runCli(['creds', 'set', 'main', 'x'], { cwd, stdin: SECRET });
+    const set = await runCli(['--init', 'creds', 'set', 'main', 'x'], { cwd, stdin: SECRET });
     assert.equal(set.code, 0, set.stderr);
     assert.equal(statSync(join(cwd, 'data')).mode & 0o777, 0o700);
     for (const name of readdirSync(join(cwd, 'data'))) {
@@ -163,7 +163,7 @@ describe('ml-connector CLI (foundation)', () => {
     const keyFile = join(cwd, 'data', 'master.key');
     writeFileSync(keyFile, `${Buffer.alloc(32, 3).toString('base64')}\n`);
     chmodSync(keyFile, 0o640);
-    const set = await runCli(['creds', 'set', 'main', 'x'], { cwd, stdin: SECRET });
+    const set = await runCli(['--init', 'creds', 'set', 'main', 'x'], { cwd, stdin: SECRET });
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stderr, /^Warning: The master key file .*master\.key has mode 0640.*chmod 600/);
     assert.equal(statSync(keyFile).mode & 0o777, 0o640);

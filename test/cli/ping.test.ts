@@ -201,7 +201,7 @@ describe('ml-connector ping against the sandboxes', () => {
   it('says "host unreachable" when SYSPRO is in maintenance with its port closed', async () => {
     await syspro.setMaintenance('refuse');
     try {
-      const result = await runCli(['ping', '--json', '--timeout', '5'], { cwd, env });
+      const result = await runCli(['ping', '--json', '--timeout', '5s'], { cwd, env });
       assert.notEqual(result.code, 0);
       const checks = verdicts(result.stdout);
       assert.equal(checks.get('syspro e.net logon')?.kind, 'unreachable');
@@ -247,7 +247,7 @@ describe('ml-connector ping against the sandboxes', () => {
       ...env,
       ML_CONNECTOR_CONNECTIONS__MAIN__SYSPRO__ENET_URL: 'http://192.0.2.1:20161/SYSPROWCFService/Rest',
     };
-    const ping = await runCli(['ping', '--timeout', '1'], { cwd, env: insecure });
+    const ping = await runCli(['ping', '--timeout', '1s'], { cwd, env: insecure });
     assert.match(
       ping.stdout,
       /^warn\s+main\s+syspro http: syspro\.enetUrl is http:\/\/192\.0\.2\.1:20161 \(not https, and host 192\.0\.2\.1 is not this machine\): the e\.net logon sends the operator and company passwords in clear text over the network; `run` refuses this connection/m,

@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { UserError } from '../../config/errors.js';
 import { appendAudit } from '../../store/audit.js';
-import { deleteSecret, listSecrets, putSecret } from '../../store/secrets.js';
+import { loadMasterKey } from '../../store/master-key.js';
+import {
+  deleteSecret,
+  findForeignKeyRows,
+  listSecrets,
+  putSecret,
+  rekeySecrets,
+} from '../../store/secrets.js';
 import type { Program } from '../program.js';
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -31,6 +38,14 @@ export function registerCreds(program: Command, app: Program): void {
       const ctx = app.context();
       const master = ctx.masterKey(true);
       const store = await ctx.store();
+      const foreign = await findForeignKeyRows(store.db, master);
+      if (foreign) {
+        throw new UserError(
+          `Not stored: ${foreign.count} credential(s) in ${store.displayUrl} were stored with another master key (key ${foreign.keyIds.join(', ')}), ` +
+            `not this one (key ${master.id}, from ${master.source === 'environment' ? 'ML_CONNECTOR_MASTER_KEY' : 'the key file'}). ` +
+            'Use the key they were stored with, or move them all to this key with `ml-connector creds rekey`.',
+        );
+      }
       await putSecret(store.db, master, connection, name, value);
       await appendAudit(store.db, {
         connection,
@@ -76,5 +91,43 @@ export function registerCreds(program: Command, app: Program): void {
         outcome: 'ok',
       });
       app.out(`Deleted ${name} for connection ${connection}.`);
+    });
+
+  creds
+    .command('rekey')
+    .description(
+      're-encrypt every stored credential under a new master key (the current key opens them; nothing changes if one does not open)',
+    )
+    .requiredOption(
+      '--new-key-file <file>',
+      'the new key: a key file (created, mode 0600, with a fresh random key when it does not exist)',
+    )
+    .action(async (options: { newKeyFile: string }) => {
+      const ctx = app.context();
+      const from = ctx.masterKey(false);
+      const to = loadMasterKey({
+        env: {},
+        file: options.newKeyFile,
+        create: true,
+        warn: (m) => app.err(`Warning: ${m}`),
+      });
+      if (to.id === from.id)
+        throw new UserError(
+          `The new key in ${options.newKeyFile} is the current key (key ${from.id}); nothing to do.`,
+        );
+      const store = await ctx.store();
+      const count = await rekeySecrets(store, from, to);
+      await appendAudit(store.db, {
+        connection: '-',
+        flow: 'creds',
+        entityType: 'secret',
+        entityKey: '*',
+        action: 'rekey',
+        outcome: 'ok',
+      });
+      app.out(
+        `Re-encrypted ${count} credential(s) from key ${from.id} to key ${to.id}. From now on use ${options.newKeyFile}: ` +
+          'set masterKeyFile (or ML_CONNECTOR_MASTER_KEY_FILE) to it, or put its content in ML_CONNECTOR_MASTER_KEY; keep the old key until you have checked.',
+      );
     });
 }

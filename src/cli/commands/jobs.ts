@@ -5,10 +5,10 @@
  * each poll schedule with its last poll job, its failures and last error.
  */
 import type { Command } from 'commander';
-import { formatDuration, parseDuration } from '../../config/duration.js';
+import { formatDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import type { JobState } from '../../store/database.js';
-import { purgeFinishedJobs } from '../../store/jobs/purge.js';
+import { countPurgeable, purgeFinishedJobs } from '../../store/jobs/purge.js';
 import {
   countJobsByKindAndState,
   getJob,
@@ -17,6 +17,7 @@ import {
   listScheduleStatus,
 } from '../../store/jobs/queries.js';
 import { findSuperseding } from '../../store/jobs/replay.js';
+import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'dead', 'cancelled'];
@@ -173,16 +174,15 @@ export function registerJobs(program: Command, app: Program): void {
     .description(
       'delete succeeded and cancelled jobs (and their attempts) that finished longer ago than the retention; dead jobs are kept',
     )
-    .option('--older-than <duration>', 'e.g. 7d or 12h (default: retention.finishedJobs, 30d)')
-    .action(async (options: { olderThan?: string }) => {
+    .option(
+      '--older-than <duration>',
+      'jobs that finished longer ago than this, e.g. 7d or 12h (default: retention.finishedJobs)',
+      durationFlag('7d', { positive: true }),
+    )
+    .option('--dry-run', 'only show what would be deleted')
+    .action(async (options: { olderThan?: number; dryRun?: boolean }) => {
       const context = app.context();
-      let keepMs = context.config.retention.finishedJobs;
-      if (options.olderThan !== undefined) {
-        const parsed = parseDuration(options.olderThan);
-        if (parsed === undefined || parsed <= 0)
-          throw new UserError(`--older-than must be a duration like 7d or 12h, got "${options.olderThan}".`);
-        keepMs = parsed;
-      }
+      const keepMs = options.olderThan ?? context.config.retention.finishedJobs;
       if (keepMs <= 0) {
         app.out(
           'Retention is 0 (retention.finishedJobs: keep for ever); nothing purged. Pass --older-than to purge anyway.',
@@ -190,7 +190,17 @@ export function registerJobs(program: Command, app: Program): void {
         return;
       }
       const cutoff = Date.now() - keepMs;
-      const purged = await purgeFinishedJobs(await context.store(), { finishedBefore: cutoff });
+      const store = await context.store();
+      if (options.dryRun) {
+        const rows = await countPurgeable(store, { finishedBefore: cutoff });
+        const total = rows.reduce((n, r) => n + r.count, 0);
+        for (const r of rows) app.out(`${r.kind}\t${r.state}\t${r.count}`);
+        app.out(
+          `Dry run: would purge ${total} finished job${total === 1 ? '' : 's'} older than ${formatDuration(keepMs)} (finished before ${iso(cutoff)}); nothing deleted.`,
+        );
+        return;
+      }
+      const purged = await purgeFinishedJobs(store, { finishedBefore: cutoff });
       app.out(
         `Purged ${purged} finished job${purged === 1 ? '' : 's'} older than ${formatDuration(keepMs)} (finished before ${iso(cutoff)}). Dead jobs are kept.`,
       );

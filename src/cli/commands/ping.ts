@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { systemClock } from '../../clock.js';
 import { UserError } from '../../config/errors.js';
 import { type CheckResult, pingConnection } from '../../sync/ping.js';
+import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 
 const MARK: Record<CheckResult['verdict'], string> = {
@@ -26,7 +27,11 @@ export function registerPing(program: Command, app: Program): void {
     )
     .argument('[connection]', 'only this connection (default: all)')
     .option('--json', 'one JSON object per check, for machines')
-    .option('--timeout <seconds>', 'per-request timeout in seconds', (v) => Number(v) * 1000, 15_000)
+    .addOption(
+      new Option('--timeout <duration>', 'per-request timeout, e.g. 5s')
+        .argParser(durationFlag('5s', { positive: true }))
+        .default(15_000, '15s'),
+    )
     .action(async (name: string | undefined, flags: { json?: boolean; timeout: number }) => {
       const ctx = app.context();
       const connections = ctx.config.connections.filter((c) => name === undefined || c.name === name);

@@ -6,17 +6,17 @@
  * twice) unless `--force`; the dry run names those too.
  */
 import type { Command } from 'commander';
-import { parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import { appendAudit } from '../../store/audit.js';
 import { findReplayCandidates, type ReplayFilter, replayJobs } from '../../store/jobs/replay.js';
+import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 
 interface ReplayOptions {
   kind?: string;
   connection?: string;
   error?: string;
-  since?: string;
+  since?: number;
   all?: boolean;
   dryRun?: boolean;
   force?: boolean;
@@ -30,7 +30,7 @@ export function registerReplay(program: Command, app: Program): void {
     .option('--kind <kind>', 'dead jobs of this kind, e.g. orders.push')
     .option('--connection <name>', 'dead jobs of this connection')
     .option('--error <text>', 'dead jobs whose last error contains this text')
-    .option('--since <duration>', 'dead jobs that died within this long, e.g. 2h')
+    .option('--since <duration>', 'dead jobs that died within this long, e.g. 2h', durationFlag('2h'))
     .option('--all', 'every dead job (needed when no other filter is given)')
     .option('--dry-run', 'only show what would be replayed')
     .option('--force', 'replay superseded jobs too (a newer job with the same key succeeded since)')
@@ -46,12 +46,7 @@ export function registerReplay(program: Command, app: Program): void {
       if (options.kind) filter.kind = options.kind;
       if (options.connection) filter.connection = options.connection;
       if (options.error) filter.errorContains = options.error;
-      if (options.since) {
-        const ms = parseDuration(options.since);
-        if (ms === undefined)
-          throw new UserError(`--since takes a duration like 30m, 2h or 1d, got "${options.since}".`);
-        filter.finishedSince = Date.now() - ms;
-      }
+      if (options.since !== undefined) filter.finishedSince = Date.now() - options.since;
       if (Object.keys(filter).length === 0 && !options.all) {
         throw new UserError(
           'Say which dead jobs to replay: job ids, --kind, --connection, --error or --since (or --all for every dead job). See the dead jobs with `ml-connector jobs list --state dead`.',

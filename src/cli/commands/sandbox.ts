@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { parseDuration } from '../../config/duration.js';
 import { UserError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import type { FaultSpec, ShipStationSandbox } from '../../sandbox/shipstation/index.js';
@@ -11,6 +10,7 @@ import { loadMasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openConfiguredStore } from '../../store/open.js';
 import { putSecret } from '../../store/secrets.js';
+import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 
 export const DEFAULT_SHIPSTATION_PORT = 7401;
@@ -27,6 +27,7 @@ interface SandboxFlags {
   sysproFault: string[];
   odataNextLink?: boolean;
   writeConfig?: string;
+  force?: boolean;
   connection: string;
 }
 
@@ -56,16 +57,13 @@ export function registerSandbox(program: Command, app: Program): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--seed <n>', 'seed for the generated data and credentials', integer, 1)
     .option('--orders <n>', 'SYSPRO sales orders to seed', integer, 200)
-    .option(
-      '--auto-ship <delay>',
-      'label ShipStation orders awaiting shipment after this delay (e.g. 30s), or "off"',
-      (v) => {
-        if (v === 'off') return false;
-        const ms = parseDuration(v);
-        if (ms === undefined) throw new InvalidArgumentError('expected a duration like 30s, or off');
-        return ms;
-      },
-      60_000,
+    .addOption(
+      new Option(
+        '--auto-ship <delay>',
+        'label ShipStation orders awaiting shipment after this delay (e.g. 30s), or "off"',
+      )
+        .argParser(durationFlag('30s', { off: true }))
+        .default(60_000, '1m'),
     )
     .option(
       '--fault <rule>',
@@ -84,8 +82,15 @@ export function registerSandbox(program: Command, app: Program): void {
       '--write-config <file>',
       'write a connector configuration for these sandboxes to FILE and store their credentials (encrypted) in its store',
     )
+    .option('--force', '--write-config may overwrite an existing file')
     .option('--connection <name>', 'connection name used by --write-config', 'main')
     .action(async (flags: SandboxFlags) => {
+      // Before anything starts: an existing configuration is not replaced by surprise.
+      if (flags.writeConfig && !flags.force && existsSync(resolve(flags.writeConfig))) {
+        throw new UserError(
+          `${resolve(flags.writeConfig)} already exists; --write-config does not overwrite it. Pass --force to replace it, or name another file.`,
+        );
+      }
       // Loaded here so that other commands do not pay for the sandboxes at start-up.
       const { parseFaultFlag: parseShipStationFault, startShipStationSandbox } = await import(
         '../../sandbox/shipstation/index.js'

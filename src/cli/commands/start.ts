@@ -31,6 +31,7 @@ import { loadMasterKey } from '../../store/master-key.js';
 import { migrateToLatest } from '../../store/migrate.js';
 import { openConfiguredStore, openStore, type Store } from '../../store/open.js';
 import { putSecret } from '../../store/secrets.js';
+import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, runLockPaths } from '../run-lock.js';
 import { holdSignalsDuringStart, serveUntilSignal, startService } from './run.js';
@@ -66,7 +67,7 @@ function port(value: string): number {
 }
 
 function duration(value: string): string {
-  if (parseDuration(value) === undefined) throw new InvalidArgumentError('expected a duration like 15s');
+  durationFlag('15s', { positive: true })(value);
   return value;
 }
 
@@ -82,12 +83,7 @@ export function registerStart(program: Command, app: Program): void {
     .option(
       '--auto-ship <delay>',
       'demo: ShipStation labels orders this long after they arrive (default 20s), or "off"',
-      (v) => {
-        if (v === 'off') return false;
-        const ms = parseDuration(v);
-        if (ms === undefined) throw new InvalidArgumentError('expected a duration like 20s, or off');
-        return ms;
-      },
+      durationFlag('20s', { off: true }),
     )
     .action(async (flags: StartFlags) => {
       const explicit = program.opts<{ config?: string }>().config ?? app.env.ML_CONNECTOR_CONFIG;

@@ -40,3 +40,20 @@ export async function purgeFinishedJobs(store: Store, options: PurgeOptions): Pr
     if (deleted < batchSize) return total;
   }
 }
+
+/** What `purgeFinishedJobs` would delete with the same cutoff, by kind and state (for --dry-run). */
+export async function countPurgeable(
+  store: Store,
+  options: Pick<PurgeOptions, 'finishedBefore'>,
+): Promise<Array<{ kind: string; state: string; count: number }>> {
+  const rows = await store.db
+    .selectFrom('jobs')
+    .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('state', 'in', ['succeeded', 'cancelled'])
+    .where('finished_at', '<', options.finishedBefore)
+    .groupBy(['kind', 'state'])
+    .orderBy('kind')
+    .orderBy('state')
+    .execute();
+  return rows.map((r) => ({ kind: r.kind, state: r.state, count: Number(r.count) }));
+}
