@@ -91,7 +91,11 @@ export interface RunSetupOptions {
   /** A store URL (default: SQLite in the run's directory). */
   storeUrl?: string;
   /** Changes to the configuration document and its one connection before it is written. */
-  configure?: (document: ConfigDocument, connection: Record<string, Record<string, unknown>>) => void;
+  configure?: (
+    document: ConfigDocument,
+    connection: Record<string, Record<string, unknown>>,
+    sandboxes: { shipstation: ShipStationSandbox; syspro: SysproSandbox },
+  ) => void;
 }
 
 const WEBHOOK_SECRET = '0123456789abcdef0123456789abcdef0123456789abcdef';
@@ -123,7 +127,7 @@ export async function setupRun(options: RunSetupOptions): Promise<RunSetup> {
   const connection = document.connections[0] as Record<string, Record<string, unknown>>;
   connection.polls = { orders: '1s', shipments: '1s', customers: 0 };
   connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
-  options.configure?.(document, connection);
+  options.configure?.(document, connection, { shipstation, syspro });
   const configFile = join(dir, 'ml-connector.yaml');
   writeFileSync(configFile, stringify(document));
   const env: NodeJS.ProcessEnv = {

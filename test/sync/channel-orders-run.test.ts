@@ -5,97 +5,42 @@
  * orders (SorMaster by customer PO) and its call log, ShipStation's orders.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
-import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
-import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { listAudit } from '../../src/store/audit.js';
 import { openStore } from '../../src/store/open.js';
-import { BIN, runCli } from '../helpers/cli.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { type RunChild, type RunSetup, setupRun, waitFor as waitUntil } from '../helpers/run-process.js';
 
 describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
-  let shipstation: ShipStationSandbox;
-  let syspro: SysproSandbox;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  let child: ChildProcess | undefined;
-  let output = '';
+  let run: RunSetup;
+  let child: RunChild | undefined;
+  let shipstation: RunSetup['shipstation'];
+  let syspro: RunSetup['syspro'];
 
   before(async () => {
-    // A raised V1 budget (the client follows X-Rate-Limit-Limit): every flow polls every few seconds here.
-    shipstation = await startShipStationSandbox({
-      port: 0,
+    run = await setupRun({
+      prefix: 'channel-run',
       seed: 12,
-      webhookDelayMs: 200,
-      rateLimit: { limit: 300, windowMs: 60_000 },
+      // A raised V1 budget (the client follows X-Rate-Limit-Limit): every flow polls every few seconds here.
+      shipstation: { webhookDelayMs: 200, rateLimit: { limit: 300, windowMs: 60_000 } },
+      configure: (document, connection) => {
+        document.jobLease = '5s';
+        document.retry = { cadence: ['1s', '1s', '2s'], jitter: 0 };
+        connection.polls = { orders: '2s', shipments: '2s', customers: 0, channelOrders: '3s', inventory: 0 };
+        connection.channelOrders = { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' };
+        connection.freight = { enabled: false };
+        connection.inventory = { enabled: false };
+      },
     });
-    syspro = await startSysproSandbox({ port: 0, seed: 12, orders: 60 });
-    dir = mkdtempSync(join(tmpdir(), 'mlc-channel-run-'));
-    const port = await freePort();
-    const document = sandboxConfigDocument('main', {
-      shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
-      syspro: { ...syspro, enetUrl: syspro.enetUrl },
-    }) as { connections: Array<Record<string, Record<string, unknown>>> } & Record<string, unknown>;
-    document.http = { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` };
-    document.shutdownTimeout = '10s';
-    document.jobLease = '5s';
-    document.retry = { cadence: ['1s', '1s', '2s'], jitter: 0 };
-    const connection = document.connections[0]!;
-    connection.polls = { orders: '2s', shipments: '2s', customers: 0, channelOrders: '3s', inventory: 0 };
-    connection.shipstation = { ...connection.shipstation, webhookSecret: 'secret:shipstation.webhookSecret' };
-    connection.channelOrders = { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' };
-    connection.freight = { enabled: false };
-    connection.inventory = { enabled: false };
-    writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
-      ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
-      ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET: '0123456789abcdef0123456789abcdef0123456789abcdef',
-    };
+    ({ shipstation, syspro } = run);
   });
   after(async () => {
-    child?.kill('SIGKILL');
-    await shipstation?.close();
-    await syspro?.close();
+    await run?.close();
   });
 
-  async function waitFor(check: () => boolean | Promise<boolean>, what: string, capMs = 45_000) {
-    const until = Date.now() + capMs;
-    while (!(await check())) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${output.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  const sandboxPost = async (path: string, body: unknown = {}) => {
-    const res = await fetch(`${shipstation.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    return (await res.json()) as Record<string, unknown>;
-  };
+  const waitFor = (check: () => boolean | Promise<boolean>, what: string) =>
+    waitUntil(check, what, () => child?.output() ?? '');
+  const output = () => child?.output() ?? '';
+  const sandboxPost = (path: string, body: unknown = {}) => run.sandboxPost(path, body);
   const byPo = (po: string) => syspro.db.sorMaster.rows.filter((r) => r.CustomerPoNumber === po);
   const marketplaceOrder = async (storeId: number, orderNumber: string, extra: Record<string, unknown>) => {
     const created = (await sandboxPost('/_sandbox/channel-orders', {
@@ -111,20 +56,9 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
     );
 
   it('enters a Shopify order once (even with the SORTOI answer lost), links it both ways, ships it back; an unknown SKU is a clear problem', async () => {
-    child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'ml-connector.yaml')], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d) => {
-      output += d;
-    });
-    child.stderr?.on('data', (d) => {
-      output += d;
-    });
-    const exited = new Promise<number>((resolve) => child?.on('exit', (code) => resolve(code ?? -1)));
-    await waitFor(() => /"orders poll done"/.test(output), 'the first orders poll');
-    const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+    child = run.start();
+    await waitFor(() => /"orders poll done"/.test(output()), 'the first orders poll');
+    const subscribed = await run.cli(['webhooks', 'subscribe']);
     assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
     assert.ok(
       [...shipstation.state.webhooks.values()].some((w) => w.event === 'ORDER_NOTIFY'),
@@ -182,7 +116,7 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
     const amazon = await marketplaceOrder(310003, 'AMZ-2001', {
       items: [{ lineItemKey: 'b1', sku: 'NOPE-1', name: 'Not in SYSPRO', quantity: 1, unitPrice: 10 }],
     });
-    const store = openStore(`sqlite:${join(dir, 'data', 'ml-connector.db')}`);
+    const store = openStore(run.storeUrl);
     try {
       await waitFor(async () => {
         const rows = await listAudit(store.db, { outcome: 'error', limit: 100 });
@@ -203,9 +137,9 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
       assert.equal(note.UserField2, tracking);
 
       // Polls keep running: still one SYSPRO order, and the orders flow never pushed it as a new one.
-      const polls = (output.match(/"channel orders poll done"/g) ?? []).length;
+      const polls = (output().match(/"channel orders poll done"/g) ?? []).length;
       await waitFor(
-        () => (output.match(/"channel orders poll done"/g) ?? []).length >= polls + 2,
+        () => (output().match(/"channel orders poll done"/g) ?? []).length >= polls + 2,
         'two more channel polls',
       );
       assert.equal(byPo('SHOP-1001').length, 1);
@@ -265,7 +199,6 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
       () => syspro.db.linesOf(String(cashSo.SalesOrder)).length === 0,
       'the cancellation carried to SYSPRO (every line deleted)',
     );
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, output.slice(-2000));
+    assert.equal(await child.stop(), 0, output().slice(-2000));
   });
 });

@@ -12,90 +12,47 @@
  *    label (webhook twice + poll once) leaves one note.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
-import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
-import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { dispatchNoteReference } from '../../src/sync/dispatch-note-check.js';
 import { shipmentLinkKey } from '../../src/sync/shipment-model.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { type RunChild, type RunSetup, setupRun, waitFor as waitUntil } from '../helpers/run-process.js';
 import { SHIPSTATION_APIS } from '../helpers/sandbox-connection.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 for (const api of SHIPSTATION_APIS)
   describe(`ml-connector run (${api}): shipments ShipStation → SYSPRO`, () => {
-    let shipstation: ShipStationSandbox;
-    let syspro: SysproSandbox;
-    let dir: string;
-    let env: NodeJS.ProcessEnv;
-    let child: ChildProcess | undefined;
-    let output = '';
+    let run: RunSetup;
+    let shipstation: RunSetup['shipstation'];
+    let syspro: RunSetup['syspro'];
+    let child: RunChild | undefined;
 
     before(async () => {
-      shipstation = await startShipStationSandbox({ port: 0, seed: 9, webhookDelayMs: 200 });
-      syspro = await startSysproSandbox({ port: 0, seed: 9, orders: 400 });
-      dir = mkdtempSync(join(tmpdir(), 'mlc-shipments-run-'));
-      const port = await freePort();
-      const document = sandboxConfigDocument('main', {
-        shipstation: { url: shipstation.url, apiKey: '', apiSecret: '', v2ApiKey: '' },
-        syspro: { ...syspro, enetUrl: syspro.enetUrl },
-      }) as { connections: Array<Record<string, Record<string, unknown>>> } & Record<string, unknown>;
-      document.http = { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` };
-      document.shutdownTimeout = '10s';
-      document.jobLease = '5s';
-      const connection = document.connections[0]!;
-      connection.polls = { orders: '1s', shipments: '2s', customers: 0 };
-      connection.shipstation = {
-        ...connection.shipstation,
-        webhookSecret: 'secret:shipstation.webhookSecret',
-      };
-      if (api === 'v2') {
-        connection.shipstation = {
-          ...connection.shipstation,
-          api,
-          v2WarehouseId: shipstation.state.defaultWarehouseId,
-        };
-      }
-      writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
-      env = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_OPERATORPASSWORD: syspro.operatorPassword,
-        ML_CONNECTOR_SECRET_MAIN_SYSPRO_COMPANYPASSWORD: syspro.companyPassword,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: shipstation.apiKey,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: shipstation.apiSecret,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_V2APIKEY: shipstation.v2ApiKey,
-        ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_WEBHOOKSECRET:
-          '0123456789abcdef0123456789abcdef0123456789abcdef',
-      };
+      run = await setupRun({
+        prefix: 'shipments-run',
+        seed: 9,
+        orders: 400,
+        shipstation: { webhookDelayMs: 200 },
+        configure: (document, connection, sandboxes) => {
+          document.jobLease = '5s';
+          connection.polls = { orders: '1s', shipments: '2s', customers: 0 };
+          if (api === 'v2') {
+            connection.shipstation = {
+              ...connection.shipstation,
+              api,
+              v2WarehouseId: sandboxes.shipstation.state.defaultWarehouseId,
+            };
+          }
+        },
+      });
+      ({ shipstation, syspro } = run);
     });
     after(async () => {
-      child?.kill('SIGKILL');
-      await shipstation?.close();
-      await syspro?.close();
+      await run?.close();
     });
 
-    async function waitFor(check: () => boolean, what: string, capMs = 45_000) {
-      const until = Date.now() + capMs;
-      while (!check()) {
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${output.slice(-3000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const output = () => child?.output() ?? '';
+    const waitFor = (check: () => boolean, what: string) => waitUntil(check, what, output);
 
     const ours = () =>
       [...shipstation.state.orders.values()].filter(
@@ -105,39 +62,20 @@ for (const api of SHIPSTATION_APIS)
       syspro.db.mdnMaster.rows.filter(
         (n) => n.DispatchComments1 === dispatchNoteReference(shipmentLinkKey(source, id)),
       );
-    const sandboxPost = async (path: string, body: unknown = {}) => {
-      const res = await fetch(`${shipstation.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(res.status, 200, await res.clone().text());
-      return (await res.json()) as Record<string, unknown>;
-    };
+    const sandboxPost = (path: string, body: unknown = {}) => run.sandboxPost(path, body);
 
-    function start(shipmentsPoll: string | 0): Promise<number> {
-      const document = parse(readFileSync(join(dir, 'ml-connector.yaml'), 'utf8')) as {
+    /** Starts `run` with the shipments poll set to `shipmentsPoll` (0: webhooks only). */
+    function start(shipmentsPoll: string | 0): void {
+      const document = parse(readFileSync(run.configFile, 'utf8')) as {
         connections: Array<{ polls: Record<string, unknown> }>;
       };
       document.connections[0]!.polls.shipments = shipmentsPoll;
-      writeFileSync(join(dir, 'ml-connector.yaml'), stringify(document));
-      child = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'ml-connector.yaml')], {
-        cwd: dir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout?.on('data', (d) => {
-        output += d;
-      });
-      child.stderr?.on('data', (d) => {
-        output += d;
-      });
-      const running = child;
-      return new Promise<number>((resolve) => running.on('exit', (code) => resolve(code ?? -1)));
+      writeFileSync(run.configFile, stringify(document));
+      child = run.start();
     }
-    const pollsDone = () => (output.match(/"msg":"shipments poll done"/g) ?? []).length;
+    const pollsDone = () => (output().match(/"msg":"shipments poll done"/g) ?? []).length;
     const pingWebhookChecks = async () => {
-      const ping = await runCli(['ping', '--json'], { cwd: dir, env });
+      const ping = await run.cli(['ping', '--json']);
       return ping.stdout
         .split('\n')
         .filter((l) => l.startsWith('{'))
@@ -151,7 +89,7 @@ for (const api of SHIPSTATION_APIS)
     const labelEvent = api === 'v2' ? 'LABEL_CREATED_V2' : 'ITEM_SHIP_NOTIFY';
 
     it('writes a label and a mark-as-shipped by webhook, a label whose webhooks were lost by the poll, once each', async () => {
-      let exited = start(0);
+      start(0);
       await waitFor(() => ours().length >= 5, 'orders in ShipStation');
       // ping warns while the subscriptions are missing, and passes once they exist.
       const pingBefore = await pingWebhookChecks();
@@ -161,9 +99,9 @@ for (const api of SHIPSTATION_APIS)
           'warn',
           JSON.stringify(pingBefore),
         );
-      const subscribed = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+      const subscribed = await run.cli(['webhooks', 'subscribe']);
       assert.equal(subscribed.code, 0, subscribed.stdout + subscribed.stderr);
-      const again = await runCli(['webhooks', 'subscribe'], { cwd: dir, env });
+      const again = await run.cli(['webhooks', 'subscribe']);
       assert.equal(again.code, 0, again.stdout + again.stderr);
       assert.match(again.stdout, /nothing to change/, 'subscribe is idempotent');
       if (api === 'v2') {
@@ -175,7 +113,7 @@ for (const api of SHIPSTATION_APIS)
         );
         assert.ok(hooks.every((h) => h.url.endsWith('/webhooks/shipstation-v2/main')));
       }
-      const listed = await runCli(['webhooks', 'list'], { cwd: dir, env });
+      const listed = await run.cli(['webhooks', 'list']);
       assert.equal(listed.code, 0, listed.stdout + listed.stderr);
       assert.doesNotMatch(listed.stdout, /missing:/, listed.stdout);
       for (const event of webhookEvents) assert.match(listed.stdout, new RegExp(`${event}.*\\[ours\\]`));
@@ -266,18 +204,16 @@ for (const api of SHIPSTATION_APIS)
       await waitFor(
         () =>
           /"msg":"shipments fetch done"[\s\S]*"msg":"shipments fetch done"[\s\S]*"msg":"shipments fetch done"/.test(
-            output,
+            output(),
           ),
         'three fetches',
       );
       assert.equal(notesFor('shipment', shipment.shipmentId).length, 1, 'a webhook three times is one note');
       assert.equal(notesFor('shipment', lost.shipmentId).length, 0, 'the dropped label is not in SYSPRO yet');
-      child?.kill('SIGTERM');
-      assert.equal(await exited, 0, output.slice(-2000));
+      assert.equal(await child?.stop(), 0, output().slice(-2000));
 
       // The poll on: it catches the dropped label and meets the webhook's.
-      output = '';
-      exited = start('2s');
+      start('2s');
       await waitFor(() => notesFor('shipment', lost.shipmentId).length > 0, 'the dropped label by the poll');
       const polls = pollsDone();
       await waitFor(() => pollsDone() >= polls + 2, 'two more shipments polls');
@@ -297,7 +233,6 @@ for (const api of SHIPSTATION_APIS)
       );
       assert.equal(notesFor('fulfillment', fulfillment.fulfillmentId)[0]!.UserField2, '794600000001');
 
-      child?.kill('SIGTERM');
-      assert.equal(await exited, 0, output.slice(-2000));
+      assert.equal(await child?.stop(), 0, output().slice(-2000));
     });
   });
