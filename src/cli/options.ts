@@ -35,3 +35,11 @@ export function durationFlag(example: string, options: { off?: boolean; positive
 function unitOf(example: string): string {
   return /[a-z]+$/.exec(example)?.[0] ?? 's';
 }
+
+/** A commander parser for a whole number above 0 (`--every 500`); anything else is a usage error. */
+export function countFlag(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number above 0, e.g. 500');
+  return n;
+}

@@ -1,15 +1,34 @@
 /**
- * Progress of a long command (`backfill orders`): on a terminal, one line redrawn in place with
- * `\r` (at most every `redrawMs`); otherwise plain lines, one every `everyOrders` orders done or
- * every `everyMs`, whichever comes first, so a log file gets a steady, readable trail. Notes (a
- * failed order) are printed above the bar on a terminal and as their own line otherwise.
+ * Progress of a long command (`backfill orders`, `sync orders`, `replay`): on a terminal, one line
+ * redrawn in place with `\r` (at most every `redrawMs`), with a bar when the total is known;
+ * otherwise plain lines, one every `everyOrders` records done or every `everyMs`, whichever comes
+ * first, so a log file gets a steady, readable trail. Notes (a failed order) are printed above the
+ * bar on a terminal and as their own line otherwise. The caller prints the end summary.
+ *
+ * Counts are named numbers shown in `fields` order; those in `doneFields` add up to what is done
+ * (and to the rate). The defaults are an orders run's: read, then pushed, skipped and failed.
  */
 
-export interface ProgressCounts {
+// A type, not an interface, so that it is one of the `Counts`.
+export type ProgressCounts = {
   read: number;
   pushed: number;
   skipped: number;
   failed: number;
+};
+
+/** Any named counts (an orders run's `ProgressCounts`, a replay's replayed and skipped, …). */
+export type Counts = Readonly<Record<string, number>>;
+
+const ORDER_FIELDS = ['read', 'pushed', 'skipped', 'failed'];
+const ORDER_DONE = ['pushed', 'skipped', 'failed'];
+/** Characters of the terminal bar. */
+const BAR_WIDTH = 24;
+
+/** Where a progress bar is drawn: `process.stdout`, or a fake one in tests. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
 }
 
 export interface ProgressOptions {
@@ -28,19 +47,46 @@ export interface ProgressOptions {
   redrawMs?: number;
   /** Put before the counts, e.g. the connection name. */
   label?: string;
+  /** The counts shown, in order (default: read, pushed, skipped, failed). */
+  fields?: readonly string[];
+  /** The counts that add up to what is done (default: pushed, skipped, failed). */
+  doneFields?: readonly string[];
+  /** How many there are to do, when known: a bar on a terminal, `done/total` in every line. */
+  total?: number;
 }
 
-export function doneCount(c: ProgressCounts): number {
-  return c.pushed + c.skipped + c.failed;
+export function doneCount(c: Counts, doneFields: readonly string[] = ORDER_DONE): number {
+  return doneFields.reduce((n, f) => n + (c[f] ?? 0), 0);
 }
 
-/** Orders done (pushed, skipped or failed) per minute since the start. */
-export function ratePerMinute(c: ProgressCounts, elapsedMs: number): number {
-  return Math.round((doneCount(c) * 60_000) / Math.max(elapsedMs, 1000));
+/** Records done per minute since the start (orders: pushed, skipped or failed). */
+export function ratePerMinute(
+  c: Counts,
+  elapsedMs: number,
+  doneFields: readonly string[] = ORDER_DONE,
+): number {
+  return Math.round((doneCount(c, doneFields) * 60_000) / Math.max(elapsedMs, 1000));
 }
 
-export function formatCounts(c: ProgressCounts, elapsedMs: number): string {
-  return `read ${c.read}, pushed ${c.pushed}, skipped ${c.skipped}, failed ${c.failed}, ${ratePerMinute(c, elapsedMs)}/min`;
+export function formatCounts(
+  c: Counts,
+  elapsedMs: number,
+  fields: readonly string[] = ORDER_FIELDS,
+  doneFields: readonly string[] = ORDER_DONE,
+): string {
+  return `${fields.map((f) => `${f} ${c[f] ?? 0}`).join(', ')}, ${ratePerMinute(c, elapsedMs, doneFields)}/min`;
+}
+
+/** `[#########---------------] ` for `done` of `total`. */
+export function formatBar(done: number, total: number, width = BAR_WIDTH): string {
+  const filled = total > 0 ? Math.min(width, Math.floor((done / total) * width)) : width;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+/** `40/100 (40%)`. */
+export function formatOfTotal(done: number, total: number): string {
+  const percent = total > 0 ? Math.floor((Math.min(done, total) / total) * 100) : 100;
+  return `${done}/${total} (${percent}%)`;
 }
 
 export function formatElapsed(ms: number): string {
@@ -49,13 +95,14 @@ export function formatElapsed(ms: number): string {
 }
 
 export class Progress {
-  readonly #o: Required<Omit<ProgressOptions, 'label'>> & { label: string };
+  readonly #o: Required<Omit<ProgressOptions, 'label' | 'total'>> & { label: string; total?: number };
   readonly #start: number;
-  #last: ProgressCounts = { read: 0, pushed: 0, skipped: 0, failed: 0 };
+  #last: Counts = {};
   #lastLineAt: number;
   #lastLineDone = 0;
   #lastDrawAt = Number.NEGATIVE_INFINITY;
   #drawn = false;
+  #lines = 0;
 
   constructor(options: ProgressOptions) {
     this.#o = {
@@ -63,6 +110,8 @@ export class Progress {
       everyOrders: 500,
       everyMs: 10_000,
       redrawMs: 100,
+      fields: ORDER_FIELDS,
+      doneFields: ORDER_DONE,
       ...options,
       label: options.label ? `${options.label}: ` : '',
     };
@@ -74,19 +123,25 @@ export class Progress {
     return this.#o.now() - this.#start;
   }
 
+  /** The total, once it is known (a replay counts its candidates first). */
+  setTotal(total: number): void {
+    this.#o.total = total;
+  }
+
   /** New counts; draws or prints when due. */
-  update(counts: ProgressCounts): void {
+  update(counts: Counts): void {
     this.#last = { ...counts };
     const now = this.#o.now();
     if (this.#o.tty) {
       if (now - this.#lastDrawAt >= this.#o.redrawMs) this.#draw(now);
       return;
     }
-    const done = doneCount(counts);
+    const done = doneCount(counts, this.#o.doneFields);
     const byCount = done - this.#lastLineDone >= this.#o.everyOrders;
-    const byTime = now - this.#lastLineAt >= this.#o.everyMs && done + counts.read > 0;
+    const byTime = now - this.#lastLineAt >= this.#o.everyMs && Object.values(counts).some((n) => n > 0);
     if (byCount || byTime) {
-      this.#o.line(`${this.#o.label}${formatCounts(counts, now - this.#start)}`);
+      this.#o.line(this.#text(counts, now, false));
+      this.#lines++;
       this.#lastLineAt = now;
       this.#lastLineDone = done;
     }
@@ -102,7 +157,7 @@ export class Progress {
   }
 
   /** The last counts drawn (terminal: the bar is finished with a newline); the caller prints the summary. */
-  finish(counts: ProgressCounts = this.#last): void {
+  finish(counts: Counts = this.#last): void {
     this.#last = { ...counts };
     if (this.#o.tty) {
       this.#draw(this.#o.now());
@@ -111,9 +166,40 @@ export class Progress {
     }
   }
 
+  /** Whether anything was shown before the summary (a terminal bar, or a plain line). */
+  get shown(): boolean {
+    return this.#o.tty || this.#lines > 0;
+  }
+
+  #text(counts: Counts, now: number, bar: boolean): string {
+    const total = this.#o.total;
+    const done = doneCount(counts, this.#o.doneFields);
+    const head =
+      total === undefined ? '' : `${bar ? `${formatBar(done, total)} ` : ''}${formatOfTotal(done, total)}: `;
+    return `${this.#o.label}${head}${formatCounts(counts, now - this.#start, this.#o.fields, this.#o.doneFields)}`;
+  }
+
   #draw(now: number): void {
-    this.#o.raw(`\r\x1b[K${this.#o.label}${formatCounts(this.#last, now - this.#start)}`);
+    this.#o.raw(`\r\x1b[K${this.#text(this.#last, now, true)}`);
     this.#lastDrawAt = now;
     this.#drawn = true;
   }
+}
+
+/**
+ * A `Progress` on `stream` (a bar when it is a terminal), with plain lines and notes through `line`.
+ */
+export function progressOn(
+  stream: ProgressStream,
+  line: (text: string) => void,
+  options: Omit<ProgressOptions, 'tty' | 'line' | 'raw'> = {},
+): Progress {
+  return new Progress({
+    ...options,
+    tty: stream.isTTY === true,
+    line,
+    raw: (text) => {
+      stream.write(text);
+    },
+  });
 }

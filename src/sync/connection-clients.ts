@@ -57,27 +57,35 @@ export interface OpenClientsOptions {
   timeoutMs?: number;
 }
 
-export async function openConnectionClients(options: OpenClientsOptions): Promise<ConnectionClients> {
-  const { connection, store } = options;
-  const db = store.db;
-  const clock = options.clock ?? systemClock;
-  const env = options.env ?? process.env;
-  const secret = async (ref: { secret: string } | undefined) =>
-    ref ? resolveSecret(db, options.masterKey, connection.name, ref.secret, env) : undefined;
+export interface SysproClients {
+  enet: EnetClient;
+  odata: ODataReader;
+  /** Logs off SYSPRO. */
+  close(): Promise<void>;
+}
 
-  const { syspro, shipstation } = connection;
-  // Every request's latency, into the store's call histograms (`/metrics`).
+export interface ShipStationClients {
+  shipstation: ShipStationV1Client;
+  shipstationApi: ShipStation;
+  shipstationV2?: ShipStationV2Client;
+}
+
+/**
+ * The connection's SYSPRO clients, resolving only SYSPRO's secrets (so `ping` checks SYSPRO when a
+ * ShipStation secret is missing). `signal` aborts every SYSPRO request but the logoff (`ping`'s
+ * deadline and Ctrl-C: the session it opened is still logged off).
+ */
+export async function openSysproClients(
+  options: OpenClientsOptions & { signal?: AbortSignal },
+): Promise<SysproClients> {
+  const { connection, store } = options;
+  const clock = options.clock ?? systemClock;
+  const secret = secretResolver(options);
+  const { syspro } = connection;
   const calls = callMetricsFor(store);
-  const onShipStationCall = (call: { api: string; ms: number; outcome: string }) =>
-    calls.shipstation({ connection: connection.name, api: call.api, outcome: call.outcome, ms: call.ms });
   const operatorPassword = await secret(syspro.operatorPassword);
   const companyPassword = await secret(syspro.companyPassword);
   const odataPassword = syspro.odataPassword ? await secret(syspro.odataPassword) : operatorPassword;
-  const apiKey = (await secret(shipstation.apiKey)) as string;
-  const apiSecret = (await secret(shipstation.apiSecret)) as string;
-  const v2ApiKey = await secret(shipstation.v2ApiKey);
-  const partnerKey = await secret(shipstation.partnerKey);
-
   const enet = createEnetClient({
     baseUrl: syspro.enetUrl,
     operator: syspro.operator,
@@ -94,6 +102,7 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
         ? { attempts: syspro.licenceWait.attempts, delayMs: syspro.licenceWait.delay }
         : undefined,
     logger: options.logger,
+    signal: options.signal,
     onCall: (call) =>
       calls.syspro({ connection: connection.name, api: 'enet', outcome: call.outcome, ms: call.ms }),
   });
@@ -108,6 +117,23 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     clock,
     logger: options.logger,
   });
+  return { enet, odata, close: () => enet.close() };
+}
+
+/** The connection's ShipStation clients (V1, and V2 when a V2 key is configured), resolving only ShipStation's secrets. */
+export async function openShipStationClients(options: OpenClientsOptions): Promise<ShipStationClients> {
+  const { connection, store } = options;
+  const clock = options.clock ?? systemClock;
+  const secret = secretResolver(options);
+  const { shipstation } = connection;
+  // Every request's latency, into the store's call histograms (`/metrics`).
+  const calls = callMetricsFor(store);
+  const onShipStationCall = (call: { api: string; ms: number; outcome: string }) =>
+    calls.shipstation({ connection: connection.name, api: call.api, outcome: call.outcome, ms: call.ms });
+  const apiKey = (await secret(shipstation.apiKey)) as string;
+  const apiSecret = (await secret(shipstation.apiSecret)) as string;
+  const v2ApiKey = await secret(shipstation.v2ApiKey);
+  const partnerKey = await secret(shipstation.partnerKey);
   // One budget per key and API in the process, on the database's time; the clients take the
   // limiter's clock so that response times and 429 blocks are on that time too.
   const budget = (api: 'v1' | 'v2', settings: { limit: number; window: number }) => {
@@ -146,9 +172,6 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
     : undefined;
 
   return {
-    connection,
-    enet,
-    odata,
     shipstation: v1,
     shipstationApi:
       shipstation.api === 'v2'
@@ -161,8 +184,21 @@ export async function openConnectionClients(options: OpenClientsOptions): Promis
           })
         : shipStationV1(v1),
     shipstationV2: v2,
-    close: () => enet.close(),
   };
+}
+
+export async function openConnectionClients(options: OpenClientsOptions): Promise<ConnectionClients> {
+  const syspro = await openSysproClients(options);
+  const shipstation = await openShipStationClients(options);
+  return { connection: options.connection, ...syspro, ...shipstation };
+}
+
+function secretResolver(options: OpenClientsOptions) {
+  const env = options.env ?? process.env;
+  return async (ref: { secret: string } | undefined) =>
+    ref
+      ? resolveSecret(options.store.db, options.masterKey, options.connection.name, ref.secret, env)
+      : undefined;
 }
 
 function missingV2Key(connection: string): never {

@@ -5,8 +5,9 @@
  * document), which tells a licensed object from an unlicensed one.
  */
 import type { Clock } from '../clock.js';
+import { formatDuration } from '../config/duration.js';
 import { UserError } from '../config/errors.js';
-import { INSECURE_HTTP_ADVICE, insecureHttpProblems } from '../config/insecure-http.js';
+import { INSECURE_HTTP_ADVICE, insecureHttpProblems, isLoopbackHost } from '../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../config/schema.js';
 import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
 import type { MasterKey } from '../store/master-key.js';
@@ -14,7 +15,12 @@ import type { Store } from '../store/open.js';
 import { resolveSecret } from '../store/secrets.js';
 import { OPERATOR_ADVICE as SYSPRO_ADVICE, SysproError } from '../syspro/errors.js';
 import { probeBusinessObjects } from '../syspro/probe.js';
-import { type ConnectionClients, openConnectionClients } from './connection-clients.js';
+import {
+  openShipStationClients,
+  openSysproClients,
+  type ShipStationClients,
+  type SysproClients,
+} from './connection-clients.js';
 import { linksApi } from './migrate-links.js';
 import {
   type ListedWebhook,
@@ -87,7 +93,8 @@ async function pingWebhooks(
   connection: ConnectionConfig,
   run: RunCheck,
   skip: (check: string, why: string) => void,
-  clients: ConnectionClients | undefined,
+  /** The clients, or why there are none (the subscriptions are then not checked). */
+  clients: ShipStationClients | string,
 ): Promise<void> {
   const needs = neededSubscriptions({ orderNotify: connection.channelOrders.enabled });
   const skipEvents = (why: string) => {
@@ -104,6 +111,7 @@ async function pingWebhooks(
         advice: 'set http.publicUrl to the address ShipStation can reach this service at',
       };
     }
+    if (loopbackPublicUrl(options.config, connection)) return loopbackWarning(options.config, connection);
     const ref = connection.shipstation.webhookSecret;
     if (!ref) {
       return {
@@ -130,8 +138,10 @@ async function pingWebhooks(
     target = webhookTargetUrl(base, secret);
     return `${base} (secret set)`;
   });
+  if (loopbackPublicUrl(options.config, connection))
+    return skipEvents('ShipStation cannot reach a loopback http.publicUrl');
   if (!urlOk || !target || !base) return skipEvents('webhook url not usable');
-  if (!clients) return skipEvents('V1 authentication failed');
+  if (typeof clients === 'string') return skipEvents(clients);
   const hooks = await clients.shipstation.listWebhooks().catch((err: unknown) => err as Error);
   const subscribedTo = target;
   for (const { need, hooks: matching } of Array.isArray(hooks)
@@ -172,26 +182,35 @@ async function pingV2Webhooks(
   connection: ConnectionConfig,
   run: RunCheck,
   skip: (check: string, why: string) => void,
-  clients: ConnectionClients,
+  clients: ShipStationClients | string,
 ): Promise<void> {
   const needs = neededV2Subscriptions();
   const url = options.config.http.publicUrl
     ? webhookV2Url(options.config.http.publicUrl, connection.name)
     : undefined;
+  const loopback = url !== undefined && loopbackPublicUrl(options.config, connection);
   await run('webhook url', async () =>
-    url
-      ? `${url} (V2: signed by ShipStation)`
-      : {
-          verdict: 'warn',
-          detail:
-            'http.publicUrl is not set, so ShipStation cannot send webhooks; shipments are found by polling only',
-          advice: 'set http.publicUrl to the address ShipStation can reach this service at',
-        },
+    loopback
+      ? loopbackWarning(options.config, connection)
+      : url
+        ? `${url} (V2: signed by ShipStation)`
+        : {
+            verdict: 'warn',
+            detail:
+              'http.publicUrl is not set, so ShipStation cannot send webhooks; shipments are found by polling only',
+            advice: 'set http.publicUrl to the address ShipStation can reach this service at',
+          },
   );
-  const v2 = clients.shipstationV2;
-  if (!url || !v2) {
-    for (const need of needs)
-      skip(`webhook ${need.subscribe}`, url ? 'no shipstation.v2ApiKey' : 'webhook url not usable');
+  const v2 = typeof clients === 'string' ? undefined : clients.shipstationV2;
+  if (!url || !v2 || loopback) {
+    const why = loopback
+      ? 'ShipStation cannot reach a loopback http.publicUrl'
+      : !url
+        ? 'webhook url not usable'
+        : typeof clients === 'string'
+          ? clients
+          : 'no shipstation.v2ApiKey';
+    for (const need of needs) skip(`webhook ${need.subscribe}`, why);
     return;
   }
   const hooks = await v2.listWebhooks().catch((err: unknown) => err as Error);
@@ -270,36 +289,159 @@ export interface PingOptions {
   masterKey: () => MasterKey;
   env?: NodeJS.ProcessEnv;
   clock: Clock;
-  /** Per-request timeout (default 15 s, so an unreachable host does not hold the check long). */
+  /**
+   * Per-request timeout (default 15 s, so an unreachable host does not hold the check long), and
+   * the one deadline of all SYSPRO checks together: a hung SYSPRO holds ping about this long once.
+   */
   timeoutMs?: number;
+  /**
+   * Ctrl-C: aborts the SYSPRO requests in flight (the session ping opened is logged off) and skips
+   * the checks not started yet ("interrupted").
+   */
+  signal?: AbortSignal;
 }
 
-export async function pingConnection(options: PingOptions): Promise<CheckResult[]> {
-  const { connection, clock } = options;
-  const results: CheckResult[] = [];
+/** A `run` and `skip` that add results to `into`. */
+function checker(connection: string, clock: Clock, into: CheckResult[], interrupted?: AbortSignal) {
+  const skip = (check: string, why: string) =>
+    into.push({ connection, check, verdict: 'skip', detail: why, ms: 0 });
   const run = async (
     check: string,
     fn: () => Promise<string | { verdict: Verdict; detail: string; advice?: string }>,
-  ) => {
+    failure: (err: unknown) => Failure = describeFailure,
+  ): Promise<boolean> => {
+    if (interrupted?.aborted) {
+      skip(check, 'interrupted (Ctrl-C) before this check');
+      return false;
+    }
     const started = clock.now();
     try {
       const out = await fn();
       const r = typeof out === 'string' ? { verdict: 'pass' as const, detail: out } : out;
-      results.push({ connection: connection.name, check, ...r, ms: clock.now() - started });
+      into.push({ connection, check, ...r, ms: clock.now() - started });
       return r.verdict !== 'fail';
     } catch (err) {
-      results.push({
-        connection: connection.name,
-        check,
-        verdict: 'fail',
-        ...describeFailure(err),
-        ms: clock.now() - started,
-      });
+      into.push({ connection, check, verdict: 'fail', ...failure(err), ms: clock.now() - started });
       return false;
     }
   };
-  const skip = (check: string, why: string) =>
-    results.push({ connection: connection.name, check, verdict: 'skip', detail: why, ms: 0 });
+  return { run, skip };
+}
+
+/** The SYSPRO checks, in the order they are listed. */
+function sysproCheckNames(connection: ConnectionConfig): string[] {
+  return [
+    'syspro e.net logon',
+    'syspro business objects',
+    ...odataTablesFor(connection).map((t) => `syspro odata ${t.table}`),
+  ];
+}
+
+/** Whether ShipStation cannot reach `http.publicUrl`: it is loopback while ShipStation is not. */
+export function loopbackPublicUrl(config: Config, connection: ConnectionConfig): boolean {
+  const hostOf = (url: string | undefined) => {
+    try {
+      return url ? new URL(url).hostname : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const ours = hostOf(config.http.publicUrl);
+  const shipstation = hostOf(
+    connection.shipstation.api === 'v2' ? connection.shipstation.v2Url : connection.shipstation.v1Url,
+  );
+  // A ShipStation on this machine (the sandbox) does reach a loopback URL.
+  return ours !== undefined && isLoopbackHost(ours) && !(shipstation && isLoopbackHost(shipstation));
+}
+
+const LOOPBACK_ADVICE = (connection: string) =>
+  `set http.publicUrl to an https:// address ShipStation can reach from the internet: this service behind a reverse proxy, or a tunnel to http.host:http.port (e.g. cloudflared or ngrok); then run \`ml-connector webhooks subscribe --connection ${connection}\``;
+
+function loopbackWarning(config: Config, connection: ConnectionConfig) {
+  return {
+    verdict: 'warn' as const,
+    detail: `http.publicUrl is ${config.http.publicUrl}, a loopback address: ShipStation cannot reach this machine there, so it cannot send webhooks; shipments are found by polling only`,
+    advice: LOOPBACK_ADVICE(connection.name),
+  };
+}
+
+/**
+ * SYSPRO: the e.net chain (logon and off, then the business objects in one session) and each
+ * OData table, side by side, all under one deadline of `timeoutMs`: a hung server makes every
+ * check say "timed out" after about `timeoutMs` once, not once per check (nor once per OData
+ * retry). The logoff is not bound by the deadline (`openSysproClients`).
+ */
+async function pingSyspro(
+  options: PingOptions,
+  syspro: SysproClients,
+  run: ReturnType<typeof checker>['run'],
+  skip: ReturnType<typeof checker>['skip'],
+  signal: AbortSignal,
+  deadline: AbortSignal,
+  timeoutMs: number,
+): Promise<void> {
+  const { connection } = options;
+  const failure = (err: unknown): Failure => {
+    if (options.signal?.aborted && err instanceof SysproError && err.kind === 'closed')
+      return { detail: 'interrupted (Ctrl-C) before SYSPRO answered', kind: 'interrupted' };
+    if (deadline.aborted && err instanceof SysproError && err.kind === 'timeout')
+      return {
+        detail: `timed out: SYSPRO did not answer within ${formatDuration(timeoutMs)} (--timeout; one deadline for all SYSPRO checks)`,
+        advice: SYSPRO_ADVICE.timeout,
+        kind: 'timeout',
+      };
+    return describeFailure(err);
+  };
+  const enetChain = async () => {
+    const loggedOn = await run(
+      'syspro e.net logon',
+      async () => {
+        const { version } = await syspro.enet.checkLogon();
+        return `logged on as ${connection.syspro.operator} to company ${connection.syspro.company} and off again${version ? ` (e.net ${version})` : ''}`;
+      },
+      failure,
+    );
+    if (!loggedOn) return skip('syspro business objects', 'e.net logon failed');
+    await run(
+      'syspro business objects',
+      async () => {
+        const wanted = [
+          'SORQRY',
+          ...(connection.inventory.enabled ? ['INVQRY'] : []),
+          ...postingObjectsFor(connection),
+        ];
+        const probes = await syspro.enet.withSession((session) => probeBusinessObjects(session, wanted));
+        const missing = probes.filter((p) => !p.available);
+        if (missing.length > 0) {
+          throw new SysproError(
+            'business-object-unavailable',
+            `${missing.map((p) => p.businessObject).join(', ')} not available to operator ${connection.syspro.operator}`,
+          );
+        }
+        return `${wanted.join(', ')} answer (queries ran, postings validated only)`;
+      },
+      failure,
+    );
+  };
+  const odataTable = ({ table, key }: { table: string; key: string }) =>
+    run(
+      `syspro odata ${table}`,
+      async () => {
+        for await (const page of syspro.odata.pages(table, { select: [key], pageSize: 1, signal })) {
+          return `read ${page.length === 0 ? 'no rows (empty table)' : 'a row'}`;
+        }
+        return 'read no rows (empty table)';
+      },
+      failure,
+    );
+  await Promise.all([enetChain(), ...odataTablesFor(connection).map(odataTable)]);
+}
+
+export async function pingConnection(options: PingOptions): Promise<CheckResult[]> {
+  const { connection, clock } = options;
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const results: CheckResult[] = [];
+  const { run, skip } = checker(connection.name, clock, results, options.signal);
 
   // Passwords in clear text: a warning (the ping itself works), said before anything is sent.
   const allowed = connection.syspro.allowInsecureHttp;
@@ -317,112 +459,124 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
     });
   }
 
-  let clients: ConnectionClients | undefined;
-  const opened = await run('credentials', async () => {
-    clients = await openConnectionClients({
-      connection,
-      store: options.store,
-      masterKey: options.masterKey,
-      env: options.env,
-      clock,
-      timeoutMs: options.timeoutMs ?? 15_000,
+  // The SYSPRO deadline (a `TimeoutError` reason: the calls fail as timeouts) and Ctrl-C.
+  const deadline = new AbortController();
+  const sysproSignal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+  const common = {
+    connection,
+    store: options.store,
+    masterKey: options.masterKey,
+    env: options.env,
+    clock,
+    timeoutMs,
+  };
+  // Each system's secrets on their own: a missing ShipStation secret does not stop the SYSPRO
+  // checks, nor the other way round.
+  let syspro: SysproClients | undefined;
+  let shipstation: ShipStationClients | undefined;
+  await run('credentials', async () => {
+    const errors: unknown[] = [];
+    syspro = await openSysproClients({ ...common, signal: sysproSignal }).catch((err: unknown) => {
+      errors.push(err);
+      return undefined;
+    });
+    shipstation = await openShipStationClients({
+      ...common,
       // The budget is shared with the running service: ping takes its slots from it, but says
       // "rate-limited" rather than waiting long for one.
       shipstationRetry: { attempts: 1, rateLimitAttempts: 0, maxLimiterWaitMs: 5000 },
+    }).catch((err: unknown) => {
+      errors.push(err);
+      return undefined;
     });
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1)
+      throw new UserError([...new Set(errors.map((e) => describeFailure(e).detail))].join(' '));
     return 'every referenced secret can be read';
   });
-  if (!opened || !clients) {
-    for (const check of ['syspro e.net logon', 'syspro odata', 'shipstation v1', 'webhook url'])
-      skip(check, 'credentials missing');
-    return results;
-  }
-  const c = clients;
+
   try {
-    const loggedOn = await run('syspro e.net logon', async () => {
-      const { version } = await c.enet.checkLogon();
-      return `logged on as ${connection.syspro.operator} to company ${connection.syspro.company} and off again${version ? ` (e.net ${version})` : ''}`;
-    });
-    if (loggedOn) {
-      await run('syspro business objects', async () => {
-        const wanted = [
-          'SORQRY',
-          ...(connection.inventory.enabled ? ['INVQRY'] : []),
-          ...postingObjectsFor(connection),
-        ];
-        const probes = await c.enet.withSession((session) => probeBusinessObjects(session, wanted));
-        const missing = probes.filter((p) => !p.available);
-        if (missing.length > 0) {
-          throw new SysproError(
-            'business-object-unavailable',
-            `${missing.map((p) => p.businessObject).join(', ')} not available to operator ${connection.syspro.operator}`,
-          );
-        }
-        return `${wanted.join(', ')} answer (queries ran, postings validated only)`;
-      });
-    } else {
-      skip('syspro business objects', 'e.net logon failed');
-    }
-
-    for (const { table, key } of odataTablesFor(connection)) {
-      await run(`syspro odata ${table}`, async () => {
-        for await (const page of c.odata.pages(table, { select: [key], pageSize: 1 })) {
-          return `read ${page.length === 0 ? 'no rows (empty table)' : 'a row'}`;
-        }
-        return 'read no rows (empty table)';
-      });
-    }
-
-    const v1ok = await run('shipstation v1 auth', async () => {
-      const stores = await c.shipstation.listStores();
-      const wanted = connection.shipstation.storeId;
-      if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
-        return {
-          verdict: 'fail',
-          detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
-          advice: 'set shipstation.storeId to one of the listed stores',
-        };
+    if (syspro) {
+      const cancelTimer = new AbortController();
+      clock.sleep(timeoutMs, cancelTimer.signal).then(
+        () =>
+          deadline.abort(
+            new DOMException(`the SYSPRO checks took longer than ${timeoutMs} ms`, 'TimeoutError'),
+          ),
+        () => {},
+      );
+      const sysproResults: CheckResult[] = [];
+      const sub = checker(connection.name, clock, sysproResults, options.signal);
+      try {
+        await pingSyspro(options, syspro, sub.run, sub.skip, sysproSignal, deadline.signal, timeoutMs);
+      } finally {
+        cancelTimer.abort();
       }
-      return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
-    });
-    if (v1ok) {
-      await run('shipstation v1 warehouses', async () => {
-        const warehouses = await c.shipstation.listWarehouses();
-        return `${warehouses.length} ship-from warehouse(s)`;
-      });
+      // Side by side, they end in any order; they are listed in one.
+      const order = sysproCheckNames(connection);
+      sysproResults.sort((a, b) => order.indexOf(a.check) - order.indexOf(b.check));
+      results.push(...sysproResults);
     } else {
-      skip('shipstation v1 warehouses', 'V1 authentication failed');
+      for (const check of sysproCheckNames(connection)) skip(check, 'SYSPRO credentials missing');
     }
 
     const api = connection.shipstation.api;
-    if (c.shipstationV2) {
-      const v2 = c.shipstationV2;
-      await run('shipstation v2 auth', async () => {
-        if (api !== 'v2') {
-          const warehouses = await v2.listInventoryWarehouses();
-          return `authenticated; ${warehouses.length} inventory warehouse(s)`;
+    const c = shipstation;
+    let v1ok = false;
+    if (c) {
+      v1ok = await run('shipstation v1 auth', async () => {
+        const stores = await c.shipstation.listStores();
+        const wanted = connection.shipstation.storeId;
+        if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
+          return {
+            verdict: 'fail',
+            detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
+            advice: 'set shipstation.storeId to one of the listed stores',
+          };
         }
-        // On V2 the key is checked on the calls the flows make (shipments), then inventory's.
-        let shipments = 0;
-        for await (const page of v2.listShipments({ page_size: 1 })) {
-          shipments = page.total;
-          break;
-        }
-        const inventory = connection.inventory.enabled
-          ? `; ${(await v2.listInventoryWarehouses()).length} inventory warehouse(s)`
-          : '';
-        return `authenticated; ${shipments} shipment(s)${inventory}`;
+        return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
       });
-    } else if (connection.inventory.enabled || api === 'v2') {
-      results.push({
-        connection: connection.name,
-        check: 'shipstation v2 auth',
-        verdict: 'fail',
-        detail: `${api === 'v2' ? 'shipstation.api is v2' : 'inventory is enabled'} but no shipstation.v2ApiKey is configured`,
-        advice: 'add v2ApiKey: secret:shipstation.v2ApiKey and store it with `ml-connector creds set`',
-        kind: 'config',
-        ms: 0,
-      });
+      if (v1ok) {
+        await run('shipstation v1 warehouses', async () => {
+          const warehouses = await c.shipstation.listWarehouses();
+          return `${warehouses.length} ship-from warehouse(s)`;
+        });
+      } else {
+        skip('shipstation v1 warehouses', 'V1 authentication failed');
+      }
+
+      if (c.shipstationV2) {
+        const v2 = c.shipstationV2;
+        await run('shipstation v2 auth', async () => {
+          if (api !== 'v2') {
+            const warehouses = await v2.listInventoryWarehouses();
+            return `authenticated; ${warehouses.length} inventory warehouse(s)`;
+          }
+          // On V2 the key is checked on the calls the flows make (shipments), then inventory's.
+          let shipments = 0;
+          for await (const page of v2.listShipments({ page_size: 1 })) {
+            shipments = page.total;
+            break;
+          }
+          const inventory = connection.inventory.enabled
+            ? `; ${(await v2.listInventoryWarehouses()).length} inventory warehouse(s)`
+            : '';
+          return `authenticated; ${shipments} shipment(s)${inventory}`;
+        });
+      } else if (connection.inventory.enabled || api === 'v2') {
+        results.push({
+          connection: connection.name,
+          check: 'shipstation v2 auth',
+          verdict: 'fail',
+          detail: `${api === 'v2' ? 'shipstation.api is v2' : 'inventory is enabled'} but no shipstation.v2ApiKey is configured`,
+          advice: 'add v2ApiKey: secret:shipstation.v2ApiKey and store it with `ml-connector creds set`',
+          kind: 'config',
+          ms: 0,
+        });
+      }
+    } else {
+      for (const check of ['shipstation v1 auth', 'shipstation v1 warehouses'])
+        skip(check, 'ShipStation credentials missing');
     }
     await run('shipstation api', async () => {
       const links = await linksApi(options.store, connection.name);
@@ -437,10 +591,12 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       return `${uses}; links on ${links.toUpperCase()}`;
     });
 
-    if (api === 'v2') await pingV2Webhooks(options, connection, run, skip, c);
-    else await pingWebhooks(options, connection, run, skip, v1ok ? c : undefined);
+    const why = !c ? 'ShipStation credentials missing' : undefined;
+    if (api === 'v2') await pingV2Webhooks(options, connection, run, skip, c ?? why ?? '');
+    else
+      await pingWebhooks(options, connection, run, skip, v1ok && c ? c : (why ?? 'V1 authentication failed'));
   } finally {
-    await c.close().catch(() => {});
+    await syspro?.close().catch(() => {});
   }
   return results;
 }

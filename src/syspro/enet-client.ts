@@ -54,6 +54,12 @@ export interface EnetClientOptions {
    * the `SysproError` kind (metrics).
    */
   onCall?: (call: EnetCall) => void;
+  /**
+   * Aborts every request in flight and refuses new ones, except the logoff: a session this client
+   * opened is still logged off (`ping`'s deadline and Ctrl-C). An abort whose reason is a
+   * `TimeoutError` fails the call as `timeout`, any other as `closed`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EnetCall {
@@ -152,6 +158,8 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
         businessObject,
         timeoutMs,
         charset: options.responseCharset,
+        // The logoff is sent whatever the signal says: it frees the session's licence seat.
+        signal: route === 'Logoff' ? undefined : options.signal,
       });
     } catch (err) {
       observe(err instanceof SysproError ? err.kind : 'error');

@@ -47,7 +47,9 @@ export async function sendRequest(request: SysproRequest): Promise<SysproRespons
     const decodeAs = request.charset ? `text/plain; charset=${request.charset}` : contentType;
     return { status: response.status, contentType, text: decodeBody(bytes, decodeAs) };
   } catch (error) {
-    if (request.signal?.aborted && !timeout.aborted) {
+    // An abort that is a deadline (reason `TimeoutError`, e.g. `ping`'s) is a timeout like our own.
+    const deadline = (request.signal?.reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+    if (request.signal?.aborted && !timeout.aborted && !deadline) {
       // Aborted while under way: the request may have reached e.net.
       throw new SysproError('closed', `SYSPRO ${request.endpoint}: ${OPERATOR_ADVICE.closed}`, {
         endpoint: request.endpoint,

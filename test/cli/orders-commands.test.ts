@@ -226,8 +226,17 @@ describe('orders commands against the sandboxes', () => {
     );
 
     const before = await storeCounts();
-    const once = await runCli(['sync', 'orders', '--once'], { cwd, env });
+    const once = await runCli(['sync', 'orders', '--once', '--every', '5'], { cwd, env });
     assert.equal(once.code, invalid.size > 0 ? 1 : 0, once.stdout + once.stderr);
+    // Not a terminal: plain progress lines every 5 orders done, then the summary with the rate.
+    const progress =
+      once.stdout.match(/^main: read \d+, pushed \d+, skipped \d+, failed \d+, \d+\/min$/gm) ?? [];
+    assert.ok(progress.length >= 2, `progress lines every 5 orders:\n${once.stdout}`);
+    assert.doesNotMatch(once.stdout, /\r/, 'no terminal redraws when stdout is not a terminal');
+    assert.match(
+      once.stdout,
+      /^main: sync done in \d+s: read \d+, pushed [1-9]\d*, skipped \d+, failed \d+, \d+\/min$/m,
+    );
     const expected = sendable().filter((o) => !invalid.has(o.salesOrder));
     assert.equal(ours().length, expected.length);
     assert.equal(new Set(ours().map((o) => o.orderNumber)).size, ours().length, 'no sales order twice');

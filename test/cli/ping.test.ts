@@ -13,6 +13,7 @@ import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/run-process.js';
 
 describe('ml-connector ping against the sandboxes', () => {
   let shipstation: ShipStationSandbox;
@@ -174,7 +175,11 @@ describe('ml-connector ping against the sandboxes', () => {
     try {
       const result = await runCli(['ping', '--json'], { cwd: ownCwd, env });
       assert.notEqual(result.code, 0);
-      assert.equal(verdicts(result.stdout).get('shipstation v1 auth')?.kind, 'rate_limited');
+      const v1 = verdicts(result.stdout).get('shipstation v1 auth');
+      assert.equal(v1?.kind, 'rate_limited');
+      // A rate limit, not an authentication failure.
+      assert.match(v1?.detail ?? '', /^rate-limited \(429\)/);
+      assert.doesNotMatch(v1?.detail ?? '', /401|403|access refused/);
     } finally {
       shipstation.faults.remove(rule.id as string);
     }
@@ -282,6 +287,120 @@ describe('ml-connector ping against the sandboxes', () => {
     const result = await runCli(['ping'], { cwd, env: without });
     assert.notEqual(result.code, 0);
     assert.match(result.stdout, /FAIL\s+main\s+credentials: .*creds set main shipstation\.apiKey/);
+  });
+
+  it('a missing ShipStation secret does not skip the SYSPRO checks: each check says its own result', async () => {
+    const since = syspro.calls.list().at(-1)?.seq ?? 0;
+    const { ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APISECRET: _, ...without } = env;
+    const result = await runCli(['ping', '--json'], { cwd, env: without });
+    assert.notEqual(result.code, 0);
+    const checks = verdicts(result.stdout);
+    assert.equal(checks.get('credentials')?.verdict, 'fail');
+    assert.match(checks.get('credentials')?.detail ?? '', /creds set main shipstation\.apiSecret/);
+    for (const check of [
+      'syspro e.net logon',
+      'syspro business objects',
+      'syspro odata SorMaster',
+      'syspro odata SorDetail',
+      'syspro odata ArCustomer',
+    ])
+      assert.equal(checks.get(check)?.verdict, 'pass', `${check}: ${checks.get(check)?.detail}`);
+    assert.equal(checks.get('shipstation v1 auth')?.verdict, 'skip');
+    assert.match(checks.get('shipstation v1 auth')?.detail ?? '', /ShipStation credentials missing/);
+    // SYSPRO itself saw the logon and the logoff.
+    assert.ok(syspro.calls.count({ method: 'Logon', sinceSeq: since }) >= 1);
+    assert.equal(syspro.sessions.list().length, 0);
+  });
+
+  it('against a hung SYSPRO every SYSPRO check says "timed out" after one --timeout, each request sent once', async () => {
+    await syspro.setMaintenance('hang');
+    const before = syspro.faultsFired()['maintenance:hang'] ?? 0;
+    try {
+      const result = await runCli(['ping', '--json', '--timeout', '1s'], { cwd, env });
+      assert.notEqual(result.code, 0);
+      const checks = verdicts(result.stdout);
+      for (const check of [
+        'syspro e.net logon',
+        'syspro odata SorMaster',
+        'syspro odata SorDetail',
+        'syspro odata ArCustomer',
+      ]) {
+        assert.equal(checks.get(check)?.kind, 'timeout', `${check}: ${checks.get(check)?.detail}`);
+        assert.match(checks.get(check)?.detail ?? '', /^timed out: SYSPRO did not answer within 1s/);
+      }
+      assert.equal(checks.get('syspro business objects')?.verdict, 'skip');
+      assert.equal(checks.get('shipstation v1 auth')?.verdict, 'pass', 'ShipStation is still checked');
+      // The sandbox's own count: the logon and one read per table, none retried (OData retries
+      // a timeout twice, which is three per table without the one deadline).
+      assert.equal((syspro.faultsFired()['maintenance:hang'] ?? 0) - before, 4);
+    } finally {
+      await syspro.setMaintenance('off');
+    }
+  });
+
+  it('Ctrl-C while a SYSPRO check hangs logs off the session ping opened and exits 130', async () => {
+    const since = syspro.calls.list().at(-1)?.seq ?? 0;
+    syspro.setFaults({ failures: [{ target: 'SORQRY', rate: 1, kind: 'hang' }] });
+    const child = spawn(process.execPath, [BIN, 'ping', '--timeout', '60s'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // The sandbox holds ping's session, and the SORQRY probe in it hangs.
+      await waitFor(
+        () =>
+          syspro.sessions.list().length === 1 &&
+          syspro.calls.count({ businessObject: 'SORQRY', outcome: 'fault', sinceSeq: since }) === 1,
+        'ping to hang in SORQRY',
+        () => output,
+        30_000,
+      );
+      const sessionId = syspro.sessions.list()[0]?.userId.trim();
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, output);
+      const logoffs = syspro.calls.list({ method: 'Logoff', sinceSeq: since });
+      assert.ok(
+        logoffs.some((c) => c.userId === sessionId && c.outcome === 'ok'),
+        `a logoff of ${sessionId} came: ${JSON.stringify(logoffs)}`,
+      );
+      assert.equal(syspro.sessions.list().length, 0, 'no session left holding a licence seat');
+      assert.match(output, /^FAIL\s+main\s+syspro business objects: interrupted \(Ctrl-C\)/m);
+      assert.match(output, /^skip\s+main\s+shipstation v1 auth: interrupted/m);
+      assert.match(output, /Interrupted: .*logged off/);
+    } finally {
+      syspro.setFaults({});
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('advises a public URL or a tunnel, not a subscription, when http.publicUrl is loopback and ShipStation is not', async () => {
+    // 192.0.2.1 (TEST-NET-1) is never routed: ShipStation's checks fail fast; the webhook URL check runs anyway.
+    const result = await runCli(['ping', '--timeout', '1s'], {
+      cwd,
+      env: { ...env, ML_CONNECTOR_CONNECTIONS__MAIN__SHIPSTATION__V1_URL: 'http://192.0.2.1:8080' },
+    });
+    assert.match(
+      result.stdout,
+      /^warn\s+main\s+webhook url: http\.publicUrl is http:\/\/127\.0\.0\.1:8080, a loopback address: ShipStation cannot reach this machine there/m,
+    );
+    assert.match(
+      result.stdout,
+      /→ set http\.publicUrl to an https:\/\/ address ShipStation can reach from the internet: .*a tunnel/,
+    );
+    assert.match(
+      result.stdout,
+      /^skip\s+main\s+webhook ITEM_SHIP_NOTIFY: ShipStation cannot reach a loopback http\.publicUrl/m,
+    );
+    assert.doesNotMatch(result.stdout, /no ITEM_SHIP_NOTIFY subscription/);
   });
 });
 

@@ -20,7 +20,7 @@ import type { ConnectionConfig } from '../../config/schema.js';
 import { type OrderDecision, type PollSummary, pollOrders } from '../../sync/orders.js';
 import { emptyTally, openOrdersSession, pushWorker, selectConnections } from '../orders-session.js';
 import type { Program } from '../program.js';
-import { formatElapsed, Progress, type ProgressCounts, ratePerMinute } from '../progress.js';
+import { formatElapsed, type ProgressCounts, progressOn, ratePerMinute } from '../progress.js';
 
 interface BackfillFlags {
   from: string;
@@ -99,15 +99,12 @@ async function backfillConnection(
   range: { from: string; to: string; every: number },
   signal: AbortSignal,
 ): Promise<number> {
-  const tty = process.stdout.isTTY === true;
-  const progress = new Progress({
-    tty,
-    line: (text) => app.out(text),
-    raw: (text) => process.stdout.write(text),
+  const progress = progressOn(process.stdout, (text) => app.out(text), {
     everyOrders: range.every,
     label: connection.name,
   });
-  if (!tty) app.out(`${connection.name}: backfill of the orders entered ${range.from} to ${range.to}`);
+  if (!process.stdout.isTTY)
+    app.out(`${connection.name}: backfill of the orders entered ${range.from} to ${range.to}`);
   const tally = emptyTally();
   let read = 0;
   let pollSkipped = 0;

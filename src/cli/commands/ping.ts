@@ -28,7 +28,10 @@ export function registerPing(program: Command, app: Program): void {
     .argument('[connection]', 'only this connection (default: all)')
     .option('--json', 'one JSON object per check, for machines')
     .addOption(
-      new Option('--timeout <duration>', 'per-request timeout, e.g. 5s')
+      new Option(
+        '--timeout <duration>',
+        'per-request timeout, and the deadline of all SYSPRO checks together, e.g. 5s',
+      )
         .argParser(durationFlag('5s', { positive: true }))
         .default(15_000, '15s'),
     )
@@ -43,23 +46,45 @@ export function registerPing(program: Command, app: Program): void {
         );
       }
       const store = await ctx.store();
+      // Ctrl-C (or SIGTERM): the SYSPRO requests in flight are dropped, the session ping opened is
+      // logged off, the checks not started are skipped, and it exits 130. A second one exits at once.
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort(new Error('interrupted'));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let failed = 0;
       let warned = 0;
-      for (const connection of connections) {
-        const results = await pingConnection({
-          config: ctx.config,
-          connection,
-          store,
-          masterKey: () => ctx.masterKey(false),
-          env: app.env,
-          clock: systemClock,
-          timeoutMs: flags.timeout,
-        });
-        for (const r of results) {
-          if (r.verdict === 'fail') failed++;
-          if (r.verdict === 'warn') warned++;
-          app.out(flags.json ? JSON.stringify(r) : formatCheck(r));
+      try {
+        for (const connection of connections) {
+          const results = await pingConnection({
+            config: ctx.config,
+            connection,
+            store,
+            masterKey: () => ctx.masterKey(false),
+            env: app.env,
+            clock: systemClock,
+            timeoutMs: flags.timeout,
+            signal: stop.signal,
+          });
+          for (const r of results) {
+            if (r.verdict === 'fail' && r.kind !== 'interrupted') failed++;
+            if (r.verdict === 'warn') warned++;
+            app.out(flags.json ? JSON.stringify(r) : formatCheck(r));
+          }
+          if (stop.signal.aborted) break;
         }
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      if (stop.signal.aborted) {
+        throw new UserError(
+          'Interrupted: the checks not run are marked skip; a SYSPRO session ping had opened was logged off.',
+          130,
+        );
       }
       if (failed > 0) {
         throw new UserError(`${failed} check(s) failed; see the lines marked FAIL above.`);

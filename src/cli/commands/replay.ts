@@ -5,12 +5,13 @@
  * A dead job superseded by a newer succeeded job with its key is skipped (it would do the work
  * twice) unless `--force`; the dry run names those too.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from '../../config/errors.js';
 import { appendAudit } from '../../store/audit.js';
 import { findReplayCandidates, type ReplayFilter, replayJobs } from '../../store/jobs/replay.js';
-import { durationFlag } from '../options.js';
+import { countFlag, durationFlag } from '../options.js';
 import type { Program } from '../program.js';
+import { formatElapsed, progressOn, ratePerMinute } from '../progress.js';
 
 interface ReplayOptions {
   kind?: string;
@@ -20,6 +21,7 @@ interface ReplayOptions {
   all?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  every: number;
 }
 
 export function registerReplay(program: Command, app: Program): void {
@@ -34,6 +36,11 @@ export function registerReplay(program: Command, app: Program): void {
     .option('--all', 'every dead job (needed when no other filter is given)')
     .option('--dry-run', 'only show what would be replayed')
     .option('--force', 'replay superseded jobs too (a newer job with the same key succeeded since)')
+    .addOption(
+      new Option('--every <n>', 'without a terminal: a progress line every n jobs (and every 10 s)')
+        .argParser(countFlag)
+        .default(500),
+    )
     .action(async (ids: string[], options: ReplayOptions) => {
       const filter: ReplayFilter = {};
       if (ids.length > 0) {
@@ -66,7 +73,23 @@ export function registerReplay(program: Command, app: Program): void {
           app.out(`Would skip job ${c.id}: superseded by job ${c.supersededBy} (--force replays it)`);
         return;
       }
-      const { replayed, skipped } = await replayJobs(store, filter, Date.now(), { force: options.force });
+      // Many jobs: a bar of replayed and skipped out of the candidates on a terminal, a plain line
+      // every --every jobs otherwise (batches of at most 500 jobs), and a summary with the rate.
+      const progress = progressOn(process.stdout, (text) => app.out(text), {
+        label: 'replay',
+        fields: ['replayed', 'skipped'],
+        doneFields: ['replayed', 'skipped'],
+        everyOrders: options.every,
+      });
+      const { replayed, skipped } = await replayJobs(store, filter, Date.now(), {
+        force: options.force,
+        batchSize: Math.min(500, options.every),
+        onProgress: ({ replayed: r, skipped: s, total }) => {
+          progress.setTotal(total);
+          progress.update({ replayed: r, skipped: s });
+        },
+      });
+      progress.finish({ replayed: replayed.length, skipped: skipped.length });
       if (filter.ids) {
         const found = new Set([...replayed, ...skipped.map((s) => s.id)]);
         const missing = filter.ids.filter((id) => !found.has(id));
@@ -89,5 +112,12 @@ export function registerReplay(program: Command, app: Program): void {
           ? 'No dead jobs match; nothing replayed.'
           : `Replayed ${replayed.length} job(s): ${replayed.slice(0, 50).join(', ')}${replayed.length > 50 ? ', …' : ''}`,
       );
+      if (progress.shown) {
+        const elapsed = progress.elapsedMs();
+        const counts = { replayed: replayed.length, skipped: skipped.length };
+        app.out(
+          `replay done in ${formatElapsed(elapsed)}: replayed ${replayed.length}, skipped ${skipped.length} of ${replayed.length + skipped.length}; ${ratePerMinute(counts, elapsed, ['replayed', 'skipped'])}/min`,
+        );
+      }
     });
 }

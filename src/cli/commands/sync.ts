@@ -15,11 +15,12 @@
  *
  * Exit 1 when an order is invalid or failed (each is listed), else 0.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from '../../config/errors.js';
 import type { Config, ConnectionConfig } from '../../config/schema.js';
 import type { V1OrderInput } from '../../shipstation/types.js';
 import { type OrderDecision, type PollSummary, pollOrders } from '../../sync/orders.js';
+import { countFlag } from '../options.js';
 import {
   emptyTally,
   type OrdersSession,
@@ -29,6 +30,7 @@ import {
   selectConnections,
 } from '../orders-session.js';
 import type { Program } from '../program.js';
+import { formatCounts, formatElapsed, type Progress, type ProgressCounts, progressOn } from '../progress.js';
 
 interface SyncFlags {
   once?: boolean;
@@ -36,6 +38,7 @@ interface SyncFlags {
   order: string[];
   connection?: string;
   json?: boolean;
+  every: number;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -57,6 +60,11 @@ export function registerSync(program: Command, app: Program): void {
     .option('--order <salesOrder>', 'only this sales order, in any status (repeat for more)', collect, [])
     .option('--connection <name>', 'only this connection (default: all)')
     .option('--json', 'one JSON object per line (per order in a dry run, then a summary per connection)')
+    .addOption(
+      new Option('--every <n>', 'without a terminal: a progress line every n orders done (and every 10 s)')
+        .argParser(countFlag)
+        .default(500),
+    )
     .action(async (flags: SyncFlags) => {
       const ctx = app.context();
       const connections = selectConnections(ctx.config, flags.connection);
@@ -133,18 +141,43 @@ function pushLine(name: string, t: PushTally): string {
   return `${name}: pushed ${t.pushed}, unchanged ${t.unchanged}, skipped ${t.skipped}, failed ${t.failed}${retrying}`;
 }
 
-/** One pass for one connection; returns how many orders were invalid, not found or failed. */
+/**
+ * One pass for one connection; returns how many orders were invalid, not found or failed. A real
+ * `--once` pass (not `--dry-run`, not `--json`) shows its progress as `backfill orders` does: a
+ * bar of read, pushed, skipped and failed on a terminal, a plain line every `--every` orders
+ * otherwise, and the lines that need attention above it. The passes of the loop (no `--once`)
+ * print their two summary lines only.
+ */
 async function syncOnce(
   app: Program,
   config: Config,
   session: OrdersSession,
   connection: ConnectionConfig,
   flags: SyncFlags,
-  signal?: AbortSignal,
+  loop?: { signal: AbortSignal },
 ): Promise<number> {
+  const signal = loop?.signal;
   const dryRun = flags.dryRun === true;
   const named = flags.order.length > 0 ? flags.order : undefined;
   let problems = 0;
+  const progress: Progress | undefined =
+    dryRun || flags.json || loop
+      ? undefined
+      : progressOn(process.stdout, (text) => app.out(text), {
+          everyOrders: flags.every,
+          label: connection.name,
+        });
+  const say = (text: string) => (progress ? progress.note(text) : app.out(text));
+  const tally = emptyTally();
+  let read = 0;
+  let pollSkipped = 0;
+  let invalid = 0;
+  const counts = (): ProgressCounts => ({
+    read,
+    pushed: tally.pushed,
+    skipped: pollSkipped + tally.unchanged + tally.skipped,
+    failed: invalid + tally.failed + tally.retrying,
+  });
   if (dryRun && !flags.json)
     app.out(
       `DRY RUN ${connection.name}: nothing is sent to ShipStation and nothing is written to the store.`,
@@ -158,28 +191,35 @@ async function syncOnce(
     }
     // A full pass prints only what needs attention; a dry run or named orders print every order.
     if (!dryRun && !named && d.decision !== 'invalid') return;
-    app.out(formatDecision(d));
+    say(formatDecision(d));
     if (named && dryRun && d.order && (d.decision === 'new' || d.decision === 'changed'))
-      app.out(indent(JSON.stringify(d.order, null, 2)));
+      say(indent(JSON.stringify(d.order, null, 2)));
   };
   const summary = await pollOrders(session.deps, connection.name, signal, {
     dryRun,
     salesOrders: named,
     onDecision,
+    onPage: (s) => {
+      read = s.read;
+      pollSkipped = s.unchanged + s.skipped;
+      invalid = s.invalid;
+      progress?.update(counts());
+    },
   });
+  read = summary.read;
+  pollSkipped = summary.unchanged + summary.skipped;
+  invalid = summary.invalid;
   if (dryRun) {
     if (flags.json) app.out(JSON.stringify({ connection: connection.name, dryRun: true, poll: summary }));
     else app.out(`${pollLine(connection.name, summary, true)}; 0 ShipStation requests`);
     return problems;
   }
-  if (!flags.json) app.out(pollLine(connection.name, summary, false));
-  const tally = emptyTally();
+  if (!flags.json) say(pollLine(connection.name, summary, false));
   const worker = pushWorker(session, config, tally, (r) => {
+    progress?.update(counts());
     if (r.result !== 'failed' && r.result !== 'retrying') {
       if (named && !flags.json)
-        app.out(
-          `${r.result.padEnd(10)} ${r.salesOrder}${r.orderId ? `  ShipStation orderId ${r.orderId}` : ''}`,
-        );
+        say(`${r.result.padEnd(10)} ${r.salesOrder}${r.orderId ? `  ShipStation orderId ${r.orderId}` : ''}`);
       return;
     }
     if (r.result === 'failed') problems++;
@@ -193,11 +233,21 @@ async function syncOnce(
           error: r.error,
         }),
       );
-    else app.out(`${text.padEnd(10)} ${r.salesOrder}  ${r.error ?? ''}`);
+    else say(`${text.padEnd(10)} ${r.salesOrder}  ${r.error ?? ''}`);
   });
   await worker.runUntilIdle();
-  if (flags.json) app.out(JSON.stringify({ connection: connection.name, poll: summary, push: tally }));
-  else app.out(pushLine(connection.name, tally));
+  if (flags.json) {
+    app.out(JSON.stringify({ connection: connection.name, poll: summary, push: tally }));
+    return problems;
+  }
+  const final = counts();
+  progress?.finish(final);
+  app.out(pushLine(connection.name, tally));
+  // After a bar or progress lines, the pass's totals and rate (a short pass prints only the above).
+  if (progress?.shown)
+    app.out(
+      `${connection.name}: sync done in ${formatElapsed(progress.elapsedMs())}: ${formatCounts(final, progress.elapsedMs())}`,
+    );
   return problems;
 }
 
@@ -229,7 +279,7 @@ async function syncUntilSignal(
       connections.map(async (connection) => {
         while (!stop.signal.aborted) {
           try {
-            await syncOnce(app, config, session, connection, flags, stop.signal);
+            await syncOnce(app, config, session, connection, flags, { signal: stop.signal });
           } catch (err) {
             if (stop.signal.aborted) break;
             // Like the service: a failing pass waits for the next interval.

@@ -30,6 +30,10 @@ export interface ReplayFilter {
 export interface ReplayOptions {
   /** Replay superseded jobs too (a newer job with the same key succeeded). */
   force?: boolean;
+  /** Jobs updated per statement (default 500). */
+  batchSize?: number;
+  /** Told the counts so far: once the candidates are known, then after each batch (`replay`'s progress). */
+  onProgress?: (progress: { replayed: number; skipped: number; total: number }) => void;
 }
 
 export interface ReplayCandidate {
@@ -138,7 +142,11 @@ export async function replayJobs(
       }
     }
     const replayed: number[] = [];
-    for (let i = 0; i < chosen.length; i += 500) {
+    const batch = Math.max(1, options.batchSize ?? 500);
+    const total = chosen.length + skipped.length;
+    const tell = () => options.onProgress?.({ replayed: replayed.length, skipped: skipped.length, total });
+    tell();
+    for (let i = 0; i < chosen.length; i += batch) {
       const rows = await db
         .updateTable('jobs')
         .set((eb) => ({
@@ -152,11 +160,12 @@ export async function replayJobs(
           lease_expires_at: null,
           updated_at: now,
         }))
-        .where('id', 'in', chosen.slice(i, i + 500))
+        .where('id', 'in', chosen.slice(i, i + batch))
         .where('state', '=', filter.state ?? 'dead')
         .returning('id')
         .execute();
       replayed.push(...rows.map((r) => Number(r.id)));
+      tell();
     }
     replayed.sort((a, b) => a - b);
     skipped.sort((a, b) => a.id - b.id);
