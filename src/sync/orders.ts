@@ -49,6 +49,7 @@ import {
 } from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import { CHANNEL_LINK_STATE, CHANNEL_PO_ENTITY, poLinkKey } from './channel-orders.js';
+import { recordFirstLinksApi } from './links-api.js';
 import {
   AR_CUSTOMER_COLUMNS,
   type ArCustomerRow,
@@ -78,7 +79,7 @@ const CHANGE_WATERMARK = 'orders.change-watermark';
 export interface OrdersConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
-  shipstation: Pick<ShipStation, 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
+  shipstation: Pick<ShipStation, 'api' | 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
 }
 
 export interface OrdersFlowDeps {
@@ -859,6 +860,9 @@ export async function pushOrders(
     sendable.push(sent);
   }
   if (sendable.length === 0) return outcomes;
+  // A new connection's first links: record the API they are made on (ping compares it).
+  if (sendable.some((s) => s.existing === undefined))
+    await recordFirstLinksApi(store, connectionName, shipstation.api, ORDER_ENTITY, clock.now());
 
   const answer = await shipstation.createOrUpdateOrders(
     sendable.map((s) => s.order),

@@ -15,7 +15,8 @@ import { resolveSecret } from '../store/secrets.js';
 import { OPERATOR_ADVICE as SYSPRO_ADVICE, SysproError } from '../syspro/errors.js';
 import { probeBusinessObjects } from '../syspro/probe.js';
 import { type ConnectionClients, openConnectionClients } from './connection-clients.js';
-import { linksApi } from './migrate-links.js';
+import { hasLinks, linksApi } from './links-api.js';
+import { ORDER_ENTITY } from './orders.js';
 import {
   type ListedWebhook,
   neededSubscriptions,
@@ -131,8 +132,9 @@ async function pingWebhooks(
     return `${base} (secret set)`;
   });
   if (!urlOk || !target || !base) return skipEvents('webhook url not usable');
-  if (!clients) return skipEvents('V1 authentication failed');
-  const hooks = await clients.shipstation.listWebhooks().catch((err: unknown) => err as Error);
+  const v1 = clients?.shipstation;
+  if (!v1) return skipEvents(clients ? 'no V1 key/secret' : 'V1 authentication failed');
+  const hooks = await v1.listWebhooks().catch((err: unknown) => err as Error);
   const subscribedTo = target;
   for (const { need, hooks: matching } of Array.isArray(hooks)
     ? subscriptionStatus(hooks, subscribedTo, { orderNotify: connection.channelOrders.enabled })
@@ -373,28 +375,37 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       });
     }
 
-    const v1ok = await run('shipstation v1 auth', async () => {
-      const stores = await c.shipstation.listStores();
-      const wanted = connection.shipstation.storeId;
-      if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
-        return {
-          verdict: 'fail',
-          detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
-          advice: 'set shipstation.storeId to one of the listed stores',
-        };
-      }
-      return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
-    });
-    if (v1ok) {
-      await run('shipstation v1 warehouses', async () => {
-        const warehouses = await c.shipstation.listWarehouses();
-        return `${warehouses.length} ship-from warehouse(s)`;
-      });
+    const api = connection.shipstation.api;
+    const v1 = c.shipstation;
+    let v1ok = false;
+    if (!v1) {
+      // A V2-only connection (no V1 key/secret; many accounts have no V1 access): V1 is never called.
+      const why = `the connection uses ShipStation V2 (shipstation.api: v2) and has no V1 key/secret: V1 not checked`;
+      skip('shipstation v1 auth', why);
+      skip('shipstation v1 warehouses', why);
     } else {
-      skip('shipstation v1 warehouses', 'V1 authentication failed');
+      v1ok = await run('shipstation v1 auth', async () => {
+        const stores = await v1.listStores();
+        const wanted = connection.shipstation.storeId;
+        if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
+          return {
+            verdict: 'fail',
+            detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
+            advice: 'set shipstation.storeId to one of the listed stores',
+          };
+        }
+        return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
+      });
+      if (v1ok) {
+        await run('shipstation v1 warehouses', async () => {
+          const warehouses = await v1.listWarehouses();
+          return `${warehouses.length} ship-from warehouse(s)`;
+        });
+      } else {
+        skip('shipstation v1 warehouses', 'V1 authentication failed');
+      }
     }
 
-    const api = connection.shipstation.api;
     if (c.shipstationV2) {
       const v2 = c.shipstationV2;
       await run('shipstation v2 auth', async () => {
@@ -427,6 +438,7 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
     await run('shipstation api', async () => {
       const links = await linksApi(options.store, connection.name);
       const uses = `orders and shipments use ShipStation ${api.toUpperCase()} (shipstation.api)`;
+      if (!(await hasLinks(options.store, connection.name, ORDER_ENTITY))) return `${uses}; no links yet`;
       if (links !== api) {
         return {
           verdict: 'warn',

@@ -425,5 +425,15 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
           return refuse(resourceUrl, `path ${url.pathname} is not a V2 labels or fulfillments list`);
       }
     },
+
+    async findOrderByKey(orderKey, _orderNumber, signal) {
+      const how = `GET /v2/shipments/external_shipment_id/${orderKey}`;
+      try {
+        return { order: orderOfShipment(await client.getShipmentByExternalId(orderKey, signal)), how };
+      } catch (error) {
+        if (error instanceof ShipStationError && error.kind === 'not_found') return { how };
+        throw error;
+      }
+    },
   };
 }
