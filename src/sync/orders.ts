@@ -65,12 +65,15 @@ import {
   type SorDetailRow,
   type SorMasterRow,
 } from './orders-mapper.js';
+import { splitInShipStation } from './split-check.js';
 
 export const ORDERS_POLL_KIND = POLL_KINDS.orders;
 export const ORDERS_PUSH_KIND = 'orders.push';
 export const ORDER_ENTITY = 'order';
 /** Links that remember the last problems reported for an order that cannot be mapped. */
 export const ORDER_PROBLEM_ENTITY = 'order.problem';
+/** The `field` of the problem an order split in ShipStation is reported with (problems.ts words it). */
+export const SPLIT_PROBLEM_FIELD = 'shipstation';
 const FLOW = 'orders';
 const ENTRY_WATERMARK = 'orders.entry-watermark';
 const CHANGE_WATERMARK = 'orders.change-watermark';
@@ -79,7 +82,10 @@ const CHANGE_WATERMARK = 'orders.change-watermark';
 export interface OrdersConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
-  shipstation: Pick<ShipStation, 'api' | 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
+  shipstation: Pick<
+    ShipStation,
+    'api' | 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil' | 'findOrderByKey'
+  >;
 }
 
 export interface OrdersFlowDeps {
@@ -708,17 +714,45 @@ function recordOrder(input: OrderRecordInput): (db: Kysely<Database>) => Promise
 
 /**
  * An order ShipStation already has, read before it is updated: shipped or cancelled ones are not
- * overwritten, and an order an operator split is not re-pushed whole (ShipStation "can not sync order
- * updates" of split orders, reference anchors.md §5): both end the link with a reason.
+ * overwritten (the link is closed with the reason). An order split in ShipStation is caught next by
+ * `splitInShipStation` (split-check.ts).
  */
 function closedInShipStation(order: V1Order): string | undefined {
-  if (order.advancedOptions?.mergedOrSplit) {
-    return `order ${order.orderId} (${order.orderNumber}) was split or merged in ShipStation, which stops syncing updates to it: not re-pushed whole; change it in ShipStation by hand`;
-  }
   if (order.orderStatus === 'shipped' || order.orderStatus === 'cancelled') {
     return `order ${order.orderId} (${order.orderNumber}) is ${order.orderStatus} in ShipStation: not overwritten`;
   }
   return undefined;
+}
+
+/**
+ * An order split in ShipStation (or with lines taken out there), which a SYSPRO change is not
+ * pushed over: the link is closed (never re-pushed whole), an audit row says what was not sent,
+ * and the order is a Problem for the operator (an `order.problem` record in state `invalid`, with
+ * the reason), until dismissed.
+ */
+function recordSplit(
+  input: Omit<OrderRecordInput, 'link' | 'action' | 'outcome'> & { hash: string; reason: string },
+): (db: Kysely<Database>) => Promise<void> {
+  const closed = recordOrder({
+    ...input,
+    link: { state: 'closed', lastHash: input.hash },
+    action: 'update',
+    outcome: 'skipped',
+  });
+  return async (db) => {
+    await closed(db);
+    await saveLink(
+      db,
+      {
+        connection: input.connection,
+        entityType: ORDER_PROBLEM_ENTITY,
+        sysproKey: input.orderKey,
+        lastHash: canonicalJson([{ field: SPLIT_PROBLEM_FIELD, message: input.reason }]),
+        state: 'invalid',
+      },
+      input.at,
+    );
+  };
 }
 
 /** One call of `createorders` for a batch of push jobs (all of one connection). */
@@ -757,6 +791,8 @@ export async function pushOrders(
     hash: string;
     holdUntil?: string;
     existing?: number;
+    /** Found in ShipStation by our key (an in-doubt job never linked), not by a link. */
+    foundByKey?: boolean;
   }> = [];
   for (const [index, payload] of payloads.entries()) {
     const link = links.get(payload.orderKey);
@@ -817,7 +853,17 @@ export async function pushOrders(
       outcomes[index] = { ok: true, result: { unchanged: true } };
       continue;
     }
-    const existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
+    let existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
+    let foundByKey = false;
+    if ((existing === undefined || !Number.isFinite(existing)) && jobs[index]?.inDoubt) {
+      // In doubt and never linked: an earlier attempt may have created it. Ask ShipStation by our
+      // key, so that it is updated (and checked, split or shipped) rather than sent as new.
+      const found = await shipstation.findOrderByKey(payload.orderKey, order.orderNumber, signal);
+      if (found.order) {
+        existing = found.order.orderId;
+        foundByKey = true;
+      }
+    }
     toSend.push({
       index,
       orderKey: payload.orderKey,
@@ -825,6 +871,7 @@ export async function pushOrders(
       hash: hash as string,
       holdUntil,
       existing: existing !== undefined && Number.isFinite(existing) ? existing : undefined,
+      foundByKey,
     });
   }
 
@@ -841,6 +888,36 @@ export async function pushOrders(
       throw err;
     });
     const closed = current ? closedInShipStation(current) : undefined;
+    // Split in ShipStation: compared with what was last sent (or, found by key after a lost answer
+    // with nothing on record, with what is about to be sent).
+    const lastSent =
+      current && !closed ? await previousBody(store, connectionName, sent.orderKey) : undefined;
+    const split =
+      current && !closed
+        ? splitInShipStation(current, lastSent ?? (sent.foundByKey ? sent.order : undefined))
+        : undefined;
+    if (split) {
+      outcomes[sent.index] = {
+        ok: true,
+        result: { split: split.reason },
+        record: recordSplit({
+          ...base(sent.index),
+          hash: sent.hash,
+          reason: split.reason,
+          detail: {
+            orderId: sent.existing,
+            reason: split.reason,
+            linesTaken: split.lines,
+            notSent: { changed: changedFields(lastSent, sent.order), order: sent.order },
+          },
+        }),
+      };
+      deps.logger?.warn(
+        { connection: connectionName, flow: FLOW, orderKey: sent.orderKey, orderId: sent.existing },
+        'order split in ShipStation: SYSPRO change not pushed over it',
+      );
+      continue;
+    }
     if (closed) {
       outcomes[sent.index] = {
         ok: true,
