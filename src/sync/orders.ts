@@ -16,7 +16,10 @@
  * so sending an order again is safe: an attempt whose answer was lost or in doubt is resent as is
  * (the upsert is the check). Per-order results: a refused order is that job's error and audit row,
  * the rest land; an order ShipStation has as shipped or cancelled is not overwritten (recorded as
- * skipped, its link closed).
+ * skipped, its link closed), and one split in ShipStation is not re-pushed whole (`split-check.ts`:
+ * skipped, link closed, and a Problem for the operator). A push in doubt with no link asks
+ * ShipStation by key first, so an order an earlier attempt created is updated and checked, not sent
+ * as new.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -512,7 +515,9 @@ async function decidePage(
           decision: 'closed',
           order: result.order,
           hash: result.hash,
-          reason: 'ShipStation has it as shipped or cancelled: never overwritten',
+          reason: splitProblem(problemLinks.get(orderKey)?.lastHash)
+            ? 'split in ShipStation (see Problems): SYSPRO changes are not sent to it'
+            : 'ShipStation has it as shipped or cancelled: never overwritten',
         });
         continue;
       }
@@ -589,6 +594,17 @@ async function decidePage(
     }
   }
   return jobs;
+}
+
+/** Is an `order.problem` link's text the problem of an order split in ShipStation (`recordSplit`)? */
+function splitProblem(lastHash: string | null | undefined): boolean {
+  if (!lastHash) return false;
+  try {
+    const problems = JSON.parse(lastHash) as Array<{ field?: string }>;
+    return Array.isArray(problems) && problems.some((p) => p.field === SPLIT_PROBLEM_FIELD);
+  } catch {
+    return false;
+  }
 }
 
 async function recordSkip(deps: OrdersFlowDeps, connectionName: string, orderKey: string, reason: string) {
@@ -894,7 +910,7 @@ export async function pushOrders(
       current && !closed ? await previousBody(store, connectionName, sent.orderKey) : undefined;
     const split =
       current && !closed
-        ? splitInShipStation(current, lastSent ?? (sent.foundByKey ? sent.order : undefined))
+        ? splitInShipStation(current, lastSent ?? (sent.foundByKey ? sent.order : undefined), sent.order)
         : undefined;
     if (split) {
       outcomes[sent.index] = {

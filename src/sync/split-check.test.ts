@@ -48,6 +48,16 @@ describe('split-check', () => {
     assert.match(found?.reason ?? '', /not re-pushed whole/);
   });
 
+  it('does not count units our own later write took (the body about to be sent has no more than ShipStation)', () => {
+    // SYSPRO lowered line 1 from 5 to 3; that update reached ShipStation but its answer was lost.
+    const next = { ...sent, items: [item('1', 3), item('2', 1)] } as unknown as V1OrderInput;
+    assert.deepEqual(linesTakenAway(current([item('1', 3), item('2', 1)]), sent, next), []);
+    // A split that moved line 2 out still counts: the next body would add it back.
+    assert.deepEqual(linesTakenAway(current([item('1', 3)]), sent, next), [
+      { lineItemKey: '2', sku: 'SKU2', sent: 1, now: 0 },
+    ]);
+  });
+
   it("takes V1's mergedOrSplit as a split even with every line there", () => {
     const found = splitInShipStation(current([item('1', 5), item('2', 1)], { mergedOrSplit: true }), sent);
     assert.match(found?.reason ?? '', /was split or merged in ShipStation/);

@@ -12,6 +12,9 @@
  *   shipment (UNCONFIRMED: docs/decisions.md), so on V2 this is the sign; it also catches a line
  *   taken out by hand in ShipStation, which a whole re-push would equally undo. Adjustment lines
  *   (V1 charges, which V2 does not carry) and lines sent without a key are not compared.
+ *   Only lines the body about to be sent would add units back to count: ShipStation's copy may
+ *   hold fewer units than last sent because our own later write got there (an update whose
+ *   answer was lost, after SYSPRO lowered the line), and sending that again takes nothing back.
  *
  * Pure: the flow (`orders.ts`) reads both records and decides.
  */
@@ -26,27 +29,46 @@ export interface TakenLine {
   now: number;
 }
 
-/** Lines last sent that ShipStation's copy has fewer units of (or none). */
-export function linesTakenAway(current: V1Order, lastSent: V1OrderInput | undefined): TakenLine[] {
-  if (!lastSent) return [];
-  const units = new Map<string, number>();
-  for (const item of current.items ?? []) {
+/** Units per line key of an order's items (adjustment lines and lines without a key left out). */
+function unitsByLine(
+  items:
+    | ReadonlyArray<{
+        lineItemKey?: string | null;
+        quantity: number;
+        adjustment?: boolean;
+        sku?: string | null;
+      }>
+    | undefined,
+) {
+  const units = new Map<string, { sku: string | null; quantity: number }>();
+  for (const item of items ?? []) {
     if (item.adjustment === true || !item.lineItemKey) continue;
-    units.set(item.lineItemKey, (units.get(item.lineItemKey) ?? 0) + Number(item.quantity));
-  }
-  const sent = new Map<string, { sku: string | null; quantity: number }>();
-  for (const item of lastSent.items ?? []) {
-    if (item.adjustment === true || !item.lineItemKey) continue;
-    const prev = sent.get(item.lineItemKey);
-    sent.set(item.lineItemKey, {
+    const prev = units.get(item.lineItemKey);
+    units.set(item.lineItemKey, {
       sku: item.sku ?? null,
       quantity: (prev?.quantity ?? 0) + Number(item.quantity),
     });
   }
+  return units;
+}
+
+/**
+ * Lines last sent that ShipStation's copy has fewer units of (or none), and that `next` (the body
+ * about to be sent, when given) would add units back to.
+ */
+export function linesTakenAway(
+  current: V1Order,
+  lastSent: V1OrderInput | undefined,
+  next?: V1OrderInput,
+): TakenLine[] {
+  if (!lastSent) return [];
+  const units = unitsByLine(current.items);
+  const toSend = next ? unitsByLine(next.items) : undefined;
   const taken: TakenLine[] = [];
-  for (const [lineItemKey, s] of sent) {
-    const now = units.get(lineItemKey) ?? 0;
-    if (now < s.quantity) taken.push({ lineItemKey, sku: s.sku, sent: s.quantity, now });
+  for (const [lineItemKey, s] of unitsByLine(lastSent.items)) {
+    const now = units.get(lineItemKey)?.quantity ?? 0;
+    const adds = toSend === undefined || (toSend.get(lineItemKey)?.quantity ?? 0) > now;
+    if (now < s.quantity && adds) taken.push({ lineItemKey, sku: s.sku, sent: s.quantity, now });
   }
   return taken;
 }
@@ -58,8 +80,9 @@ export function linesTakenAway(current: V1Order, lastSent: V1OrderInput | undefi
 export function splitInShipStation(
   current: V1Order,
   lastSent: V1OrderInput | undefined,
+  next?: V1OrderInput,
 ): { reason: string; lines: TakenLine[] } | undefined {
-  const lines = linesTakenAway(current, lastSent);
+  const lines = linesTakenAway(current, lastSent, next);
   const flagged = current.advancedOptions?.mergedOrSplit === true;
   if (!flagged && lines.length === 0) return undefined;
   const what = flagged
