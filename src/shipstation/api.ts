@@ -40,6 +40,12 @@ export interface ShipStation {
    * ignored) or `offset` (V2: ISO 8601 with its own offset, read as written).
    */
   readonly recordTimes: 'pacific' | 'offset';
+  /**
+   * How `findOrderByKey` finds an order: `direct` (V2: one GET by `external_shipment_id`) or
+   * `search` (V1: the `orderNumber` "starts with" list, up to 5 pages, on V1's 40/min). The orders
+   * push looks up in-doubt orders never linked only when it is `direct`.
+   */
+  readonly keyLookup: 'direct' | 'search';
   /** An instant as this API's date filters take it (for logs and summaries too). */
   filterTime(utcMs: number): string;
 

@@ -18,8 +18,8 @@
  * the rest land; an order ShipStation has as shipped or cancelled is not overwritten (recorded as
  * skipped, its link closed), and one split in ShipStation is not re-pushed whole (`split-check.ts`:
  * skipped, link closed, and a Problem for the operator). A push in doubt with no link asks
- * ShipStation by key first, so an order an earlier attempt created is updated and checked, not sent
- * as new.
+ * ShipStation by key first where that is one GET (V2), so an order an earlier attempt created is
+ * updated and checked, not sent as new.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -87,7 +87,7 @@ export interface OrdersConnection {
   odata: ODataReader;
   shipstation: Pick<
     ShipStation,
-    'api' | 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil' | 'findOrderByKey'
+    'api' | 'keyLookup' | 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil' | 'findOrderByKey'
   >;
 }
 
@@ -871,9 +871,16 @@ export async function pushOrders(
     }
     let existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
     let foundByKey = false;
-    if ((existing === undefined || !Number.isFinite(existing)) && jobs[index]?.inDoubt) {
+    if (
+      (existing === undefined || !Number.isFinite(existing)) &&
+      jobs[index]?.inDoubt &&
+      shipstation.keyLookup === 'direct'
+    ) {
       // In doubt and never linked: an earlier attempt may have created it. Ask ShipStation by our
-      // key, so that it is updated (and checked, split or shipped) rather than sent as new.
+      // key, so that it is updated (and checked, split or shipped) rather than sent as new. Only
+      // where the look-up is one GET (V2, which costs what its taken-key create path costs); on V1
+      // it is a search per order on 40/min, and the create is an upsert by key (a split made
+      // within the in-doubt window is then overwritten: docs/decisions.md).
       const found = await shipstation.findOrderByKey(payload.orderKey, order.orderNumber, signal);
       if (found.order) {
         existing = found.order.orderId;

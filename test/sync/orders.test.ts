@@ -284,7 +284,11 @@ for (const api of SHIPSTATION_APIS)
       assert.equal(requests - before, 0);
     });
 
-    it('an in-doubt push with no link looks ShipStation up by key: split there meanwhile, it is flagged, not written', async () => {
+    // V2 only: V1 has no look-up by key but a search on its 40/min, so an in-doubt V1 create is
+    // re-sent as an upsert by key (docs/decisions.md).
+    it('an in-doubt push with no link looks ShipStation up by key: split there meanwhile, it is flagged, not written', {
+      skip: api === 'v1' ? 'V1: an in-doubt create is re-sent as an upsert by key' : false,
+    }, async () => {
       // An order we pushed, whose link is gone (its commit never happened: the process died after
       // ShipStation answered); ShipStation's copy is split by the warehouse; the job is in doubt.
       const multi = sysproOrders().find((o) => {

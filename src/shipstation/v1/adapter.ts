@@ -12,6 +12,7 @@ export function shipStationV1(client: ShipStationV1Client): ShipStation {
     api: 'v1',
     rateLimitKey: client.rateLimitKey,
     recordTimes: 'pacific',
+    keyLookup: 'search',
     filterTime: formatPacificFilter,
     createOrUpdateOrders: (orders, signal) => client.createOrUpdateOrders(orders, signal),
     getOrder: (orderId, signal) => client.getOrder(orderId, signal),

@@ -307,6 +307,7 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
     api: 'v2',
     rateLimitKey: client.rateLimitKey,
     recordTimes: 'offset',
+    keyLookup: 'direct',
     filterTime: iso,
 
     async createOrUpdateOrders(orders, signal) {
