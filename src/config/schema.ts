@@ -121,19 +121,24 @@ export const shipstationSchema = z.strictObject({
     .string()
     .regex(/^[a-z]{3}$/)
     .default('usd'),
-  /** V2 holds are dated: an order held without a date (V1 `on_hold`) is held until this date. */
   /**
    * V2 ship-from warehouse (its number: V1 `warehouseId` N is V2 `se-N`) for orders whose mapping
    * names none; V2 needs one. Default: the account's default warehouse (`GET /v2/warehouses`).
    */
   v2WarehouseId: z.number().int().positive().optional(),
+  /** V2 holds are dated: an order held without a date (V1 `on_hold`) is held until this date. */
   v2HoldUntil: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/)
     .default('2099-12-31'),
   v1Url: httpUrl.default('https://ssapi.shipstation.com'),
-  apiKey: secretRef,
-  apiSecret: secretRef,
+  /**
+   * The V1 key/secret pair (Basic auth). Needed with `api: v1`, and for marketplace orders
+   * (`channelOrders`, V1 only); a `v2` connection without them never calls V1 (many accounts have
+   * no V1 access: V1 is limited to the larger plans).
+   */
+  apiKey: secretRef.optional(),
+  apiSecret: secretRef.optional(),
   v2Url: httpUrl.default('https://api.shipstation.com'),
   v2ApiKey: secretRef.optional(),
   /**
@@ -480,15 +485,51 @@ export const configSchema = z
         });
       }
       seen.add(c.name);
-      if (c.shipstation.api === 'v2' && !c.shipstation.v2ApiKey) {
+      for (const problem of shipstationCredentialProblems(c)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['connections', i, 'shipstation', 'v2ApiKey'],
-          message: 'shipstation.api is v2: set shipstation.v2ApiKey (V2 keys are not V1 key/secret pairs)',
+          path: ['connections', i, 'shipstation', problem.field],
+          message: problem.message,
         });
       }
     });
   });
+
+/**
+ * Which ShipStation credentials a connection lacks for what it is configured to do: V2 (`api: v2`)
+ * needs `v2ApiKey` only; V1 (`api: v1`, and marketplace orders, which are V1 only) needs the
+ * `apiKey`/`apiSecret` pair. Half a V1 pair is always refused.
+ */
+export function shipstationCredentialProblems(
+  c: Pick<z.output<typeof connectionSchema>, 'shipstation' | 'channelOrders'>,
+): Array<{ field: 'apiKey' | 'apiSecret' | 'v2ApiKey'; message: string }> {
+  const s = c.shipstation;
+  const out: Array<{ field: 'apiKey' | 'apiSecret' | 'v2ApiKey'; message: string }> = [];
+  if (s.api === 'v2' && !s.v2ApiKey) {
+    out.push({
+      field: 'v2ApiKey',
+      message: 'shipstation.api is v2: set shipstation.v2ApiKey (V2 keys are not V1 key/secret pairs)',
+    });
+  }
+  const needsV1 =
+    s.api === 'v1'
+      ? 'shipstation.api is v1'
+      : c.channelOrders.enabled
+        ? 'channelOrders (marketplace orders) use V1'
+        : undefined;
+  for (const field of ['apiKey', 'apiSecret'] as const) {
+    const other = field === 'apiKey' ? 'apiSecret' : 'apiKey';
+    if (s[field]) continue;
+    if (needsV1)
+      out.push({ field, message: `${needsV1}: set shipstation.${field} (the V1 key/secret pair)` });
+    else if (s[other])
+      out.push({
+        field,
+        message: `shipstation.${other} is set without shipstation.${field}: V1 needs both, or neither on a V2-only connection`,
+      });
+  }
+  return out;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -40,6 +40,12 @@ export interface ShipStation {
    * ignored) or `offset` (V2: ISO 8601 with its own offset, read as written).
    */
   readonly recordTimes: 'pacific' | 'offset';
+  /**
+   * How `findOrderByKey` finds an order: `direct` (V2: one GET by `external_shipment_id`) or
+   * `search` (V1: the `orderNumber` "starts with" list, up to 5 pages, on V1's 40/min). The orders
+   * push looks up in-doubt orders never linked only when it is `direct`.
+   */
+  readonly keyLookup: 'direct' | 'search';
   /** An instant as this API's date filters take it (for logs and summaries too). */
   filterTime(utcMs: number): string;
 
@@ -64,6 +70,18 @@ export interface ShipStation {
     query: { created: TimeWindow; pageSize?: number },
     signal?: AbortSignal,
   ): AsyncGenerator<Page<V1Fulfillment>, void, undefined>;
+  /**
+   * Our order by its key (V2: `external_shipment_id`), or none. V1 has no look-up by key: its
+   * `orderNumber` filter is a "starts with" search (reference §1.5), matched exactly on the key
+   * here, a few pages at most; `sameNumber` is an order with the exact number under another key
+   * (not ours). V2 reads `GET /v2/shipments/external_shipment_id/{key}` (a 404 is none). `how` says
+   * what was asked, for operators.
+   */
+  findOrderByKey(
+    orderKey: string,
+    orderNumber: string,
+    signal?: AbortSignal,
+  ): Promise<{ order?: V1Order; sameNumber?: V1Order; how: string }>;
   /** One page of a webhook's resource_url (refused before any request when it is not one). */
   fetchResource(
     resourceUrl: string,

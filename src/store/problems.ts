@@ -270,13 +270,20 @@ async function invalidRecords(store: Store, filter: ProblemFilter): Promise<Prob
       ? r.syspro_key.slice(r.syspro_key.indexOf(':') + 1)
       : r.syspro_key;
     const cause = causeOf(null, 'invalid', message);
+    // Problems with field `shipstation` are orders split in ShipStation (sync/orders.ts SPLIT_PROBLEM_FIELD).
+    const inShipStation =
+      Array.isArray(problems) &&
+      problems.length > 0 &&
+      problems.every((p: { field?: string }) => p.field === 'shipstation');
     out.push({
       id: `record:${r.entity_type}:${r.syspro_key}`,
       connection: r.connection,
       jobId: null,
       jobKind: null,
       state: 'invalid',
-      what: `Sales order ${salesOrder} cannot be sent to ShipStation: correct it in SYSPRO, the next poll sends it`,
+      what: inShipStation
+        ? `Sales order ${salesOrder} was split in ShipStation (or lines taken out there): SYSPRO changes to it are not sent; make them in ShipStation by hand, then dismiss this`
+        : `Sales order ${salesOrder} cannot be sent to ShipStation: correct it in SYSPRO, the next poll sends it`,
       subject: {
         type: 'order',
         label: `sales order ${salesOrder}`,

@@ -78,11 +78,22 @@ const WINDOWS = { modified: 'channel-orders.poll.modified', created: 'channel-or
 export interface ChannelOrdersConnection {
   connection: ConnectionConfig;
   odata: Pick<ODataReader, 'pages' | 'pagesByKeys'>;
-  shipstationV1: Pick<
-    ShipStationV1Client,
-    'listOrders' | 'getOrder' | 'createOrUpdateOrder' | 'listResourcePages'
-  >;
+  /** Absent on a V2-only connection (no V1 key/secret): marketplace orders need V1. */
+  shipstationV1?: ChannelOrdersV1;
   enet: Pick<EnetClient, 'withSession'>;
+}
+
+type ChannelOrdersV1 = Pick<
+  ShipStationV1Client,
+  'listOrders' | 'getOrder' | 'createOrUpdateOrder' | 'listResourcePages'
+>;
+
+/** The V1 client marketplace orders are read and updated with; refused for good without one. */
+function v1Of(conn: ChannelOrdersConnection): ChannelOrdersV1 {
+  if (conn.shipstationV1) return conn.shipstationV1;
+  throw new PermanentError(
+    `connection ${conn.connection.name}: marketplace orders (channelOrders) use ShipStation V1, and this connection has no shipstation.apiKey/apiSecret`,
+  );
 }
 
 export interface ChannelOrdersDeps {
@@ -169,8 +180,10 @@ export async function pollChannelOrders(
   connectionName: string,
   signal?: AbortSignal,
 ): Promise<{ read: number; queued: number }> {
-  const { connection, shipstationV1: shipstation } = await deps.connectionFor(connectionName);
+  const conn = await deps.connectionFor(connectionName);
+  const { connection } = conn;
   if (!enabled(connection)) return { read: 0, queued: 0 };
+  const shipstation = v1Of(conn);
   const now = deps.clock.now();
   const { lookback, overlap } = connection.channelOrders;
   let read = 0;
@@ -203,8 +216,10 @@ export async function fetchChannelOrders(
   job: Job,
   signal?: AbortSignal,
 ): Promise<{ read: number; queued: number }> {
-  const { connection, shipstationV1: shipstation } = await deps.connectionFor(job.connection);
+  const conn = await deps.connectionFor(job.connection);
+  const { connection } = conn;
   if (!enabled(connection)) return { read: 0, queued: 0 };
+  const shipstation = v1Of(conn);
   const { resourceUrl } = job.payload as { resourceUrl: string };
   let read = 0;
   let queued = 0;
@@ -374,7 +389,8 @@ export async function importChannelOrder(
 ): Promise<JobOutcome> {
   const { store, clock } = deps;
   const conn = await deps.connectionFor(job.connection);
-  const { connection, odata, shipstationV1: shipstation, enet } = conn;
+  const { connection, odata, enet } = conn;
+  const shipstation = v1Of(conn);
   const payload = job.payload as ImportPayload;
   const orderId = payload.orderId;
   const name = connection.name;
@@ -667,7 +683,8 @@ async function writeBack(
   base: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<JobOutcome> {
-  const { connection, shipstationV1: shipstation } = conn;
+  const { connection } = conn;
+  const shipstation = v1Of(conn);
   const field = connection.channelOrders.linkField;
   // Whole order (V1 replaces it): start from ShipStation's copy as it is now.
   const current = await shipstation.getOrder(order.orderId, signal);

@@ -1,13 +1,17 @@
 /**
- * Builds the four clients of one connection (SYSPRO e.net, SYSPRO OData, ShipStation V1 and,
- * when configured, V2) from its configuration, resolving each `secret:` reference from the
- * environment or the encrypted store. Flows, `ping` and the HTTP server all get their clients here.
+ * Builds the clients of one connection (SYSPRO e.net, SYSPRO OData, ShipStation V1 when its
+ * key/secret pair is configured, V2 when its key is) from its configuration, resolving each
+ * `secret:` reference from the environment or the encrypted store. Flows, `ping` and the HTTP
+ * server all get their clients here. A V2-only connection (`shipstation.api: v2`, no V1 pair: an
+ * account without V1 access) gets no V1 client and so never calls V1; a V1 connection without the
+ * pair is refused here with what to set (config validation refuses it first).
  *
  * The ShipStation clients spend the process's one budget per key and API (`limiters.ts`): the
  * database-backed limiter on the store's clock, so `ping`, the worker, every flow, two connections
  * on one key and every process on one PostgreSQL database share one budget.
  */
 import { type Clock, systemClock } from '../clock.js';
+import { UserError } from '../config/errors.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { ShipStation } from '../shipstation/api.js';
@@ -29,7 +33,8 @@ export interface ConnectionClients {
   connection: ConnectionConfig;
   enet: EnetClient;
   odata: ODataReader;
-  shipstation: ShipStationV1Client;
+  /** Only when `shipstation.apiKey`/`apiSecret` are configured (always on a V1 connection). */
+  shipstation?: ShipStationV1Client;
   /** What the orders and shipments flows use: V1 or V2 by the connection's `shipstation.api`. */
   shipstationApi: ShipStation;
   /** Only when `shipstation.v2ApiKey` is configured. */
@@ -65,7 +70,8 @@ export interface SysproClients {
 }
 
 export interface ShipStationClients {
-  shipstation: ShipStationV1Client;
+  /** Only when `shipstation.apiKey`/`apiSecret` are configured (always on a V1 connection). */
+  shipstation?: ShipStationV1Client;
   shipstationApi: ShipStation;
   shipstationV2?: ShipStationV2Client;
 }
@@ -130,8 +136,8 @@ export async function openShipStationClients(options: OpenClientsOptions): Promi
   const calls = callMetricsFor(store);
   const onShipStationCall = (call: { api: string; ms: number; outcome: string }) =>
     calls.shipstation({ connection: connection.name, api: call.api, outcome: call.outcome, ms: call.ms });
-  const apiKey = (await secret(shipstation.apiKey)) as string;
-  const apiSecret = (await secret(shipstation.apiSecret)) as string;
+  const apiKey = await secret(shipstation.apiKey);
+  const apiSecret = await secret(shipstation.apiSecret);
   const v2ApiKey = await secret(shipstation.v2ApiKey);
   const partnerKey = await secret(shipstation.partnerKey);
   // One budget per key and API in the process, on the database's time; the clients take the
@@ -141,24 +147,26 @@ export async function openShipStationClients(options: OpenClientsOptions): Promi
     const limiter = limiterFor(store, api, { limit: settings.limit, windowMs: settings.window }, clock);
     return { limiter, clock: limiter.clock };
   };
-  const v1Budget = budget('v1', shipstation.rateLimit);
   const shipstationRetry = {
     attempts: shipstation.retry.attempts,
     baseMs: shipstation.retry.base,
     maxMs: shipstation.retry.max,
   };
-  const v1 = createShipStationV1Client({
-    baseUrl: shipstation.v1Url,
-    apiKey,
-    apiSecret,
-    partnerKey,
-    ...v1Budget,
-    timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
-    retry: options.shipstationRetry ?? shipstationRetry,
-    allowedResourceHosts: shipstation.allowedResourceHosts,
-    logger: options.logger,
-    onCall: onShipStationCall,
-  });
+  const v1 =
+    apiKey !== undefined && apiSecret !== undefined
+      ? createShipStationV1Client({
+          baseUrl: shipstation.v1Url,
+          apiKey,
+          apiSecret,
+          partnerKey,
+          ...budget('v1', shipstation.rateLimit),
+          timeoutMs: options.timeoutMs ?? shipstation.requestTimeout,
+          retry: options.shipstationRetry ?? shipstationRetry,
+          allowedResourceHosts: shipstation.allowedResourceHosts,
+          logger: options.logger,
+          onCall: onShipStationCall,
+        })
+      : undefined;
   const v2 = v2ApiKey
     ? createShipStationV2Client({
         baseUrl: shipstation.v2Url,
@@ -182,7 +190,7 @@ export async function openShipStationClients(options: OpenClientsOptions): Promi
             baseUrl: shipstation.v2Url,
             allowedResourceHosts: shipstation.allowedResourceHosts,
           })
-        : shipStationV1(v1),
+        : shipStationV1(v1 ?? missingV1Pair(connection.name)),
     shipstationV2: v2,
   };
 }
@@ -202,5 +210,13 @@ function secretResolver(options: OpenClientsOptions) {
 }
 
 function missingV2Key(connection: string): never {
-  throw new Error(`connection ${connection}: shipstation.api is v2 but shipstation.v2ApiKey is not set`);
+  throw new UserError(
+    `connection ${connection}: shipstation.api is v2 but shipstation.v2ApiKey is not set (add v2ApiKey: secret:shipstation.v2ApiKey)`,
+  );
+}
+
+function missingV1Pair(connection: string): never {
+  throw new UserError(
+    `connection ${connection}: shipstation.api is v1 but shipstation.apiKey/apiSecret are not set (add apiKey: secret:shipstation.apiKey and apiSecret: secret:shipstation.apiSecret, or use api: v2 with v2ApiKey)`,
+  );
 }

@@ -44,8 +44,8 @@ interface OpenedConnection {
   odata: ODataReader;
   /** The connection's ShipStation, V1 or V2 (`shipstation.api`). */
   shipstation: ShipStation;
-  /** The V1 client itself, for the flows that speak V1 only (marketplace orders). */
-  shipstationV1: ShipStationV1Client;
+  /** The V1 client itself, for the flows that speak V1 only (marketplace orders); absent without a V1 pair. */
+  shipstationV1?: ShipStationV1Client;
   shipstationV2?: ShipStationV2Client;
   enet: EnetClient;
 }

@@ -18,12 +18,13 @@ import type { Clock } from '../clock.js';
 import type { ShipStation } from '../shipstation/api.js';
 import { ShipStationError } from '../shipstation/errors.js';
 import { appendAudit } from '../store/audit.js';
-import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
+import { writeCheckpoint } from '../store/checkpoints.js';
 import { listLinks } from '../store/links.js';
 import type { Store } from '../store/open.js';
+import { LINKS_API_CHECKPOINT, linksApi } from './links-api.js';
 import { ORDER_ENTITY } from './orders.js';
 
-export const LINKS_API_CHECKPOINT = 'shipstation.links-api';
+export { LINKS_API_CHECKPOINT, linksApi } from './links-api.js';
 
 export interface MigrateLinksReport {
   connection: string;
@@ -40,11 +41,6 @@ export interface MigrateLinksReport {
   mismatched: Array<{ orderKey: string; id: string; foundKey: string }>;
   /** Links without a ShipStation id (never pushed successfully): nothing to carry over. */
   unlinked: number;
-}
-
-/** The API a connection's links were made with (`v1` until a migration says otherwise). */
-export async function linksApi(store: Store, connection: string): Promise<'v1' | 'v2'> {
-  return (await readCheckpoint(store.db, connection, LINKS_API_CHECKPOINT)) === 'v2' ? 'v2' : 'v1';
 }
 
 export async function migrateLinks(options: {

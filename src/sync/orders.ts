@@ -16,7 +16,10 @@
  * so sending an order again is safe: an attempt whose answer was lost or in doubt is resent as is
  * (the upsert is the check). Per-order results: a refused order is that job's error and audit row,
  * the rest land; an order ShipStation has as shipped or cancelled is not overwritten (recorded as
- * skipped, its link closed).
+ * skipped, its link closed), and one split in ShipStation is not re-pushed whole (`split-check.ts`:
+ * skipped, link closed, and a Problem for the operator). A push in doubt with no link asks
+ * ShipStation by key first where that is one GET (V2), so an order an earlier attempt created is
+ * updated and checked, not sent as new.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -49,6 +52,7 @@ import {
 } from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import { CHANNEL_LINK_STATE, CHANNEL_PO_ENTITY, poLinkKey } from './channel-orders.js';
+import { recordFirstLinksApi } from './links-api.js';
 import {
   AR_CUSTOMER_COLUMNS,
   type ArCustomerRow,
@@ -64,12 +68,15 @@ import {
   type SorDetailRow,
   type SorMasterRow,
 } from './orders-mapper.js';
+import { splitInShipStation } from './split-check.js';
 
 export const ORDERS_POLL_KIND = POLL_KINDS.orders;
 export const ORDERS_PUSH_KIND = 'orders.push';
 export const ORDER_ENTITY = 'order';
 /** Links that remember the last problems reported for an order that cannot be mapped. */
 export const ORDER_PROBLEM_ENTITY = 'order.problem';
+/** The `field` of the problem an order split in ShipStation is reported with (problems.ts words it). */
+export const SPLIT_PROBLEM_FIELD = 'shipstation';
 const FLOW = 'orders';
 const ENTRY_WATERMARK = 'orders.entry-watermark';
 const CHANGE_WATERMARK = 'orders.change-watermark';
@@ -78,7 +85,10 @@ const CHANGE_WATERMARK = 'orders.change-watermark';
 export interface OrdersConnection {
   connection: ConnectionConfig;
   odata: ODataReader;
-  shipstation: Pick<ShipStation, 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil'>;
+  shipstation: Pick<
+    ShipStation,
+    'api' | 'keyLookup' | 'createOrUpdateOrders' | 'getOrder' | 'holdOrderUntil' | 'findOrderByKey'
+  >;
 }
 
 export interface OrdersFlowDeps {
@@ -505,7 +515,9 @@ async function decidePage(
           decision: 'closed',
           order: result.order,
           hash: result.hash,
-          reason: 'ShipStation has it as shipped or cancelled: never overwritten',
+          reason: splitProblem(problemLinks.get(orderKey)?.lastHash)
+            ? 'split in ShipStation (see Problems): SYSPRO changes are not sent to it'
+            : 'ShipStation has it as shipped or cancelled: never overwritten',
         });
         continue;
       }
@@ -582,6 +594,17 @@ async function decidePage(
     }
   }
   return jobs;
+}
+
+/** Is an `order.problem` link's text the problem of an order split in ShipStation (`recordSplit`)? */
+function splitProblem(lastHash: string | null | undefined): boolean {
+  if (!lastHash) return false;
+  try {
+    const problems = JSON.parse(lastHash) as Array<{ field?: string }>;
+    return Array.isArray(problems) && problems.some((p) => p.field === SPLIT_PROBLEM_FIELD);
+  } catch {
+    return false;
+  }
 }
 
 async function recordSkip(deps: OrdersFlowDeps, connectionName: string, orderKey: string, reason: string) {
@@ -707,17 +730,45 @@ function recordOrder(input: OrderRecordInput): (db: Kysely<Database>) => Promise
 
 /**
  * An order ShipStation already has, read before it is updated: shipped or cancelled ones are not
- * overwritten, and an order an operator split is not re-pushed whole (ShipStation "can not sync order
- * updates" of split orders, reference anchors.md §5): both end the link with a reason.
+ * overwritten (the link is closed with the reason). An order split in ShipStation is caught next by
+ * `splitInShipStation` (split-check.ts).
  */
 function closedInShipStation(order: V1Order): string | undefined {
-  if (order.advancedOptions?.mergedOrSplit) {
-    return `order ${order.orderId} (${order.orderNumber}) was split or merged in ShipStation, which stops syncing updates to it: not re-pushed whole; change it in ShipStation by hand`;
-  }
   if (order.orderStatus === 'shipped' || order.orderStatus === 'cancelled') {
     return `order ${order.orderId} (${order.orderNumber}) is ${order.orderStatus} in ShipStation: not overwritten`;
   }
   return undefined;
+}
+
+/**
+ * An order split in ShipStation (or with lines taken out there), which a SYSPRO change is not
+ * pushed over: the link is closed (never re-pushed whole), an audit row says what was not sent,
+ * and the order is a Problem for the operator (an `order.problem` record in state `invalid`, with
+ * the reason), until dismissed.
+ */
+function recordSplit(
+  input: Omit<OrderRecordInput, 'link' | 'action' | 'outcome'> & { hash: string; reason: string },
+): (db: Kysely<Database>) => Promise<void> {
+  const closed = recordOrder({
+    ...input,
+    link: { state: 'closed', lastHash: input.hash },
+    action: 'update',
+    outcome: 'skipped',
+  });
+  return async (db) => {
+    await closed(db);
+    await saveLink(
+      db,
+      {
+        connection: input.connection,
+        entityType: ORDER_PROBLEM_ENTITY,
+        sysproKey: input.orderKey,
+        lastHash: canonicalJson([{ field: SPLIT_PROBLEM_FIELD, message: input.reason }]),
+        state: 'invalid',
+      },
+      input.at,
+    );
+  };
 }
 
 /** One call of `createorders` for a batch of push jobs (all of one connection). */
@@ -756,6 +807,8 @@ export async function pushOrders(
     hash: string;
     holdUntil?: string;
     existing?: number;
+    /** Found in ShipStation by our key (an in-doubt job never linked), not by a link. */
+    foundByKey?: boolean;
   }> = [];
   for (const [index, payload] of payloads.entries()) {
     const link = links.get(payload.orderKey);
@@ -816,7 +869,24 @@ export async function pushOrders(
       outcomes[index] = { ok: true, result: { unchanged: true } };
       continue;
     }
-    const existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
+    let existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
+    let foundByKey = false;
+    if (
+      (existing === undefined || !Number.isFinite(existing)) &&
+      jobs[index]?.inDoubt &&
+      shipstation.keyLookup === 'direct'
+    ) {
+      // In doubt and never linked: an earlier attempt may have created it. Ask ShipStation by our
+      // key, so that it is updated (and checked, split or shipped) rather than sent as new. Only
+      // where the look-up is one GET (V2, which costs what its taken-key create path costs); on V1
+      // it is a search per order on 40/min, and the create is an upsert by key (a split made
+      // within the in-doubt window is then overwritten: docs/decisions.md).
+      const found = await shipstation.findOrderByKey(payload.orderKey, order.orderNumber, signal);
+      if (found.order) {
+        existing = found.order.orderId;
+        foundByKey = true;
+      }
+    }
     toSend.push({
       index,
       orderKey: payload.orderKey,
@@ -824,6 +894,7 @@ export async function pushOrders(
       hash: hash as string,
       holdUntil,
       existing: existing !== undefined && Number.isFinite(existing) ? existing : undefined,
+      foundByKey,
     });
   }
 
@@ -840,6 +911,36 @@ export async function pushOrders(
       throw err;
     });
     const closed = current ? closedInShipStation(current) : undefined;
+    // Split in ShipStation: compared with what was last sent (or, found by key after a lost answer
+    // with nothing on record, with what is about to be sent).
+    const lastSent =
+      current && !closed ? await previousBody(store, connectionName, sent.orderKey) : undefined;
+    const split =
+      current && !closed
+        ? splitInShipStation(current, lastSent ?? (sent.foundByKey ? sent.order : undefined), sent.order)
+        : undefined;
+    if (split) {
+      outcomes[sent.index] = {
+        ok: true,
+        result: { split: split.reason },
+        record: recordSplit({
+          ...base(sent.index),
+          hash: sent.hash,
+          reason: split.reason,
+          detail: {
+            orderId: sent.existing,
+            reason: split.reason,
+            linesTaken: split.lines,
+            notSent: { changed: changedFields(lastSent, sent.order), order: sent.order },
+          },
+        }),
+      };
+      deps.logger?.warn(
+        { connection: connectionName, flow: FLOW, orderKey: sent.orderKey, orderId: sent.existing },
+        'order split in ShipStation: SYSPRO change not pushed over it',
+      );
+      continue;
+    }
     if (closed) {
       outcomes[sent.index] = {
         ok: true,
@@ -859,6 +960,9 @@ export async function pushOrders(
     sendable.push(sent);
   }
   if (sendable.length === 0) return outcomes;
+  // A new connection's first links: record the API they are made on (ping compares it).
+  if (sendable.some((s) => s.existing === undefined))
+    await recordFirstLinksApi(store, connectionName, shipstation.api, ORDER_ENTITY, clock.now());
 
   const answer = await shipstation.createOrUpdateOrders(
     sendable.map((s) => s.order),

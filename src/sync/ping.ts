@@ -21,7 +21,8 @@ import {
   type ShipStationClients,
   type SysproClients,
 } from './connection-clients.js';
-import { linksApi } from './migrate-links.js';
+import { hasLinks, linksApi } from './links-api.js';
+import { ORDER_ENTITY } from './orders.js';
 import {
   type ListedWebhook,
   neededSubscriptions,
@@ -142,7 +143,9 @@ async function pingWebhooks(
     return skipEvents('ShipStation cannot reach a loopback http.publicUrl');
   if (!urlOk || !target || !base) return skipEvents('webhook url not usable');
   if (typeof clients === 'string') return skipEvents(clients);
-  const hooks = await clients.shipstation.listWebhooks().catch((err: unknown) => err as Error);
+  const v1 = clients.shipstation;
+  if (!v1) return skipEvents('no V1 key/secret');
+  const hooks = await v1.listWebhooks().catch((err: unknown) => err as Error);
   const subscribedTo = target;
   for (const { need, hooks: matching } of Array.isArray(hooks)
     ? subscriptionStatus(hooks, subscribedTo, { orderNotify: connection.channelOrders.enabled })
@@ -524,25 +527,33 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
     const c = shipstation;
     let v1ok = false;
     if (c) {
-      v1ok = await run('shipstation v1 auth', async () => {
-        const stores = await c.shipstation.listStores();
-        const wanted = connection.shipstation.storeId;
-        if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
-          return {
-            verdict: 'fail',
-            detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
-            advice: 'set shipstation.storeId to one of the listed stores',
-          };
-        }
-        return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
-      });
-      if (v1ok) {
-        await run('shipstation v1 warehouses', async () => {
-          const warehouses = await c.shipstation.listWarehouses();
-          return `${warehouses.length} ship-from warehouse(s)`;
-        });
+      const v1 = c.shipstation;
+      if (!v1) {
+        // A V2-only connection (no V1 key/secret; many accounts have no V1 access): V1 is never called.
+        const why = `the connection uses ShipStation V2 (shipstation.api: v2) and has no V1 key/secret: V1 not checked`;
+        skip('shipstation v1 auth', why);
+        skip('shipstation v1 warehouses', why);
       } else {
-        skip('shipstation v1 warehouses', 'V1 authentication failed');
+        v1ok = await run('shipstation v1 auth', async () => {
+          const stores = await v1.listStores();
+          const wanted = connection.shipstation.storeId;
+          if (wanted !== undefined && !stores.some((s) => s.storeId === wanted)) {
+            return {
+              verdict: 'fail',
+              detail: `store ${wanted} is not in this account (stores: ${stores.map((s) => `${s.storeId} ${s.storeName}`).join(', ') || 'none'})`,
+              advice: 'set shipstation.storeId to one of the listed stores',
+            };
+          }
+          return `authenticated; ${stores.length} store(s)${wanted ? `, store ${wanted} found` : ''}`;
+        });
+        if (v1ok) {
+          await run('shipstation v1 warehouses', async () => {
+            const warehouses = await v1.listWarehouses();
+            return `${warehouses.length} ship-from warehouse(s)`;
+          });
+        } else {
+          skip('shipstation v1 warehouses', 'V1 authentication failed');
+        }
       }
 
       if (c.shipstationV2) {
@@ -581,6 +592,7 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
     await run('shipstation api', async () => {
       const links = await linksApi(options.store, connection.name);
       const uses = `orders and shipments use ShipStation ${api.toUpperCase()} (shipstation.api)`;
+      if (!(await hasLinks(options.store, connection.name, ORDER_ENTITY))) return `${uses}; no links yet`;
       if (links !== api) {
         return {
           verdict: 'warn',

@@ -46,6 +46,7 @@ ${v.lastPing ? html`<h3>Last test, ${time(v.lastPing.at, ctx.now)}</h3>${checksT
 </dl>
 <h3>ShipStation</h3>
 <dl class="settings">
+<dt>API</dt><dd>${c.shipstation.api.toUpperCase()} (orders and shipments use it)</dd>
 <dt>V1</dt><dd>${c.shipstation.v1Url} (key: ${secret(c.shipstation.apiKey)}, secret: ${secret(c.shipstation.apiSecret)})</dd>
 <dt>V2</dt><dd>${c.shipstation.v2Url} (key: ${secret(c.shipstation.v2ApiKey)})</dd>
 <dt>Store</dt><dd>${c.shipstation.storeId ?? 'default'}</dd>

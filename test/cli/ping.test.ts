@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { sandboxConfigDocument } from '../../src/cli/commands/sandbox.js';
 import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
@@ -405,7 +405,8 @@ describe('ml-connector ping against the sandboxes', () => {
 });
 
 describe('ml-connector sandbox --write-config', () => {
-  it('starts both sandboxes, writes a config without secrets, and ping passes with it', async () => {
+  /** Starts `sandbox --write-config sandbox.yaml` (plus `extra` flags) and waits for the file. */
+  async function writeConfigSandbox(extra: string[]) {
     const cwd = mkdtempSync(join(tmpdir(), 'mlc-sandbox-'));
     const child = spawn(
       process.execPath,
@@ -420,28 +421,36 @@ describe('ml-connector sandbox --write-config', () => {
         '20',
         '--write-config',
         'sandbox.yaml',
+        ...extra,
       ],
       { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    try {
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => {
-        stdout += d;
-      });
-      child.stderr.on('data', (d) => {
-        stderr += d;
-      });
-      const deadline = Date.now() + 30_000;
-      while (!/Wrote .*sandbox\.yaml/.test(stderr)) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          assert.fail(`sandbox did not get ready: ${stdout}${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const deadline = Date.now() + 30_000;
+    while (!/Wrote .*sandbox\.yaml/.test(stderr)) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGTERM');
+        assert.fail(`sandbox did not get ready: ${stdout}${stderr}`);
       }
-      const ready = stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, string>);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ready = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    return { cwd, child, ready };
+  }
+
+  it('starts both sandboxes, writes a config without secrets, and ping passes with it', async () => {
+    const { cwd, child, ready } = await writeConfigSandbox([]);
+    try {
       assert.deepEqual(
         ready.map((r) => r.sandbox),
         ['shipstation', 'syspro'],
@@ -458,6 +467,32 @@ describe('ml-connector sandbox --write-config', () => {
       // Everything passes; the fresh sandbox has no SHIP_NOTIFY subscription yet, which is a warning.
       assert.doesNotMatch(result.stdout, /^FAIL/m);
       assert.match(result.stdout, /All required checks passed, with 1 warning\(s\)/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('--api v2 writes a V2-only connection (only the V2 key stored), and ping passes without V1', async () => {
+    const { cwd, child } = await writeConfigSandbox(['--api', 'v2']);
+    try {
+      const written = parse(readFileSync(join(cwd, 'sandbox.yaml'), 'utf8')) as {
+        connections: Array<{ shipstation: Record<string, unknown>; channelOrders: { enabled: boolean } }>;
+      };
+      const ss = written.connections[0]!.shipstation;
+      assert.equal(ss.api, 'v2');
+      assert.equal(ss.v2ApiKey, 'secret:shipstation.v2ApiKey');
+      assert.equal(ss.apiKey, undefined);
+      assert.equal(ss.apiSecret, undefined);
+      assert.equal(written.connections[0]!.channelOrders.enabled, false, 'marketplace orders (V1) off');
+      const creds = await runCli(['creds', 'list', '--config', 'sandbox.yaml'], { cwd });
+      assert.equal(creds.code, 0, creds.stdout + creds.stderr);
+      assert.match(creds.stdout, /shipstation\.v2ApiKey/);
+      assert.doesNotMatch(creds.stdout, /shipstation\.apiKey|shipstation\.apiSecret/);
+      const result = await runCli(['ping', '--config', 'sandbox.yaml'], { cwd });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.doesNotMatch(result.stdout, /^FAIL/m);
+      assert.match(result.stdout, /shipstation v1 auth.*uses ShipStation V2/);
+      assert.match(result.stdout, /shipstation api.*use ShipStation V2/);
     } finally {
       child.kill('SIGTERM');
     }

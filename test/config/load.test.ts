@@ -166,6 +166,47 @@ describe('loadConfig', () => {
     assert.match(err.message, /connections\[0 "main"\]\.syspro\.company/);
   });
 
+  it('asks for the credentials of the API a connection uses: V1 the key/secret pair, V2 only its key', () => {
+    const v1Pair = '      apiKey: secret:shipstation.apiKey\n      apiSecret: secret:shipstation.apiSecret\n';
+    assert.ok(VALID.includes(v1Pair));
+    // V1 without its pair, or with half of it: refused, naming the field.
+    const noPair = errorOf(() =>
+      loadConfig({ file: writeConfig(VALID.replace(v1Pair, '      api: v1\n')), env: {} }),
+    );
+    assert.match(noPair.message, /shipstation\.apiKey.*shipstation\.api is v1: set shipstation\.apiKey/s);
+    assert.match(noPair.message, /shipstation\.apiSecret/);
+    const half = errorOf(() =>
+      loadConfig({
+        file: writeConfig(
+          VALID.replace(
+            v1Pair,
+            '      api: v2\n      v2ApiKey: secret:shipstation.v2ApiKey\n      apiKey: secret:shipstation.apiKey\n',
+          ),
+        ),
+        env: {},
+      }),
+    );
+    assert.match(half.message, /shipstation\.apiKey is set without shipstation\.apiSecret/);
+    // V2 with only its key (an account without V1 access): valid.
+    const v2Only = VALID.replace(v1Pair, '      api: v2\n      v2ApiKey: secret:shipstation.v2ApiKey\n');
+    const { config } = loadConfig({ file: writeConfig(v2Only), env: {} });
+    assert.equal(config.connections[0]?.shipstation.apiKey, undefined);
+    assert.equal(config.connections[0]?.shipstation.api, 'v2');
+    // ...unless marketplace orders are on: they are V1 only.
+    const channel = errorOf(() =>
+      loadConfig({
+        file: writeConfig(`${v2Only}    channelOrders:\n      enabled: true\n      defaultCustomer: CASH\n`),
+        env: {},
+      }),
+    );
+    assert.match(channel.message, /channelOrders \(marketplace orders\) use V1: set shipstation\.apiKey/);
+    // V2 without its key: refused.
+    const noKey = errorOf(() =>
+      loadConfig({ file: writeConfig(VALID.replace(v1Pair, '      api: v2\n')), env: {} }),
+    );
+    assert.match(noKey.message, /shipstation\.api is v2: set shipstation\.v2ApiKey/);
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const file = writeConfig('connections:\n  - name: main\n   bad: [\n');
     const err = errorOf(() => loadConfig({ file, env: {} }));

@@ -70,7 +70,7 @@ describe(`bad-input corpus: hostile text in every mapped field (${TEXTS.length} 
     const ordersConnection: OrdersConnection = {
       connection: connected.connection,
       odata: clients.odata,
-      shipstation: clients.shipstation,
+      shipstation: clients.shipstationApi,
     };
     // One open, shippable order per text, every mapped column carrying it.
     const candidates = syspro.db.sorMaster.rows.filter(

@@ -237,7 +237,7 @@ describe(`bad-input corpus: quantities, SKUs, warehouses, dates, size (${ORDER_C
     const ordersConnection: OrdersConnection = {
       connection,
       odata: clients.odata,
-      shipstation: clients.shipstation,
+      shipstation: clients.shipstationApi,
     };
     // Open orders with merchandise lines, each line made plain (5 ordered, 3 to ship, none dispatched).
     const usable = syspro.db.sorMaster.rows.filter((o) => {

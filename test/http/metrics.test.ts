@@ -323,8 +323,8 @@ forEachDialect('metrics route: call latency', (ctx) => {
   it('counts every SYSPRO e.net and ShipStation request of the clients, by outcome', async () => {
     ({ clients } = await connectToSandboxes({ shipstation, syspro, store: ctx.store, clock }));
     await clients.enet.checkLogon();
-    await clients.shipstation.listWarehouses();
-    await assert.rejects(clients.shipstation.getOrder(987_654_321));
+    await clients.shipstation!.listWarehouses();
+    await assert.rejects(clients.shipstation!.getOrder(987_654_321));
     const server = createHttpServer({
       host: '127.0.0.1',
       port: 0,

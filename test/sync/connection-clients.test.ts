@@ -116,8 +116,8 @@ forEachDialect('ShipStation budget of the product clients', (ctx) => {
   const sixCalls = async (a: ConnectionClients, b: ConnectionClients) => {
     const started = Date.now();
     await Promise.all([
-      ...[1, 2, 3].map(() => a.shipstation.listWarehouses()),
-      ...[1, 2, 3].map(() => b.shipstation.listWarehouses()),
+      ...[1, 2, 3].map(() => a.shipstation!.listWarehouses()),
+      ...[1, 2, 3].map(() => b.shipstation!.listWarehouses()),
     ]);
     return Date.now() - started;
   };
@@ -131,7 +131,7 @@ forEachDialect('ShipStation budget of the product clients', (ctx) => {
     const other = await open(ctx.store, connection('b', recorder.url), vars);
     // The budget of the key is still spent by the calls above: connection b waits too.
     const started = Date.now();
-    await Promise.all([1, 2, 3].map(() => other.shipstation.listWarehouses()));
+    await Promise.all([1, 2, 3].map(() => other.shipstation!.listWarehouses()));
     assert.ok(Date.now() - started >= WINDOW_MS / 2, 'connection b on the same key got a budget of its own');
   });
 
@@ -155,7 +155,7 @@ forEachDialect('ShipStation budget of the product clients', (ctx) => {
   it("V2 has its own budget (200/min by default), not V1's", async () => {
     const clients = await open(ctx.store, connection('a', recorder.url), env('v2', ['a']));
     assert.ok(clients.shipstationV2);
-    for (let i = 0; i < 3; i++) await clients.shipstation.listWarehouses();
+    for (let i = 0; i < 3; i++) await clients.shipstation!.listWarehouses();
     const started = Date.now();
     for (let i = 0; i < 10; i++) await clients.shipstationV2.listInventoryWarehouses();
     const elapsed = Date.now() - started;
@@ -178,7 +178,7 @@ forEachDialect('ShipStation budget of the product clients', (ctx) => {
       const before = recorder.requests.length;
       const started = Date.now();
       // The first answer says 6 per window: the configured 3 was only the assumption.
-      for (let i = 0; i < 6; i++) await clients.shipstation.listWarehouses();
+      for (let i = 0; i < 6; i++) await clients.shipstation!.listWarehouses();
       const elapsed = Date.now() - started;
       assert.ok(elapsed < WINDOW_MS, `six calls took ${elapsed} ms: the header did not raise the limit`);
       const sent = recorder.requests.slice(before);

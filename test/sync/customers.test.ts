@@ -34,7 +34,7 @@ forEachDialect('customer changes re-push open orders', (ctx) => {
     const ordersConnection: OrdersConnection = {
       connection,
       odata: clients.odata,
-      shipstation: clients.shipstation,
+      shipstation: clients.shipstationApi,
     };
     // Small pages, so the poll's per-page bookkeeping is exercised across pages.
     const deps = { store: ctx.store, clock, connectionFor: async () => ordersConnection, pageSize: 7 };

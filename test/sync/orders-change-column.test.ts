@@ -38,7 +38,7 @@ forEachDialect('orders poll with a change column', (ctx) => {
     deps = {
       store: ctx.store,
       clock,
-      connectionFor: async () => ({ connection, odata: clients.odata, shipstation: clients.shipstation }),
+      connectionFor: async () => ({ connection, odata: clients.odata, shipstation: clients.shipstationApi }),
     };
     worker = new Worker({
       store: ctx.store,

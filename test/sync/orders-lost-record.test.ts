@@ -34,7 +34,7 @@ forEachDialect('orders: a push whose record was lost, shipped in between', (ctx)
     const ordersConnection: OrdersConnection = {
       connection: connected.connection,
       odata: clients.odata,
-      shipstation: clients.shipstation,
+      shipstation: clients.shipstationApi,
     };
     worker = new Worker({
       store: ctx.store,

@@ -14,8 +14,14 @@ import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js'
 import type { RateLimiter } from '../../src/shipstation/rate-limit.js';
 import { listAudit } from '../../src/store/audit.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
+import { listProblems } from '../../src/store/problems.js';
 import type { ConnectionClients } from '../../src/sync/connection-clients.js';
-import { ORDERS_POLL_KIND, type OrdersConnection, ordersHandlers } from '../../src/sync/orders.js';
+import {
+  ORDERS_POLL_KIND,
+  ORDERS_PUSH_KIND,
+  type OrdersConnection,
+  ordersHandlers,
+} from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
 import { connectToSandboxes, SHIPSTATION_APIS } from '../helpers/sandbox-connection.js';
@@ -187,7 +193,7 @@ for (const api of SHIPSTATION_APIS)
       );
     });
 
-    it('never re-pushes an order split or shipped in ShipStation, and holds a forward order until its ship date', async () => {
+    it('never re-pushes an order split (flagged as a problem) or shipped in ShipStation, and holds a forward order until its ship date', async () => {
       const open = sysproOrders().filter((o) => o.status === '1' && o.shippable && byKey(o.salesOrder));
       const multiLine = open.find(
         (o) => (byKey(o.salesOrder)!.body() as { items: unknown[] }).items.length >= 2,
@@ -196,9 +202,13 @@ for (const api of SHIPSTATION_APIS)
       const others = open.filter((o) => o !== multiLine);
       const [shipped, forward] = others;
       assert.ok(shipped && forward);
-      // The warehouse splits one and ships another; SYSPRO then changes all three.
+      // The warehouse splits one (through the API's own view: V1 an order, V2 a shipment) and ships
+      // another; SYSPRO then changes all three.
+      const splitId = byKey(multiLine.salesOrder)!.orderId;
       const splitRes = await fetch(
-        `${shipstation.url}/_sandbox/orders/${byKey(multiLine.salesOrder)!.orderId}/split`,
+        api === 'v2'
+          ? `${shipstation.url}/_sandbox/v2/shipments/se-${splitId}/split`
+          : `${shipstation.url}/_sandbox/orders/${splitId}/split`,
         {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -206,6 +216,11 @@ for (const api of SHIPSTATION_APIS)
         },
       );
       assert.equal(splitRes.status, 200);
+      const splitBody = (await splitRes.json()) as Record<string, Record<string, unknown>>;
+      const partId =
+        api === 'v2'
+          ? Number(String(splitBody.part?.shipment_id).replace('se-', ''))
+          : Number(splitBody.part?.orderId);
       const labelRes = await fetch(
         `${shipstation.url}/_sandbox/orders/${byKey(shipped.salesOrder)!.orderId}/labels`,
         {
@@ -221,25 +236,36 @@ for (const api of SHIPSTATION_APIS)
         l.MShipQty = Number(l.MShipQty) + 1;
       }
       const splitDoc = byKey(multiLine.salesOrder)!.doc;
+      const partDoc = shipstation.state.orders.get(partId)!.doc;
+      const ordersBefore = shipstation.state.orders.size;
       const shippedDoc = byKey(shipped.salesOrder)!.doc;
       const forwardRow = syspro.db.sorMaster.get(forward.salesOrder)!;
       forwardRow.OrderStatus = 'F';
       forwardRow.ReqShipDate = '2026-12-24';
 
       await poll();
-      // V2 shows no split marker on a shipment (how V2 presents a split is UNCONFIRMED): on V2 a
-      // split order is re-pushed whole. A known gap (docs/decisions.md "V2 flows"), asserted on V1.
-      if (api === 'v1') {
-        assert.equal(byKey(multiLine.salesOrder)!.doc, splitDoc, 'the split order was not re-pushed whole');
-      }
+      // Neither part of the split is written (a whole re-push would add the moved line back), and
+      // nothing new is created in its place; the order is a Problem for the operator.
+      assert.equal(byKey(multiLine.salesOrder)!.doc, splitDoc, 'the split order was not re-pushed whole');
+      assert.equal(shipstation.state.orders.get(partId)!.doc, partDoc, 'the part split off is untouched');
+      assert.equal(shipstation.state.orders.size, ordersBefore, 'no order or shipment created');
       assert.equal(byKey(shipped.salesOrder)!.doc, shippedDoc, 'the shipped order was not overwritten');
-      if (api === 'v1') {
-        const splitAudit = await listAudit(ctx.store.db, {
-          entityKey: `${syspro.company}:${multiLine.salesOrder}`,
-          outcome: 'skipped',
-        });
-        assert.match(splitAudit[0]?.detail ?? '', /split or merged in ShipStation/);
-      }
+      const splitAudit = await listAudit(ctx.store.db, {
+        entityKey: `${syspro.company}:${multiLine.salesOrder}`,
+        outcome: 'skipped',
+      });
+      assert.match(
+        splitAudit[0]?.detail ?? '',
+        api === 'v2'
+          ? /no longer has what was sent of line\(s\) \d+ .*split in ShipStation.*not re-pushed whole/
+          : /split or merged in ShipStation.*not re-pushed whole/,
+      );
+      assert.match(splitAudit[0]?.detail ?? '', /"notSent":\{"changed":\["items"/);
+      const problems = await listProblems(ctx.store, { connection: 'main' });
+      const problem = problems.find((p) => p.subject.salesOrder === multiLine.salesOrder);
+      assert.ok(problem, `the split order is a problem: ${JSON.stringify(problems.map((p) => p.what))}`);
+      assert.equal(problem.state, 'invalid');
+      assert.match(problem.what, /was split in ShipStation .*make them in ShipStation by hand/);
       const shippedAudit = await listAudit(ctx.store.db, {
         entityKey: `${syspro.company}:${shipped.salesOrder}`,
         outcome: 'skipped',
@@ -256,6 +282,59 @@ for (const api of SHIPSTATION_APIS)
       const before = requests;
       await poll();
       assert.equal(requests - before, 0);
+    });
+
+    // V2 only: V1 has no look-up by key but a search on its 40/min, so an in-doubt V1 create is
+    // re-sent as an upsert by key (docs/decisions.md).
+    it('an in-doubt push with no link looks ShipStation up by key: split there meanwhile, it is flagged, not written', {
+      skip: api === 'v1' ? 'V1: an in-doubt create is re-sent as an upsert by key' : false,
+    }, async () => {
+      // An order we pushed, whose link is gone (its commit never happened: the process died after
+      // ShipStation answered); ShipStation's copy is split by the warehouse; the job is in doubt.
+      const multi = sysproOrders().find((o) => {
+        const record = byKey(o.salesOrder);
+        return (
+          o.status === '1' &&
+          record?.status === 'awaiting_shipment' &&
+          record.split === null &&
+          (record.body() as { items: unknown[] }).items.length >= 2
+        );
+      });
+      assert.ok(multi, 'an open order with two items in ShipStation');
+      const orderKey = `${syspro.company}:${multi.salesOrder}`;
+      const record = byKey(multi.salesOrder)!;
+      await ctx.store.db.deleteFrom('links').where('syspro_key', '=', orderKey).execute();
+      const splitRes = await fetch(
+        api === 'v2'
+          ? `${shipstation.url}/_sandbox/v2/shipments/se-${record.orderId}/split`
+          : `${shipstation.url}/_sandbox/orders/${record.orderId}/split`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+      );
+      assert.equal(splitRes.status, 200);
+      const doc = record.doc;
+      const ordersBefore = shipstation.state.orders.size;
+      const job = await enqueueJob(
+        ctx.store,
+        {
+          kind: ORDERS_PUSH_KIND,
+          connection: 'main',
+          idempotencyKey: `test-in-doubt:${orderKey}`,
+          payload: { orderKey, salesOrder: multi.salesOrder },
+        },
+        clock.now(),
+      );
+      await ctx.store.db
+        .updateTable('jobs')
+        .set({ in_doubt: JSON.stringify({ since: clock.now(), error: 'lease lost' }) })
+        .where('id', '=', job.id)
+        .execute();
+      await worker.runUntilIdle();
+      assert.equal(record.doc, doc, 'the split order was not written over');
+      assert.equal(shipstation.state.orders.size, ordersBefore, 'nothing created in its place');
+      const audit = await listAudit(ctx.store.db, { entityKey: orderKey, outcome: 'skipped', limit: 1 });
+      assert.match(audit[0]?.detail ?? '', /not re-pushed whole/);
+      const problems = await listProblems(ctx.store, { connection: 'main' });
+      assert.ok(problems.some((p) => p.subject.salesOrder === multi.salesOrder && p.state === 'invalid'));
     });
 
     it('fails an order with a bad address alone, visible with its reason, and reports it once', async () => {

@@ -2,12 +2,13 @@
  * `ml-connector orders show <salesOrder> [--connection c] [--json] [--limit n]`: one order across
  * both systems and our records. What SYSPRO has (header and lines through OData, and what that maps
  * to now), the link (state, ShipStation orderId, hash last sent), the body last sent (from the audit
- * trail), ShipStation's current order (GET by the linked orderId, else a list by orderNumber matched
- * exactly on our orderKey), and the order's audit rows, newest first. Reads only: it writes nothing
+ * trail), ShipStation's current order through the connection's API (V1 `GET /orders/{id}`, V2 the
+ * shipment `GET /v2/shipments/se-{id}`; without a link, looked up by our orderKey), and the order's audit rows, newest first. Reads only: it writes nothing
  * and posts nothing. `--json` prints one object for machines.
  */
 import type { Command } from 'commander';
 import { describeError } from '../../engine/errors.js';
+import type { ShipStation } from '../../shipstation/api.js';
 import { ShipStationError } from '../../shipstation/errors.js';
 import type { V1Order, V1OrderInput } from '../../shipstation/types.js';
 import { listAudit } from '../../store/audit.js';
@@ -50,12 +51,12 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-/** ShipStation's order for our key: by the linked id, else the orderNumber search matched exactly. */
+/**
+ * ShipStation's order for our key, through the connection's ShipStation (V1: the order; V2: the
+ * shipment `se-N`, read back as an order): by the linked id, else looked up by our key.
+ */
 async function currentShipStationOrder(
-  client: {
-    getOrder(id: number): Promise<V1Order>;
-    listOrders(q: { orderNumber: string; pageSize: number }): AsyncGenerator<{ items: V1Order[] }>;
-  },
+  shipstation: Pick<ShipStation, 'api' | 'getOrder' | 'findOrderByKey'>,
   link: Link | undefined,
   orderKey: string,
   orderNumber: string,
@@ -64,27 +65,17 @@ async function currentShipStationOrder(
   try {
     if (link?.shipstationId && Number.isFinite(id)) {
       try {
-        return { order: await client.getOrder(id), how: `GET /orders/${id}` };
+        const how = shipstation.api === 'v2' ? `GET /v2/shipments/se-${id}` : `GET /orders/${id}`;
+        return { order: await shipstation.getOrder(id), how };
       } catch (err) {
         if (!(err instanceof ShipStationError && err.kind === 'not_found')) throw err;
       }
     }
-    // orderNumber is a "starts with" search: only our key (or, failing that, the exact number) counts.
-    let byNumber: V1Order | undefined;
-    let pages = 0;
-    for await (const page of client.listOrders({ orderNumber, pageSize: 100 })) {
-      for (const o of page.items) {
-        if (o.orderKey === orderKey) return { order: o, how: `GET /orders?orderNumber=${orderNumber}` };
-        if (o.orderNumber === orderNumber) byNumber ??= o;
-      }
-      if (++pages >= 5) break;
-    }
-    return byNumber
-      ? {
-          order: byNumber,
-          how: `GET /orders?orderNumber=${orderNumber} (same number, another orderKey: not ours)`,
-        }
-      : { how: `GET /orders?orderNumber=${orderNumber}` };
+    const found = await shipstation.findOrderByKey(orderKey, orderNumber);
+    if (found.order) return { order: found.order, how: found.how };
+    return found.sameNumber
+      ? { order: found.sameNumber, how: `${found.how} (same number, another orderKey: not ours)` }
+      : { how: found.how };
   } catch (err) {
     return { how: 'ShipStation', error: describeError(err) };
   }
@@ -151,7 +142,12 @@ export function registerOrders(program: Command, app: Program): void {
                 connection.orders.orderNumberPadding,
                 connection.orders.orderNumberPrefix,
               );
-        const shipstation = await currentShipStationOrder(clients.shipstation, link, orderKey, orderNumber);
+        const shipstation = await currentShipStationOrder(
+          clients.shipstationApi,
+          link,
+          orderKey,
+          orderNumber,
+        );
         const differsFromLastSent =
           mapped?.action === 'push' && lastSent ? changedFields(lastSent, mapped.order) : undefined;
 
@@ -238,7 +234,7 @@ export function registerOrders(program: Command, app: Program): void {
         else {
           const o = shipstation.order;
           out(
-            `  orderId ${o.orderId}, orderNumber ${o.orderNumber}, orderKey ${o.orderKey}, status ${o.orderStatus}, created ${o.createDate}, modified ${o.modifyDate} (Pacific)`,
+            `  orderId ${o.orderId}, orderNumber ${o.orderNumber}, orderKey ${o.orderKey}, status ${o.orderStatus}, created ${o.createDate}, modified ${o.modifyDate}${clients.shipstationApi.recordTimes === 'pacific' ? ' (Pacific)' : ''}`,
           );
           out(`  ${describeOrder(o)}`);
         }

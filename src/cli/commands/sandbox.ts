@@ -29,6 +29,13 @@ interface SandboxFlags {
   writeConfig?: string;
   force?: boolean;
   connection: string;
+  api: 'v1' | 'v2';
+}
+
+/** `--api v1|v2` of `sandbox` and `start`: which ShipStation API the written connection uses. */
+export function shipstationApiFlag(value: string): 'v1' | 'v2' {
+  if (value !== 'v1' && value !== 'v2') throw new InvalidArgumentError('expected v1 or v2');
+  return value;
 }
 
 function integer(value: string): number {
@@ -84,6 +91,12 @@ export function registerSandbox(program: Command, app: Program): void {
     )
     .option('--force', '--write-config may overwrite an existing file')
     .option('--connection <name>', 'connection name used by --write-config', 'main')
+    .option(
+      '--api <v1|v2>',
+      '--write-config: the ShipStation API of the connection (v2: only the V2 key, as an account without V1 access)',
+      shipstationApiFlag,
+      'v1',
+    )
     .action(async (flags: SandboxFlags) => {
       // Before anything starts: an existing configuration is not replaced by surprise.
       if (flags.writeConfig && !flags.force && existsSync(resolve(flags.writeConfig))) {
@@ -144,8 +157,10 @@ export function registerSandbox(program: Command, app: Program): void {
 
       if (flags.writeConfig) {
         await writeSandboxConfig(app, flags, {
+          api: flags.api,
           shipstation: {
             inventory: shipstation.inventory,
+            defaultWarehouseId: shipstation.state.defaultWarehouseId,
             url: shipstation.url,
             apiKey: shipstation.apiKey,
             apiSecret: shipstation.apiSecret,
@@ -172,9 +187,17 @@ export function registerSandbox(program: Command, app: Program): void {
 }
 
 interface SandboxEndpoints {
+  /**
+   * The connection's `shipstation.api` (default v1). `v2` writes a V2-only connection: `v2ApiKey`
+   * and no V1 key/secret (an account without V1 access), marketplace orders off (they are V1 only).
+   */
+  api?: 'v1' | 'v2';
   /** With `inventory` (the sandbox in this process), the inventory push gets its location. */
   shipstation: Pick<ShipStationSandbox, 'url' | 'apiKey' | 'apiSecret' | 'v2ApiKey'> &
-    Partial<Pick<ShipStationSandbox, 'inventory'>>;
+    Partial<Pick<ShipStationSandbox, 'inventory'>> & {
+      /** V2: the ship-from warehouse (the sandbox has no `GET /v2/warehouses`). */
+      defaultWarehouseId?: number;
+    };
   syspro: Pick<
     SysproSandbox,
     'enetUrl' | 'odataUrl' | 'operator' | 'operatorPassword' | 'company' | 'companyPassword'
@@ -184,6 +207,7 @@ interface SandboxEndpoints {
 /** The configuration document for a connection to the sandboxes (secret references only). */
 export function sandboxConfigDocument(name: string, endpoints: SandboxEndpoints): Record<string, unknown> {
   const ss = new URL(endpoints.shipstation.url);
+  const v2Only = endpoints.api === 'v2';
   const location = endpoints.shipstation.inventory
     ? [...endpoints.shipstation.inventory.locations.values()][0]?.inventory_location_id
     : undefined;
@@ -201,21 +225,31 @@ export function sandboxConfigDocument(name: string, endpoints: SandboxEndpoints)
           company: endpoints.syspro.company,
           companyPassword: 'secret:syspro.companyPassword',
         },
-        shipstation: {
-          v1Url: endpoints.shipstation.url,
-          v2Url: endpoints.shipstation.url,
-          apiKey: 'secret:shipstation.apiKey',
-          apiSecret: 'secret:shipstation.apiSecret',
-          v2ApiKey: 'secret:shipstation.v2ApiKey',
-          // The sandbox's webhooks point back at itself; only hosts listed here are followed.
-          allowedResourceHosts: [ss.host],
-        },
+        shipstation: v2Only
+          ? {
+              api: 'v2',
+              v2Url: endpoints.shipstation.url,
+              v2ApiKey: 'secret:shipstation.v2ApiKey',
+              ...(endpoints.shipstation.defaultWarehouseId === undefined
+                ? {}
+                : { v2WarehouseId: endpoints.shipstation.defaultWarehouseId }),
+              allowedResourceHosts: [ss.host],
+            }
+          : {
+              v1Url: endpoints.shipstation.url,
+              v2Url: endpoints.shipstation.url,
+              apiKey: 'secret:shipstation.apiKey',
+              apiSecret: 'secret:shipstation.apiSecret',
+              v2ApiKey: 'secret:shipstation.v2ApiKey',
+              // The sandbox's webhooks point back at itself; only hosts listed here are followed.
+              allowedResourceHosts: [ss.host],
+            },
         polls: { orders: '1m', shipments: '1m', customers: '5m', channelOrders: '1m', inventory: '5m' },
         // The optional flows, on against the sandboxes (a real site's stay off until it names its
         // stores, ledger codes and warehouses): the sandbox's marketplace stores (Shopify 310002,
         // Amazon 310003) imported, buyers without an account on the cash customer; freight to the
         // sandbox company's freight ledger codes; FG stock pushed to the sandbox's first location.
-        channelOrders: { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' },
+        channelOrders: { enabled: !v2Only, stores: [310002, 310003], defaultCustomer: 'CASH' },
         freight: {
           enabled: true,
           method: 'journal',
@@ -227,6 +261,21 @@ export function sandboxConfigDocument(name: string, endpoints: SandboxEndpoints)
       },
     ],
   };
+}
+
+/** The secrets a connection written by `sandboxConfigDocument` references, with their values. */
+export function sandboxSecretValues(endpoints: SandboxEndpoints): Array<[string, string]> {
+  return [
+    ['syspro.operatorPassword', endpoints.syspro.operatorPassword],
+    ['syspro.companyPassword', endpoints.syspro.companyPassword],
+    ...(endpoints.api === 'v2'
+      ? []
+      : ([
+          ['shipstation.apiKey', endpoints.shipstation.apiKey],
+          ['shipstation.apiSecret', endpoints.shipstation.apiSecret],
+        ] as Array<[string, string]>)),
+    ['shipstation.v2ApiKey', endpoints.shipstation.v2ApiKey],
+  ];
 }
 
 async function writeSandboxConfig(
@@ -247,14 +296,8 @@ async function writeSandboxConfig(
   try {
     await migrateToLatest(store);
     const master = loadMasterKey({ env: app.env, file: config.masterKeyFile, create: true });
-    const secrets: Array<[string, string]> = [
-      ['syspro.operatorPassword', endpoints.syspro.operatorPassword],
-      ['syspro.companyPassword', endpoints.syspro.companyPassword],
-      ['shipstation.apiKey', endpoints.shipstation.apiKey],
-      ['shipstation.apiSecret', endpoints.shipstation.apiSecret],
-      ['shipstation.v2ApiKey', endpoints.shipstation.v2ApiKey],
-    ];
-    for (const [name, value] of secrets) await putSecret(store.db, master, flags.connection, name, value);
+    for (const [name, value] of sandboxSecretValues(endpoints))
+      await putSecret(store.db, master, flags.connection, name, value);
   } finally {
     await store.close();
   }

@@ -35,7 +35,7 @@ import { durationFlag } from '../options.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, runLockPaths } from '../run-lock.js';
 import { holdSignalsDuringStart, serveUntilSignal, startService } from './run.js';
-import { sandboxConfigDocument } from './sandbox.js';
+import { sandboxConfigDocument, sandboxSecretValues, shipstationApiFlag } from './sandbox.js';
 
 /** The sandboxes' seed: fixed, so that a restart finds the same SYSPRO company and credentials. */
 export const DEMO_SEED = 1;
@@ -57,6 +57,7 @@ interface StartFlags {
   port?: number;
   demoInterval?: string;
   autoShip?: number | false;
+  api?: 'v1' | 'v2';
 }
 
 function port(value: string): number {
@@ -85,10 +86,15 @@ export function registerStart(program: Command, app: Program): void {
       'demo: ShipStation labels orders this long after they arrive (default 20s), or "off"',
       durationFlag('20s', { off: true }),
     )
+    .option(
+      '--api <v1|v2>',
+      'demo: the ShipStation API the connection uses (v2: only the V2 key, as an account without V1 access; default v1)',
+      shipstationApiFlag,
+    )
     .action(async (flags: StartFlags) => {
       const explicit = program.opts<{ config?: string }>().config ?? app.env.ML_CONNECTOR_CONFIG;
       if (explicit !== undefined || existsSync(resolve(DEFAULT_CONFIG_FILE))) {
-        const demoOnly = (['fresh', 'demoInterval', 'autoShip'] as const).filter(
+        const demoOnly = (['fresh', 'demoInterval', 'autoShip', 'api'] as const).filter(
           (f) => flags[f] !== undefined,
         );
         if (demoOnly.length > 0)
@@ -171,7 +177,7 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
           apiTokens: [{ name: 'demo', hash: await hashSecret(login.token) }],
         }
       : undefined;
-    await writeDemoConfig(app, file, shipstation, syspro, { interval, httpPort, dashboard });
+    await writeDemoConfig(app, file, shipstation, syspro, { interval, httpPort, dashboard, api: flags.api });
 
     const { config } = loadConfig({ file, env: app.env });
     const logFile = join(dir, 'demo.log');
@@ -221,12 +227,22 @@ async function writeDemoConfig(
   file: string,
   shipstation: ShipStationSandbox,
   syspro: SysproSandbox,
-  options: { interval: string; httpPort: number; dashboard?: Record<string, unknown> | undefined },
+  options: {
+    interval: string;
+    httpPort: number;
+    dashboard?: Record<string, unknown> | undefined;
+    api?: 'v1' | 'v2';
+  },
 ): Promise<void> {
-  const document = sandboxConfigDocument(DEMO_CONNECTION, { shipstation, syspro }) as Record<
-    string,
-    unknown
-  > & {
+  const endpoints = {
+    api: options.api,
+    shipstation: {
+      ...pickCredentials(shipstation),
+      defaultWarehouseId: shipstation.state.defaultWarehouseId,
+    },
+    syspro,
+  };
+  const document = sandboxConfigDocument(DEMO_CONNECTION, endpoints) as Record<string, unknown> & {
     connections: Array<Record<string, unknown>>;
   };
   // Paths in a configuration file are relative to its directory (./data/).
@@ -259,17 +275,21 @@ async function writeDemoConfig(
   try {
     await migrateToLatest(store);
     const master = loadMasterKey({ env: app.env, file: config.masterKeyFile, create: true });
-    const secrets: Array<[string, string]> = [
-      ['syspro.operatorPassword', syspro.operatorPassword],
-      ['syspro.companyPassword', syspro.companyPassword],
-      ['shipstation.apiKey', shipstation.apiKey],
-      ['shipstation.apiSecret', shipstation.apiSecret],
-      ['shipstation.v2ApiKey', shipstation.v2ApiKey],
-    ];
-    for (const [name, value] of secrets) await putSecret(store.db, master, DEMO_CONNECTION, name, value);
+    for (const [name, value] of sandboxSecretValues(endpoints))
+      await putSecret(store.db, master, DEMO_CONNECTION, name, value);
   } finally {
     await store.close();
   }
+}
+
+function pickCredentials(s: ShipStationSandbox) {
+  return {
+    url: s.url,
+    apiKey: s.apiKey,
+    apiSecret: s.apiSecret,
+    v2ApiKey: s.v2ApiKey,
+    inventory: s.inventory,
+  };
 }
 
 /** A sales order the poll sends (open, with a line to ship), for the example command. */

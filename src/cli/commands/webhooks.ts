@@ -15,7 +15,8 @@
  * `<http.publicUrl>/webhooks/shipstation-v2/<connection>` through `/v2/environment/webhooks`: the
  * V2 route is authenticated by ShipStation's signature, so the URL carries no secret. Idempotent the
  * same way (list first, subscribe what is missing on that exact URL). `list` shows the V2
- * subscriptions of such a connection; `unsubscribe` is V1 only for now.
+ * subscriptions of such a connection; `unsubscribe` removes those to its V2 URL (`--all`: every V2
+ * subscription of the account). A V2 connection's commands need only `v2ApiKey` (no V1 pair).
  */
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.js';
@@ -81,6 +82,11 @@ async function openTarget(
   const secret = (name: string) =>
     resolveSecret(store.db, () => ctx.masterKey(false), connection.name, name, app.env);
   const { shipstation } = connection;
+  if (!shipstation.apiKey || !shipstation.apiSecret) {
+    throw new UserError(
+      `Connection "${connection.name}" has no shipstation.apiKey/apiSecret, which V1 webhooks need; add them (and store them with \`ml-connector creds set\`), or use shipstation.api: v2 (V2 webhooks need only v2ApiKey).`,
+    );
+  }
   const client = createShipStationV1Client({
     baseUrl: shipstation.v1Url,
     apiKey: await secret(shipstation.apiKey.secret),
@@ -368,6 +374,27 @@ export function registerWebhooks(program: Command, app: Program): void {
     .action(async (flags: { connection?: string; all?: boolean }) => {
       const ctx = app.context();
       for (const connection of selectConnections(ctx.config, flags.connection)) {
+        if (connection.shipstation.api === 'v2') {
+          const t = await openV2Target(app, connection);
+          const hooks = await listV2Hooks(t);
+          const doomed = flags.all ? hooks : hooks.filter((h) => h.url === t.url);
+          for (const hook of doomed) {
+            try {
+              const deleted = await t.client.deleteWebhook(hook.webhook_id);
+              app.out(
+                `${connection.name}: ${deleted ? 'removed' : 'already gone'} ${hook.event} ${hook.webhook_id} → ${redactCredentials(hook.url)} (${hook.url === t.url ? 'ours' : '--all'})`,
+              );
+            } catch (err) {
+              throw shipStationFailure(
+                connection.name,
+                `DELETE /v2/environment/webhooks/${hook.webhook_id}`,
+                err,
+              );
+            }
+          }
+          app.out(`${connection.name}: ${doomed.length} removed.`);
+          continue;
+        }
         const t = await openTarget(app, connection, false);
         const hooks = await listHooks(t);
         const doomed = flags.all ? hooks : hooks.filter((h) => webhookOwnership(h, t.base) !== 'other');

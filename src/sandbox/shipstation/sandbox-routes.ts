@@ -12,6 +12,9 @@ import { pacificToInstant } from './pacific-time.js';
 import { randomOrderBody } from './seed.js';
 import { type LabelRequest, type PackageRequest, SandboxRuleError, type ShipmentRecord } from './state.js';
 import { renderShipment } from './v1-shipments.js';
+import { parseSeId } from './v2-common.js';
+import { renderV2Shipment } from './v2-shipment-model.js';
+import { shipmentRenderContext } from './v2-shipments.js';
 import type { WebhookDeliveries } from './webhook-delivery.js';
 
 export interface SandboxControls {
@@ -140,6 +143,23 @@ export function registerSandboxRoutes(
     const { original, part } = state.splitOrder(orderId, count);
     return { original: renderOrder(original, ctx.render), part: renderOrder(part, ctx.render) };
   });
+
+  // The same split as V2 sees it: the shipment keeps its shipment_id, external_shipment_id and
+  // number with fewer items; the part is a new shipment numbered `<shipment_number>-<n>`. V2 names
+  // no split marker on either (no `mergedOrSplit`): UNCONFIRMED what production shows, see
+  // docs/decisions.md.
+  app.post<{ Params: { shipmentId: string } }>(
+    '/_sandbox/v2/shipments/:shipmentId/split',
+    async (request, reply) => {
+      const orderId = parseSeId(request.params.shipmentId);
+      if (orderId === undefined)
+        return fail(reply, 400, `'${request.params.shipmentId}' is not a shipment_id (se-…).`);
+      const count = Number(readObject(request.body).count ?? 1);
+      const { original, part } = state.splitOrder(orderId, count);
+      const render = shipmentRenderContext(ctx);
+      return { original: renderV2Shipment(original, render), part: renderV2Shipment(part, render) };
+    },
+  );
 
   app.post('/_sandbox/labels', async (request, reply) => {
     const body = readObject(request.body);

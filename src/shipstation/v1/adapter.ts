@@ -4,6 +4,7 @@
  */
 import type { ShipStation } from '../api.js';
 import { formatPacificFilter } from '../pacific-time.js';
+import type { V1Order } from '../types.js';
 import type { ShipStationV1Client } from './client.js';
 
 export function shipStationV1(client: ShipStationV1Client): ShipStation {
@@ -11,6 +12,7 @@ export function shipStationV1(client: ShipStationV1Client): ShipStation {
     api: 'v1',
     rateLimitKey: client.rateLimitKey,
     recordTimes: 'pacific',
+    keyLookup: 'search',
     filterTime: formatPacificFilter,
     createOrUpdateOrders: (orders, signal) => client.createOrUpdateOrders(orders, signal),
     getOrder: (orderId, signal) => client.getOrder(orderId, signal),
@@ -45,5 +47,18 @@ export function shipStationV1(client: ShipStationV1Client): ShipStation {
         signal,
       ),
     fetchResource: (resourceUrl, options) => client.fetchResource(resourceUrl, options),
+    async findOrderByKey(orderKey, orderNumber, signal) {
+      const how = `GET /orders?orderNumber=${orderNumber}`;
+      let sameNumber: V1Order | undefined;
+      let pages = 0;
+      for await (const page of client.listOrders({ orderNumber, pageSize: 100 }, signal)) {
+        for (const o of page.items) {
+          if (o.orderKey === orderKey) return { order: o, how };
+          if (o.orderNumber === orderNumber) sameNumber ??= o;
+        }
+        if (++pages >= 5) break;
+      }
+      return sameNumber ? { sameNumber, how } : { how };
+    },
   };
 }

@@ -307,6 +307,7 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
     api: 'v2',
     rateLimitKey: client.rateLimitKey,
     recordTimes: 'offset',
+    keyLookup: 'direct',
     filterTime: iso,
 
     async createOrUpdateOrders(orders, signal) {
@@ -423,6 +424,16 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
         }
         default:
           return refuse(resourceUrl, `path ${url.pathname} is not a V2 labels or fulfillments list`);
+      }
+    },
+
+    async findOrderByKey(orderKey, _orderNumber, signal) {
+      const how = `GET /v2/shipments/external_shipment_id/${orderKey}`;
+      try {
+        return { order: orderOfShipment(await client.getShipmentByExternalId(orderKey, signal)), how };
+      } catch (error) {
+        if (error instanceof ShipStationError && error.kind === 'not_found') return { how };
+        throw error;
       }
     },
   };

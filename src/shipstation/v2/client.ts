@@ -4,8 +4,10 @@
  * `Retry-After` (http.ts waits it out). Whether V2 also sends `X-Rate-Limit-*` is UNCONFIRMED: when
  * it does, the limiter is fed from them; otherwise it counts on its own.
  */
+
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
+import { ShipStationError } from '../errors.js';
 import {
   DEFAULT_RETRY,
   type RetryPolicy,
@@ -137,6 +139,8 @@ export interface ShipStationV2Client {
   listWarehouses(
     signal?: AbortSignal,
   ): Promise<Array<{ warehouse_id: V2Id; name?: string; is_default?: boolean }>>;
+  /** `DELETE /v2/environment/webhooks/{id}`: true when removed, false when it was already gone (404). */
+  deleteWebhook(webhookId: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 export function createShipStationV2Client(options: ShipStationV2ClientOptions): ShipStationV2Client {
@@ -204,6 +208,20 @@ export function createShipStationV2Client(options: ShipStationV2ClientOptions): 
         signal,
       });
       return response.body?.warehouses ?? [];
+    },
+    deleteWebhook: async (webhookId, signal) => {
+      try {
+        await http.request<unknown>({
+          method: 'DELETE',
+          path: `/v2/environment/webhooks/${encodeURIComponent(webhookId)}`,
+          idempotent: true,
+          signal,
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof ShipStationError && error.kind === 'not_found') return false;
+        throw error;
+      }
     },
   };
 }

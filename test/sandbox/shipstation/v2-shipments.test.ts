@@ -259,6 +259,39 @@ describe('ShipStation sandbox V2 shipments (same account as V1 orders)', () => {
     assert.equal((await call('GET', `/v2/shipments/${b}`)).body.shipment_status, 'pending');
   });
 
+  it('splits a pending shipment (_sandbox action): the shipment keeps its ids with fewer items, the part is a new shipment', async () => {
+    const created = await create(v2Shipment('V2-SPLIT'));
+    const id = created.body.shipments[0].shipment_id as string;
+    const split = await control(sandbox)('POST', `/_sandbox/v2/shipments/${id}/split`, { count: 1 });
+    assert.equal(split.status, 200, JSON.stringify(split.body));
+    const { original, part } = split.body;
+    assert.equal(original.shipment_id, id);
+    assert.equal(original.external_shipment_id, 'acme:V2-SPLIT');
+    assert.equal(original.shipment_number, 'V2-SPLIT');
+    assert.deepEqual(
+      original.items.map((i: { sku: string }) => i.sku),
+      ['WID-100'],
+    );
+    assert.notEqual(part.shipment_id, id);
+    assert.equal(part.shipment_number, 'V2-SPLIT-1');
+    assert.equal(part.shipment_status, 'pending');
+    assert.deepEqual(
+      part.items.map((i: { sku: string; external_order_item_id: string }) => [
+        i.sku,
+        i.external_order_item_id,
+      ]),
+      [['GAD-310', '2']],
+    );
+    // The API shows the same: the shipment by id has one item, the part is listed under its number.
+    const read = await call('GET', `/v2/shipments/${id}`);
+    assert.equal(read.body.items.length, 1);
+    const listed = await call('GET', '/v2/shipments?shipment_number=V2-SPLIT-1');
+    assert.equal(listed.body.shipments[0]?.shipment_id, part.shipment_id);
+    // Only pending shipments with two or more items split; a bad id is refused.
+    assert.equal((await control(sandbox)('POST', `/_sandbox/v2/shipments/${id}/split`)).status, 400);
+    assert.equal((await control(sandbox)('POST', '/_sandbox/v2/shipments/nope/split')).status, 400);
+  });
+
   it('applies auth, the rate limit and the fault switches to V2 shipments', async () => {
     const denied = await v2(sandbox, 'nope')('GET', '/v2/shipments');
     assert.equal(denied.status, 401);
