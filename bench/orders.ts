@@ -560,7 +560,17 @@ async function pass(dir: string): Promise<void> {
   const syspro = await startSysproSandbox({ port: 0, db });
   const endpoints: Endpoints = {
     shipstation: { url: 'http://127.0.0.1:9', apiKey: 'unused', apiSecret: 'unused', v2ApiKey: 'unused' },
-    syspro,
+    // Only the fields the child needs: the sandbox object itself (with its state) no longer fits
+    // in the child's environment (spawn E2BIG).
+    syspro: {
+      url: syspro.url,
+      enetUrl: syspro.enetUrl,
+      odataUrl: syspro.odataUrl,
+      operator: syspro.operator,
+      operatorPassword: syspro.operatorPassword,
+      company: syspro.company,
+      companyPassword: syspro.companyPassword,
+    },
   };
   const storeUrl = `sqlite:${join(dir, 'pass.db')}`;
   try {
