@@ -4,7 +4,14 @@
  *
  * 1. Backfill: 10,000 open SYSPRO orders, none in ShipStation yet. Orders per minute as a fraction
  *    of the ceiling (100 orders per `createorders` × ShipStation's 40 requests per window), and the
- *    429s, counted on the wire (every response the ShipStation sandbox gave) and in the client's logs.
+ *    429s, counted on the wire (every response the ShipStation sandbox gave), in the client's logs
+ *    and in the sandbox's own budget count. Then the same on V2 (`shipstation.api: v2`): 30,000
+ *    orders (BENCH_BACKFILL_V2), 100 per `POST /v2/shipments` × 200 requests per window, so that
+ *    the backfill spans more than one window (10,000 fit in half of one, where only our own speed
+ *    shows). Both are judged over whole windows only. The push time is split into time with a
+ *    create in flight, time only waiting for the limiter, and the rest (our work alone), with
+ *    concurrent creates counted once; and the CPU this process spent per create (everything runs
+ *    on its one thread) beside the real time per create the ceiling leaves.
  * 2. Re-poll of the same 10,000 orders, unchanged: ShipStation calls per 1,000 orders (goal 0), and
  *    the OData requests and SYSPRO rows one poll reads.
  * 3. One poll over 100,000 open orders that are all unchanged (their links present): read, map,
@@ -12,6 +19,10 @@
  *    connector (the SYSPRO sandbox and its 100,000 orders stay in this process).
  *
  *   npm run bench:orders            (node --expose-gc, so memory figures are after a collection)
+ *   BENCH_ONLY=backfill BENCH_API=v2 npm run bench:orders    (the V2 backfill and re-poll only)
+ *
+ * BENCH_CREATE_LATENCY_MS adds that much real time to each create in the sandbox (a remote
+ * ShipStation's answer time; default 0); BENCH_PUSH_CONCURRENCY sets `shipstation.pushConcurrency`.
  *
  * Time compression: the ShipStation sandbox and the connector share a clock that runs
  * BENCH_TIME_SCALE (default 2) times faster than real time, so ShipStation's real budget (40 per
@@ -58,6 +69,7 @@ import {
   type OrdersConnection,
   type OrdersFlowDeps,
   ordersHandlers,
+  ordersPushConcurrency,
   type PollSummary,
   pollOrders,
 } from '../src/sync/orders.js';
@@ -71,7 +83,17 @@ const LIMIT = 40;
 const WINDOW_MS = 60_000;
 /** V2: 200 requests per minute, 100 shipments per `POST /v2/shipments` (reference §10). */
 const V2_LIMIT = 200;
-const BACKFILL_V2 = Number(process.env.BENCH_BACKFILL_V2 ?? 10_000);
+/**
+ * 30,000: 300 creates, one whole window of 200 and a part of the next. 10,000 would fit in half a
+ * window, where nothing but our own speed is measured (the budget is never met).
+ */
+const BACKFILL_V2 = Number(process.env.BENCH_BACKFILL_V2 ?? 30_000);
+/** Real ms the ShipStation sandbox adds to each create (a remote ShipStation's answer time). */
+const CREATE_LATENCY_MS = Number(process.env.BENCH_CREATE_LATENCY_MS ?? 0);
+/** `shipstation.pushConcurrency` for the connection (default: the product's, by API). */
+const PUSH_CONCURRENCY = process.env.BENCH_PUSH_CONCURRENCY
+  ? Number(process.env.BENCH_PUSH_CONCURRENCY)
+  : undefined;
 type Api = 'v1' | 'v2';
 const SEED_NOW = Date.parse('2026-11-20T15:00:00Z');
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -142,19 +164,19 @@ async function connect(
   if (api === 'v2') {
     document.connections[0]!.shipstation = { ...document.connections[0]!.shipstation, api, v2WarehouseId };
   }
+  if (PUSH_CONCURRENCY !== undefined) document.connections[0]!.shipstation.pushConcurrency = PUSH_CONCURRENCY;
   const connection = configSchema.parse(document).connections[0]!;
   // The limiter openConnectionClients makes by default (the store's, from `shipstation.rateLimit`
   // or `v2RateLimit`), wrapped to count its waits.
   const budget = api === 'v2' ? connection.shipstation.v2RateLimit : connection.shipstation.rateLimit;
   const inner = limiterFor(store, api, { limit: budget.limit, windowMs: budget.window }, clock);
-  const waits = { count: 0, ms: 0 };
+  // Each acquire's real-time span (start, end) and what it said it waited (clock ms).
+  const waits: Array<{ start: number; end: number; waited: number }> = [];
   const limiter: RateLimiter = {
     acquire: async (key, signal) => {
+      const start = performance.now();
       const waited = await inner.acquire(key, signal);
-      if (waited > 0) {
-        waits.count++;
-        waits.ms += waited;
-      }
+      waits.push({ start, end: performance.now(), waited });
       return waited;
     },
     observe: (key, o) => inner.observe(key, o),
@@ -180,6 +202,34 @@ async function connect(
   const odata = countingReader(clients.odata);
   const orders: OrdersConnection = { connection, odata, shipstation: clients.shipstationApi };
   return { connection, clients, odata, orders, waits };
+}
+
+/** Real milliseconds covered by at least one of `spans` (overlapping spans counted once). */
+function covered(spans: ReadonlyArray<{ start: number; end: number }>): number {
+  let total = 0;
+  let reach = Number.NEGATIVE_INFINITY;
+  for (const { start, end } of [...spans].sort((a, b) => a.start - b.start)) {
+    if (end <= reach) continue;
+    total += end - Math.max(start, reach);
+    reach = end;
+  }
+  return total;
+}
+
+/** The most spans open at one time. */
+function peakOverlap(spans: ReadonlyArray<{ start: number; end: number }>): number {
+  const edges = spans.flatMap((s) => [
+    { t: s.start, d: 1 },
+    { t: s.end, d: -1 },
+  ]);
+  edges.sort((a, b) => a.t - b.t || a.d - b.d);
+  let open = 0;
+  let most = 0;
+  for (const e of edges) {
+    open += e.d;
+    most = Math.max(most, open);
+  }
+  return most;
 }
 
 function row(what: string, value: string, goal = '', ok?: boolean): void {
@@ -212,23 +262,47 @@ async function backfill(dir: string, api: Api = 'v1'): Promise<void> {
     rateLimit: { limit: LIMIT, windowMs: WINDOW_MS },
     v2RateLimit: { limit: V2_LIMIT, windowMs: WINDOW_MS },
     backgroundTimers: false,
+    faults:
+      CREATE_LATENCY_MS > 0
+        ? [
+            {
+              route: api === 'v2' ? '/v2/shipments' : '/orders/createorders',
+              method: 'POST',
+              latencyMs: CREATE_LATENCY_MS,
+            },
+          ]
+        : [],
   });
 
   // ShipStation on the wire: every response the sandbox gave, by status, and the createorders calls.
-  const wire = { requests: 0, tooMany: 0, creates: [] as Array<{ start: number; end: number }> };
+  // `cpu`: this process's CPU time (µs, user + system) at the first create's start and the last's end.
+  const wire = {
+    requests: 0,
+    tooMany: 0,
+    creates: [] as Array<{ start: number; end: number }>,
+    cpu: { first: 0, last: 0 },
+  };
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
   const realFetch = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (!url.startsWith(shipstation.url)) return realFetch(input, init);
     const start = performance.now();
-    const response = await realFetch(input, init);
-    wire.requests++;
-    if (response.status === 429) wire.tooMany++;
-    const create =
+    const isCreate = () =>
       api === 'v2'
         ? init?.method === 'POST' && /\/v2\/shipments(\?|$)/.test(url)
         : /\/orders\/createorders/i.test(url);
-    if (create) wire.creates.push({ start, end: performance.now() });
+    if (wire.creates.length === 0 && isCreate()) wire.cpu.first ||= cpuNow();
+    const response = await realFetch(input, init);
+    wire.requests++;
+    if (response.status === 429) wire.tooMany++;
+    if (isCreate()) {
+      wire.creates.push({ start, end: performance.now() });
+      wire.cpu.last = cpuNow();
+    }
     return response;
   };
   // The client's own account: warnings and errors it logs (a 429 is logged as a warning).
@@ -255,7 +329,9 @@ async function backfill(dir: string, api: Api = 'v1'): Promise<void> {
     api,
     shipstation.state.defaultWarehouseId,
   );
-  const deps: OrdersFlowDeps = { store, clock, connectionFor: async () => orders, logger };
+  // The push handler's concurrency as `run` sets it (`shipstation.pushConcurrency`, by API).
+  const pushConcurrency = ordersPushConcurrency([orders.connection]);
+  const deps: OrdersFlowDeps = { store, clock, connectionFor: async () => orders, logger, pushConcurrency };
   const polls: PollSummary[] = [];
   const handlers: JobHandler[] = ordersHandlers(deps).map((h) =>
     h.kind !== ORDERS_POLL_KIND
@@ -324,38 +400,70 @@ async function backfill(dir: string, api: Api = 'v1'): Promise<void> {
     }
     const wholeMs = windowStart - (pushCalls[0]?.start ?? 0);
     const steady = windows > 1 ? (pushed * callsBeforeLast) / requests / ssMinutes(wholeMs) : Number.NaN;
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const inCalls = sum(pushCalls.map((c) => c.end - c.start));
-    const waitedReal = waits.ms / SCALE;
+    // Where the push span went, with concurrent calls counted once: time with a create in flight,
+    // time with none in flight while a push waited for the limiter, and the rest (our work only).
+    const first0 = pushCalls[0]?.start ?? 0;
+    const last0 = Math.max(...pushCalls.map((c) => c.end));
+    const inSpan = (s: { start: number; end: number }) => ({
+      start: Math.max(s.start, first0),
+      end: Math.min(s.end, last0),
+    });
+    const inCalls = covered(pushCalls);
+    // A wait is an acquire that slept (the limiter's own database round trip is not one).
+    const slept = waits.filter((w) => w.waited > 20).map(inSpan);
+    const waitingOnly = covered([...pushCalls, ...slept]) - inCalls;
+    const callSum = pushCalls.reduce((a, c) => a + c.end - c.start, 0);
     row(
       `${tag} backfill: ${n(total)} open orders`,
-      `${n(pushed)} pushed in ${n(requests)} createorders, ${windows} windows, ${first.summary.invalid} invalid`,
+      `${n(pushed)} pushed in ${n(requests)} ${api === 'v2' ? 'POST /v2/shipments' : 'createorders'}, ${windows} windows, ${first.summary.invalid} invalid`,
     );
-    // One window only (V2 at 200/min takes 10,000 orders in 100 calls): judged first push to last answer.
-    const judged = windows > 1 ? steady : rate;
-    row(
-      `${tag} backfill: orders/min ${windows > 1 ? 'over the whole windows' : 'in its one window'}`,
-      `${n(judged)}/min = ${(judged / ceiling).toFixed(3)} × ceiling ${n(ceiling)}/min`,
-      '≥ 0.95',
-      judged / ceiling >= 0.95,
-    );
+    // Judged over whole windows only: a backfill that fits in one window never meets the budget,
+    // and how fast it went is our processing rate, not a share of the ceiling.
+    if (windows > 1) {
+      row(
+        `${tag} backfill: orders/min over the whole windows`,
+        `${n(steady)}/min = ${(steady / ceiling).toFixed(3)} × ceiling ${n(ceiling)}/min (${windows - 1} of ${windows})`,
+        '≥ 0.95',
+        steady / ceiling >= 0.95,
+      );
+    } else {
+      row(
+        `${tag} backfill: one window only, not judged`,
+        `${n(rate)}/min = ${(rate / ceiling).toFixed(3)} × ceiling: processing rate, the budget was not reached`,
+        `≥ 0.95: ≥ ${n((limit * 100 * 3) / 2)} orders`,
+      );
+    }
     row(
       `${tag} backfill: orders/min, first push to last answer`,
       `${n(rate)}/min = ${(rate / ceiling).toFixed(2)} × ceiling (${(pushMs / 1000).toFixed(1)} s real)`,
     );
     row(
       `${tag} backfill: push time spent`,
-      `${(inCalls / 1000).toFixed(1)} s in calls, ${((pushMs - inCalls - waitedReal) / 1000).toFixed(1)} s our work, ${waits.count} limiter waits ${(waitedReal / 1000).toFixed(1)} s`,
+      `${(inCalls / 1000).toFixed(1)} s in calls, ${((pushMs - inCalls - waitingOnly) / 1000).toFixed(1)} s our work, ${slept.length} limiter waits ${(waitingOnly / 1000).toFixed(1)} s`,
+    );
+    // Everything (connector, both sandboxes, the poll feeding the pushes) runs on this one thread:
+    // when a create's share of its CPU is more than the ceiling leaves per create in real time, no
+    // product can reach the ceiling here.
+    const cpuPerCall = (wire.cpu.last - wire.cpu.first) / 1000 / Math.max(1, requests);
+    const realPerCall = WINDOW_MS / limit / SCALE;
+    row(
+      `${tag} backfill: this process's CPU per create`,
+      `${cpuPerCall.toFixed(0)} ms (connector + sandboxes + poll); the ceiling leaves ${realPerCall.toFixed(0)} ms real`,
+    );
+    row(
+      `${tag} backfill: pushes at once`,
+      `${pushConcurrency} allowed, ${peakOverlap(pushCalls)} calls in flight at most, ${(callSum / 1000).toFixed(1)} s of calls in all`,
     );
     row(
       `${tag} backfill: end to end (poll enqueued to last push)`,
       `${(first.ms / 1000).toFixed(1)} s real = ${n(endToEnd)}/min = ${(endToEnd / ceiling).toFixed(2)} × ceiling`,
     );
+    const refused = shipstation.budget()[api].refused;
     row(
-      `${tag} backfill: 429s (wire / client log)`,
-      `${wire.tooMany} / ${logged.tooMany} of ${n(wire.requests)} ShipStation responses`,
+      `${tag} backfill: 429s (wire / client log / sandbox)`,
+      `${wire.tooMany} / ${logged.tooMany} / ${refused} of ${n(wire.requests)} ShipStation responses`,
       '0',
-      wire.tooMany === 0 && logged.tooMany === 0,
+      wire.tooMany === 0 && logged.tooMany === 0 && refused === 0,
     );
 
     // 2. Re-poll, nothing changed.
@@ -452,7 +560,17 @@ async function pass(dir: string): Promise<void> {
   const syspro = await startSysproSandbox({ port: 0, db });
   const endpoints: Endpoints = {
     shipstation: { url: 'http://127.0.0.1:9', apiKey: 'unused', apiSecret: 'unused', v2ApiKey: 'unused' },
-    syspro,
+    // Only the fields the child needs: the sandbox object itself (with its state) no longer fits
+    // in the child's environment (spawn E2BIG).
+    syspro: {
+      url: syspro.url,
+      enetUrl: syspro.enetUrl,
+      odataUrl: syspro.odataUrl,
+      operator: syspro.operator,
+      operatorPassword: syspro.operatorPassword,
+      company: syspro.company,
+      companyPassword: syspro.companyPassword,
+    },
   };
   const storeUrl = `sqlite:${join(dir, 'pass.db')}`;
   try {

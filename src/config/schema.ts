@@ -171,6 +171,14 @@ export const shipstationSchema = z.strictObject({
    * V1's limit to 100/min (reference §10; its server meaning is otherwise UNCONFIRMED).
    */
   partnerKey: secretRef.optional(),
+  /**
+   * Order push batches (one create call of up to 100 orders each) in flight at once. Default 1 on
+   * V1 (40 requests/min leave 1.5 s per call) and 4 on V2 (200/min leave 0.3 s per call, less than
+   * one bulk create takes: one at a time cannot spend the budget). The limiter still holds every
+   * call to the budget. The orders push handler of a process runs the largest value of its
+   * connections (see docs/decisions.md "V2 order push at the budget").
+   */
+  pushConcurrency: z.number().int().min(1).max(16).optional(),
   /** How long one ShipStation request may take. */
   requestTimeout: duration.default(30_000),
   /** Attempts for calls that are safe to repeat (network errors, timeouts, 5xx), with capped exponential backoff. */

@@ -336,9 +336,28 @@ export class Worker {
         (outcome.record ? withRecord : plain).push([job, completion]);
       }
     }
-    // One transaction for the plain completions; one per job with record writes, so that a record
-    // that fails undoes only its own job and not the batch mates whose outside writes happened.
+    // One transaction for the plain completions, and one for those with record writes. A record
+    // that fails must undo only its own job and not the batch mates whose outside writes happened:
+    // when the batch's transaction fails (rolled back whole), each job is completed again in its
+    // own. A transaction per job was the rule before; on SQLite each commit writes its pages to the
+    // WAL, and 100 of them per order push were a quarter of the connector's CPU in bench:orders.
     await this.#complete(handler, plain, now);
+    if (withRecord.length > 1) {
+      try {
+        await completeJobs(
+          this.#store,
+          this.id,
+          withRecord.map(([, completion]) => completion),
+          now,
+        );
+        return;
+      } catch (err) {
+        this.#log.debug(
+          { worker: this.id, kind: handler.kind, err: describeError(err) },
+          "a batch's record writes failed together; completing its jobs one by one",
+        );
+      }
+    }
     for (const entry of withRecord) await this.#complete(handler, [entry], now);
   }
 

@@ -99,6 +99,32 @@ for (const today of ['2026-07-01T12:00:00Z', '2026-12-01T12:00:00Z']) {
       }
     });
 
+    it('gives every minute of an hour the same offset, whichever minute was read first (the hour cache)', () => {
+      const H = 3_600_000;
+      // [wall hour, offset to UTC in hours, earlier/later] around both 2024 changes, each hour read
+      // from its last minute down, then its first minute again: the cached offset must hold.
+      const cases: Array<[string, number, 'earlier' | 'later' | undefined]> = [
+        ['2024-03-10T01', 8, undefined],
+        ['2024-03-10T02', 8, undefined], // skipped hour: read with PST, i.e. moved forward
+        ['2024-03-10T03', 7, undefined],
+        ['2024-11-03T00', 7, undefined],
+        ['2024-11-03T01', 7, 'earlier'],
+        ['2024-11-03T01', 8, 'later'],
+        ['2024-11-03T02', 8, undefined],
+      ];
+      for (const [hour, offset, ambiguous] of cases) {
+        for (const minute of [59, 30, 0, 59]) {
+          const text = `${hour}:${String(minute).padStart(2, '0')}:15`;
+          const expected = Date.parse(`${text}Z`) + offset * H;
+          assert.equal(pacificToUtc(text, ambiguous ? { ambiguous } : {}), expected, text);
+        }
+      }
+      // A rejected gap keeps throwing after the same hour was read with `forward`.
+      assert.throws(() => pacificToUtc('2024-03-10T02:10:00', { gap: 'reject' }), PacificTimeError);
+      assert.equal(pacificToUtc('2024-03-10T02:10:00'), Date.parse('2024-03-10T10:10:00Z'));
+      assert.throws(() => pacificToUtc('2024-03-10T02:20:00', { gap: 'reject' }), PacificTimeError);
+    });
+
     it('keeps calendar dates as dates and refuses garbage', () => {
       assert.equal(toCalendarDate('2014-10-03'), '2014-10-03');
       assert.equal(toCalendarDate('2016-06-07T00:00:00.0000000'), '2016-06-07');

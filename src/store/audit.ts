@@ -72,3 +72,37 @@ export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}) 
     .limit(filter.limit ?? 100)
     .execute();
 }
+
+/**
+ * The `detail` of the newest audit row of each of `entityKeys` (of one connection and entity type,
+ * with `outcome`), in one query: what `listAudit({ entityKey, outcome, limit: 1 })` gives for one
+ * key, for a batch of them. Keys with no such row are absent from the map.
+ */
+export async function latestAuditDetails(
+  db: Kysely<Database>,
+  filter: { connection: string; entityType: string; outcome: AuditTable['outcome'] },
+  entityKeys: readonly string[],
+): Promise<Map<string, string | null>> {
+  const found = new Map<string, string | null>();
+  const keys = [...new Set(entityKeys)];
+  // Chunks keep the statement's parameters well under SQLite's and PostgreSQL's limits.
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const rows = await db
+      .selectFrom('audit')
+      .select(['entity_key', 'detail'])
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('audit')
+          .select((s) => s.fn.max('id').as('id'))
+          .where('connection', '=', filter.connection)
+          .where('entity_type', '=', filter.entityType)
+          .where('entity_key', 'in', chunk)
+          .where('outcome', '=', filter.outcome)
+          .groupBy('entity_key'),
+      )
+      .execute();
+    for (const row of rows) found.set(row.entity_key, row.detail);
+  }
+  return found;
+}

@@ -23,7 +23,7 @@ import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
 import { freightHandlers, withFreightFollowUps } from './freight.js';
 import { inventoryHandlers } from './inventory-push.js';
-import { ordersHandlers } from './orders.js';
+import { ordersHandlers, ordersPushConcurrency } from './orders.js';
 import { shipmentsHandlers } from './shipments.js';
 import { writebackHandlers } from './writeback.js';
 
@@ -78,7 +78,13 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     }
     return clients;
   };
-  const deps = { store: context.store, clock: context.clock, logger: context.logger, connectionFor };
+  const deps = {
+    store: context.store,
+    clock: context.clock,
+    logger: context.logger,
+    connectionFor,
+    pushConcurrency: ordersPushConcurrency(context.config.connections),
+  };
   return [
     ...ordersHandlers(deps),
     ...customersHandlers(deps),

@@ -30,7 +30,7 @@ import type { JobHandler, JobOutcome } from '../engine/handler.js';
 import { POLL_KINDS } from '../engine/scheduler.js';
 import type { ShipStation } from '../shipstation/api.js';
 import type { V1Order, V1OrderInput } from '../shipstation/types.js';
-import { appendAudit, listAudit } from '../store/audit.js';
+import { appendAudit, latestAuditDetails } from '../store/audit.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
 import type { Database } from '../store/database.js';
 import { enqueueJobs, type NewJob } from '../store/jobs/enqueue.js';
@@ -99,6 +99,25 @@ export interface OrdersFlowDeps {
   logger?: Logger;
   /** Rows per OData page of SorMaster (default: the connection's `syspro.odata.pageSize`). */
   pageSize?: number;
+  /** Push batches run at once by the push handler (default 1; `ordersPushConcurrency`). */
+  pushConcurrency?: number;
+}
+
+/** Push batches in flight at once when none is configured: V2's budget needs several (schema.ts). */
+export const DEFAULT_PUSH_CONCURRENCY = { v1: 1, v2: 4 } as const;
+
+/**
+ * The push handler's concurrency for these connections: the largest `shipstation.pushConcurrency`
+ * (default by API, `DEFAULT_PUSH_CONCURRENCY`). The worker's concurrency is per job kind, not per
+ * connection; each connection's limiter still holds its calls to its budget.
+ */
+export function ordersPushConcurrency(connections: readonly ConnectionConfig[]): number {
+  let most = 1;
+  for (const c of connections) {
+    const n = c.shipstation.pushConcurrency ?? DEFAULT_PUSH_CONCURRENCY[c.shipstation.api];
+    most = Math.max(most, n);
+  }
+  return most;
 }
 
 export interface PushPayload {
@@ -677,20 +696,31 @@ export async function previousBody(
   connection: string,
   orderKey: string,
 ): Promise<V1OrderInput | undefined> {
-  const rows = await listAudit(store.db, {
-    connection,
-    entityType: ORDER_ENTITY,
-    entityKey: orderKey,
-    outcome: 'ok',
-    limit: 1,
-  });
-  const detail = rows[0]?.detail;
-  if (!detail) return undefined;
-  try {
-    return (JSON.parse(detail) as { sent?: V1OrderInput }).sent;
-  } catch {
-    return undefined;
+  return (await previousBodies(store, connection, [orderKey])).get(orderKey);
+}
+
+/** `previousBody` of a batch of orders, in one query (a push batch's bookkeeping is per batch). */
+export async function previousBodies(
+  store: Store,
+  connection: string,
+  orderKeys: readonly string[],
+): Promise<Map<string, V1OrderInput>> {
+  const details = await latestAuditDetails(
+    store.db,
+    { connection, entityType: ORDER_ENTITY, outcome: 'ok' },
+    orderKeys,
+  );
+  const bodies = new Map<string, V1OrderInput>();
+  for (const [key, detail] of details) {
+    if (!detail) continue;
+    try {
+      const sent = (JSON.parse(detail) as { sent?: V1OrderInput }).sent;
+      if (sent) bodies.set(key, sent);
+    } catch {
+      // Not JSON: no body on record.
+    }
   }
+  return bodies;
 }
 
 /** What the push of one order ended as, stored with its job's completion (`record`). */
@@ -968,11 +998,17 @@ export async function pushOrders(
     sendable.map((s) => s.order),
     signal,
   );
+  // The bodies last sent, for the audit rows' `changed` and create/update: one query for the batch.
+  const previousSent = await previousBodies(
+    store,
+    connectionName,
+    sendable.map((s) => s.orderKey),
+  );
   for (const [n, sent] of sendable.entries()) {
     const result = answer.results[n];
     const job = jobs[sent.index] as Job;
     if (result?.success) {
-      const previous = await previousBody(store, connectionName, sent.orderKey);
+      const previous = previousSent.get(sent.orderKey);
       const state = sent.order.orderStatus === 'cancelled' ? 'closed' : 'open';
       let held: string | undefined;
       if (sent.holdUntil && result.orderId !== null) {
@@ -1008,7 +1044,7 @@ export async function pushOrders(
       // was lost (the process killed between ShipStation's answer and the commit): the order is under
       // our key, so that create is recorded now, or the order would have no trail of how it got there
       // (found by the chaos suite).
-      const created = (await previousBody(store, connectionName, sent.orderKey)) === undefined;
+      const created = !previousSent.has(sent.orderKey);
       outcomes[sent.index] = {
         ok: true,
         result: { locked: result.errorMessage },
@@ -1088,6 +1124,9 @@ export function ordersHandlers(deps: OrdersFlowDeps): JobHandler[] {
     {
       kind: ORDERS_PUSH_KIND,
       batchSize: 100,
+      // Batches are disjoint sets of orders (a key's queued job waits while its running one runs,
+      // store/jobs/enqueue.ts), so several may run at once; the limiter keeps the budget.
+      concurrency: Math.max(1, deps.pushConcurrency ?? 1),
       // An in-doubt push (its answer lost, or its link and audit rows not stored) is resolved by
       // sending it again: createorders upserts by orderKey, so ShipStation itself is the check and
       // a second send cannot make a second order.

@@ -187,12 +187,18 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
       for (const p of pending) inputs.push(await inputOf(p.order, p.generation, signal));
       const answer = await client.createShipments(inputs, signal);
       const used = new Set<number>();
+      // Results by our key (in answer order), so matching a batch is one pass, not one scan each.
+      const byKey = new Map<string, number[]>();
+      for (const [i, r] of answer.shipments.entries()) {
+        if (typeof r.external_shipment_id !== 'string') continue;
+        const list = byKey.get(r.external_shipment_id);
+        if (list) list.push(i);
+        else byKey.set(r.external_shipment_id, [i]);
+      }
       const retry: typeof pending = [];
       for (const [n, p] of pending.entries()) {
         const key = inputs[n]?.external_shipment_id;
-        let found = answer.shipments.findIndex(
-          (r, i) => !used.has(i) && typeof key === 'string' && r.external_shipment_id === key,
-        );
+        let found = typeof key === 'string' ? (byKey.get(key)?.find((i) => !used.has(i)) ?? -1) : -1;
         if (found < 0 && answer.shipments[n] && !used.has(n) && !answer.shipments[n]?.external_shipment_id) {
           found = n;
         }
