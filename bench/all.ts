@@ -14,7 +14,16 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 
-const BENCHES = ['jobs', 'sandboxes', 'orders', 'webhooks', 'writeback', 'soak', 'scale-out'] as const;
+const BENCHES = [
+  'jobs',
+  'sandboxes',
+  'orders',
+  'webhooks',
+  'writeback',
+  'inventory',
+  'soak',
+  'scale-out',
+] as const;
 
 function run(name: string): Promise<{ code: number | null; out: string; ms: number }> {
   const started = Date.now();

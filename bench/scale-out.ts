@@ -7,6 +7,15 @@
  *
  *   npm run bench:scale-out              (TEST_DATABASE_URL or BENCH_DATABASE_URL: a PostgreSQL server)
  *   BENCH_CONNECTIONS=50 BENCH_ORDERS=200 BENCH_PROCESSES=1,2,3 BENCH_KILL=1 npm run bench:scale-out
+ *   BENCH_SHIPSTATION_LATENCY_MS=500 BENCH_SYSPRO_LATENCY_MS=100 npm run bench:scale-out
+ *
+ * Latency: the sandboxes answer on the spot (a millisecond), so without added latency the run
+ * measures CPU (of the connector, PostgreSQL and the 100 sandbox servers on one machine), not the
+ * connector. Real ShipStation answers in hundreds of ms (a `createorders` of 100 orders more) and a
+ * site's SYSPRO OData over its network in tens to hundreds, so every request to the sandboxes waits
+ * a fixed `BENCH_SHIPSTATION_LATENCY_MS` (default 400) and `BENCH_SYSPRO_LATENCY_MS` (default 80,
+ * OData and e.net) before it is handled; `0` turns it off. A process runs one batch of a kind at
+ * a time, so with latency its throughput is latency bound and more processes add batches in flight.
  *
  * For each K it prints the wall time and orders/s, each process's share of the ShipStation calls
  * (from its own /metrics), the requests each key sent and the 429s the ShipStation sandboxes
@@ -34,6 +43,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 200);
 const PROCESSES = (process.env.BENCH_PROCESSES ?? '1,2,3').split(',').map(Number);
 const KILL = process.env.BENCH_KILL !== '0';
+const SHIPSTATION_LATENCY_MS = Number(process.env.BENCH_SHIPSTATION_LATENCY_MS ?? 400);
+const SYSPRO_LATENCY_MS = Number(process.env.BENCH_SYSPRO_LATENCY_MS ?? 80);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 900) * 1000;
 
 async function freePort(): Promise<number> {
@@ -69,14 +80,22 @@ async function runWith(k: number) {
   const pairs: Pair[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const name = `c${String(i + 1).padStart(2, '0')}`;
-    const shipstation = await startShipStationSandbox({ port: 0, seed: 100 + i, autoShip: false });
+    const shipstation = await startShipStationSandbox({
+      port: 0,
+      seed: 100 + i,
+      autoShip: false,
+      faults: SHIPSTATION_LATENCY_MS > 0 ? [{ latencyMs: SHIPSTATION_LATENCY_MS, latencyRate: 1 }] : [],
+    });
     const syspro = await startSysproSandbox({
       port: 0,
       seed: 100 + i,
       orders: ORDERS,
       company: `CO${i + 1}`,
+      faults: SYSPRO_LATENCY_MS > 0 ? { latencyMs: SYSPRO_LATENCY_MS } : {},
     });
     openEveryOrder(syspro.db);
+    // Held back until every process is up (see below), so the figure is not the processes' start.
+    for (const header of syspro.db.sorMaster.rows) header.OrderStatus = '9';
     pairs.push({ name, shipstation, syspro });
   }
   const { url, drop } = await createPgDatabase(PG as string);
@@ -127,8 +146,12 @@ async function runWith(k: number) {
   const total = CONNECTIONS * ORDERS;
   const expected = pairs.reduce((n, p) => n + p.syspro.db.sorMaster.rows.length, 0);
   try {
-    const started = Date.now();
+    // Start every process, let each run a first (empty) poll, then open the orders: the clock
+    // measures the work, not how long `run` takes to start on a loaded machine.
     await Promise.all(processes.map((p) => p.proc.start()));
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (const pair of pairs) for (const header of pair.syspro.db.sorMaster.rows) header.OrderStatus = '1';
+    const started = Date.now();
     let killed: number | undefined;
     let done = 0;
     for (;;) {
@@ -162,6 +185,13 @@ async function runWith(k: number) {
         keys.add(o.orderKey);
       }
     }
+    const odata = pairs.reduce((n, p) => n + p.syspro.odataRequests.count(), 0);
+    const polls = await store.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'orders.poll')
+      .where('state', '=', 'succeeded')
+      .executeTakeFirst();
     const dead = await store.db
       .selectFrom('jobs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -180,16 +210,19 @@ async function runWith(k: number) {
       perKeyMax: Math.max(...perKey),
       doubled,
       dead: Number(dead?.n ?? 0),
+      odataPerConnection: odata / CONNECTIONS,
+      pollsPerConnection: Number(polls?.n ?? 0) / CONNECTIONS,
     };
   } finally {
     for (const p of processes) p.proc.close();
     await store.close();
-    await drop();
+    if (process.env.BENCH_KEEP === '1') console.log(`kept ${url} and ${dir}`);
+    else await drop();
     for (const pair of pairs) {
       await pair.shipstation.close();
       await pair.syspro.close();
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -199,7 +232,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `scale-out: ${CONNECTIONS} connections × ${ORDERS} open orders, ShipStation 40 requests per 60 s per key, processes ${PROCESSES.join(', ')}${KILL ? ', one process SIGKILLed a third of the way when K > 1' : ''}; load average ${loadavg()
+    `scale-out: ${CONNECTIONS} connections × ${ORDERS} open orders, ShipStation 40 requests per 60 s per key, latency ShipStation ${SHIPSTATION_LATENCY_MS} ms, SYSPRO ${SYSPRO_LATENCY_MS} ms, processes ${PROCESSES.join(', ')}${KILL ? ', one process SIGKILLed a third of the way when K > 1' : ''}; load average ${loadavg()
       .map((n) => n.toFixed(1))
       .join(' ')}`,
   );
@@ -211,7 +244,7 @@ async function main(): Promise<void> {
     const ok = r.doubled === 0 && r.dead === 0 && r.refused === 0 && r.done === r.expected;
     if (!ok) failed = true;
     console.log(
-      `scale-out: ${k} process${k > 1 ? 'es' : ''}  ${String(r.done).padStart(6)} orders in ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  ${rate.toFixed(0).padStart(5)} orders/s  ShipStation calls per process ${shares}  most requests by one key ${r.perKeyMax}  429s for a used-up window ${r.refused}  doubled ${r.doubled}  dead jobs ${r.dead}  ${ok ? 'ok' : 'FAILED'}`,
+      `scale-out: ${k} process${k > 1 ? 'es' : ''}  ${String(r.done).padStart(6)} orders in ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  ${rate.toFixed(0).padStart(5)} orders/s  ShipStation calls per process ${shares}  most requests by one key ${r.perKeyMax}  429s for a used-up window ${r.refused}  doubled ${r.doubled}  dead jobs ${r.dead}  per connection ${r.pollsPerConnection.toFixed(1)} polls, ${r.odataPerConnection.toFixed(0)} OData requests  ${ok ? 'ok' : 'FAILED'}`,
     );
   }
   console.log(

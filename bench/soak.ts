@@ -119,7 +119,9 @@ async function main(): Promise<void> {
     healthUrl: `http://127.0.0.1:${port}/healthz`,
   });
   const customers = syspro.db.arCustomer.rows
-    .filter((c) => c.CustomerOnHold !== 'Y')
+    // Only customers with a ship-to address: an order without one is rightly refused by the mapper
+    // (an audit row, nothing sent), which the 30-minute run showed as orders that never arrived.
+    .filter((c) => c.CustomerOnHold !== 'Y' && String(c.ShipToAddr3 ?? '').trim() !== '')
     .map((c) => String(c.Customer));
   const stock = syspro.db.invMaster.rows.map((r) => String(r.StockCode));
   let entered = 0;

@@ -39,7 +39,11 @@ export function openEveryOrder(db: CompanyDatabase): void {
     header.CancelledFlag = ' ';
     addCountryLine(header, 'ShipAddress');
   }
-  for (const customer of db.arCustomer.rows) addCountryLine(customer, 'SoldToAddr');
+  for (const customer of db.arCustomer.rows) {
+    addCountryLine(customer, 'SoldToAddr');
+    // Orders entered later (the soak's) take the customer's ship-to address.
+    addCountryLine(customer, 'ShipToAddr');
+  }
   for (const line of db.sorDetail.rows) {
     if (line.LineType !== '1' && line.LineType !== '7') continue;
     line.MShipQty = line.MOrderQty;
