@@ -871,6 +871,8 @@ export async function pushOrders(
     existing?: number;
     /** Found in ShipStation by our key (an in-doubt job never linked), not by a link. */
     foundByKey?: boolean;
+    /** What the look-up by key read: the current order, so it is not read a second time. */
+    found?: V1Order;
   }> = [];
   for (const [index, payload] of payloads.entries()) {
     const link = links.get(payload.orderKey);
@@ -934,6 +936,7 @@ export async function pushOrders(
     }
     let existing = link?.shipstationId ? Number(link.shipstationId) : undefined;
     let foundByKey = false;
+    let found: V1Order | undefined;
     if (
       (existing === undefined || !Number.isFinite(existing)) &&
       jobs[index]?.inDoubt &&
@@ -944,10 +947,11 @@ export async function pushOrders(
       // where the look-up is one GET (V2, which costs what its taken-key create path costs); on V1
       // it is a search per order on 40/min, and the create is an upsert by key (a split made
       // within the in-doubt window is then overwritten: docs/decisions.md).
-      const found = await shipstation.findOrderByKey(payload.orderKey, order.orderNumber, signal);
-      if (found.order) {
-        existing = found.order.orderId;
+      const lookup = await shipstation.findOrderByKey(payload.orderKey, order.orderNumber, signal);
+      if (lookup.order) {
+        existing = lookup.order.orderId;
         foundByKey = true;
+        found = lookup.order;
       }
     }
     toSend.push({
@@ -958,6 +962,7 @@ export async function pushOrders(
       holdUntil,
       existing: existing !== undefined && Number.isFinite(existing) ? existing : undefined,
       foundByKey,
+      found,
     });
   }
 
@@ -968,11 +973,14 @@ export async function pushOrders(
       sendable.push(sent);
       continue;
     }
-    const current = await shipstation.getOrder(sent.existing, signal).catch((err: unknown) => {
-      // Deleted in ShipStation (404): create it again under its key; anything else fails the batch.
-      if ((err as { kind?: string }).kind === 'not_found') return undefined;
-      throw err;
-    });
+    // Found by key just now: that answer is the current order (one GET, not two).
+    const current =
+      sent.found ??
+      (await shipstation.getOrder(sent.existing, signal).catch((err: unknown) => {
+        // Deleted in ShipStation (404): create it again under its key; anything else fails the batch.
+        if ((err as { kind?: string }).kind === 'not_found') return undefined;
+        throw err;
+      }));
     const closed = current ? closedInShipStation(current) : undefined;
     // Split in ShipStation: compared with what was last sent (or, found by key after a lost answer
     // with nothing on record, with what is about to be sent).

@@ -436,7 +436,10 @@ export function shipStationV2(client: ShipStationV2Client, options: ShipStationV
     async findOrderByKey(orderKey, _orderNumber, signal) {
       const how = `GET /v2/shipments/external_shipment_id/${orderKey}`;
       try {
-        return { order: orderOfShipment(await client.getShipmentByExternalId(orderKey, signal)), how };
+        const shipment = await client.getShipmentByExternalId(orderKey, signal);
+        // Kept like getOrder's answer: the update that may follow PUTs the whole object from it.
+        remember(shipment);
+        return { order: orderOfShipment(shipment), how };
       } catch (error) {
         if (error instanceof ShipStationError && error.kind === 'not_found') return { how };
         throw error;
