@@ -16,7 +16,8 @@
  * 2. the bare route at the same rate for 10 s, for comparison;
  * 3. both as fast as BENCH_CONCURRENCY (16) keep-alive connections go, BENCH_MAX_SECONDS (5) each:
  *    acknowledgements/s and the receiver's share of the ceiling.
- * BENCH_ONLY=paced|max runs only those phases. Every event is distinct (its own batchId), and
+ * BENCH_ONLY=paced|max runs only those phases. Every event is distinct (its own batchId, nine
+ * digits and growing as ShipStation's do; BENCH_BATCH_ORDER=random scatters them), and
  * afterwards (the server stopped) the jobs table must hold one job per 200.
  *
  * Goals: p99 < 25 ms at 500/s for 30 s with every event stored; receiver ≥ 0.5 of the bare route.
@@ -46,6 +47,8 @@ interface LoadParams {
   concurrency: number;
   /** batchIds start here (distinct events across phases). */
   firstBatch: number;
+  /** `sequential` (ShipStation's batch ids grow) or `random` (each id scattered, the worst case for the key index). */
+  order: 'sequential' | 'random';
   /** Rate mode: first this long at the rate, not measured (JIT and sockets of both sides). */
   warmUpSeconds?: number;
 }
@@ -65,6 +68,9 @@ interface LoadResult {
   warmUpOk: number;
 }
 
+/** A bijection of 0…2^24-1 that scatters consecutive numbers (multiplication by an odd constant). */
+const scatter = (n: number): number => Number((BigInt(n) * 2_654_435_761n) & 0xff_ffffn);
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -78,6 +84,7 @@ async function generateLoad(params: LoadParams): Promise<LoadResult> {
       ...params,
       seconds: params.warmUpSeconds as number,
       firstBatch: params.firstBatch + 50_000_000,
+      order: params.order,
     });
     warmUpOk = warm.ok;
   }
@@ -97,7 +104,7 @@ async function loadPhase(params: LoadParams): Promise<LoadResult> {
   const send = (n: number, scheduledAt: number) =>
     new Promise<void>((resolve) => {
       const body = JSON.stringify({
-        resource_url: `https://ssapi6.shipstation.com/shipments?batchId=${params.firstBatch + n}&includeShipmentItems=True`,
+        resource_url: `https://ssapi6.shipstation.com/shipments?batchId=${params.firstBatch + (params.order === 'random' ? scatter(n) : n)}&includeShipmentItems=True`,
         resource_type: 'ITEM_SHIP_NOTIFY',
       });
       const req = request(
@@ -281,8 +288,22 @@ async function serve(params: ServerParams): Promise<void> {
     bare: `${bareAddress}/bare/shipstation/main?token=${SECRET}`,
   };
   process.stdout.write(`${JSON.stringify(addresses)}\n`);
+  // `cpu` asks for this process's CPU time so far (µs, user + system); `stop` or the end stops it.
   await new Promise<void>((resolve) => {
-    process.stdin.once('data', () => resolve());
+    let pending = '';
+    process.stdin.on('data', (d: Buffer) => {
+      pending += d;
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        const command = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (command === 'cpu') {
+          const { user, system } = process.cpuUsage();
+          process.stdout.write(`${JSON.stringify({ cpu: user + system })}\n`);
+        } else resolve();
+        nl = pending.indexOf('\n');
+      }
+    });
     process.stdin.once('end', () => resolve());
   });
   await bare.close();
@@ -290,7 +311,15 @@ async function serve(params: ServerParams): Promise<void> {
 }
 
 /** Starts the server process (`--cpu-prof` into BENCH_CPU_PROF when set). */
-function startServer(params: ServerParams): Promise<{ addresses: ServerAddresses; stop(): Promise<void> }> {
+interface ServerProcess {
+  addresses: ServerAddresses;
+  /** The server process's CPU time so far, µs (user + system). */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the server process (`--cpu-prof` into BENCH_CPU_PROF when set). */
+function startServer(params: ServerParams): Promise<ServerProcess> {
   const self = fileURLToPath(import.meta.url);
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
@@ -303,24 +332,45 @@ function startServer(params: ServerParams): Promise<{ addresses: ServerAddresses
     },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  const waiters: Array<(line: string) => void> = [];
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+    let nl = out.indexOf('\n');
+    while (nl >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      if (line.startsWith('{')) {
+        const waiter = waiters.shift();
+        if (waiter) waiter(line);
+        else lines.push(line);
+      }
+      nl = out.indexOf('\n');
+    }
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve) => {
+      const line = lines.shift();
+      if (line !== undefined) resolve(line);
+      else waiters.push(resolve);
+    });
   return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return;
-      child.stdout.off('data', onData);
+    exited.then((code) => reject(new Error(`the server process exited with ${code} before it listened`)));
+    nextLine().then((line) =>
       resolve({
         addresses: JSON.parse(line) as ServerAddresses,
+        async cpu() {
+          child.stdin.write('cpu\n');
+          return (JSON.parse(await nextLine()) as { cpu: number }).cpu;
+        },
         async stop() {
           child.stdin.end('stop\n');
           const code = await exited;
           if (code !== 0) throw new Error(`the server process exited with ${code}`);
         },
-      });
-    };
-    child.stdout.on('data', onData);
-    exited.then((code) => reject(new Error(`the server process exited with ${code} before it listened`)));
+      }),
+    );
   });
 }
 
@@ -330,6 +380,7 @@ async function main(): Promise<void> {
   const maxSeconds = Number(process.env.BENCH_MAX_SECONDS ?? 5);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
   const only = process.env.BENCH_ONLY;
+  const order = process.env.BENCH_BATCH_ORDER === 'random' ? 'random' : 'sequential';
   if (!(rate > 0 && rate <= 5000 && seconds > 0 && seconds <= 120 && maxSeconds > 0 && maxSeconds <= 60))
     throw new Error('BENCH_RATE must be 1–5000, BENCH_SECONDS 1–120, BENCH_MAX_SECONDS 1–60');
   if (only !== undefined && only !== 'paced' && only !== 'max')
@@ -362,7 +413,7 @@ async function main(): Promise<void> {
   const receiverUrl = server.addresses.receiver;
   const bareUrl = server.addresses.bare;
   console.log(
-    `webhooks bench: store ${storeUrl.split(':')[0]}, ${rate}/s for ${seconds} s, then ${maxSeconds} s flat out with ${concurrency} connections; server in its own process; ${load()}`,
+    `webhooks bench: store ${storeUrl.split(':')[0]}, ${rate}/s for ${seconds} s, then ${maxSeconds} s flat out with ${concurrency} connections; batch ids ${order}; server in its own process; ${load()}`,
   );
   let stopped = false;
   try {
@@ -386,7 +437,8 @@ async function main(): Promise<void> {
         rate,
         seconds,
         concurrency,
-        firstBatch: 1,
+        firstBatch: 100_000_000,
+        order,
         warmUpSeconds: 2,
       });
       report(`receiver ${rate}/s for ${seconds} s`, paced);
@@ -396,32 +448,46 @@ async function main(): Promise<void> {
         rate,
         seconds: Math.min(seconds, 10),
         concurrency,
-        firstBatch: 1,
+        firstBatch: 100_000_000,
+        order,
         warmUpSeconds: 2,
       });
       report(`bare Fastify ${rate}/s for ${Math.min(seconds, 10)} s`, pacedBare);
     }
     let maxBare = none;
     let maxReceiver = none;
+    // The server process's CPU time per acknowledged request in each flat-out phase (µs): less
+    // at the mercy of the machine's load than requests per second.
+    let bareCpu = Number.NaN;
+    let receiverCpu = Number.NaN;
     if (only !== 'paced') {
+      let cpuBefore = await server.cpu();
       maxBare = await loadFromChild({
         url: bareUrl,
         mode: 'max',
         rate,
         seconds: maxSeconds,
         concurrency,
-        firstBatch: 1,
+        firstBatch: 100_000_000,
+        order,
       });
+      bareCpu = ((await server.cpu()) - cpuBefore) / maxBare.ok;
       report(`bare Fastify flat out, ${concurrency} conns`, maxBare);
+      cpuBefore = await server.cpu();
       maxReceiver = await loadFromChild({
         url: receiverUrl,
         mode: 'max',
         rate,
         seconds: maxSeconds,
         concurrency,
-        firstBatch: 10_000_000,
+        firstBatch: 200_000_000,
+        order,
       });
+      receiverCpu = ((await server.cpu()) - cpuBefore) / maxReceiver.ok;
       report(`receiver flat out, ${concurrency} conns`, maxReceiver);
+      console.log(
+        `server CPU per request flat out: bare ${bareCpu.toFixed(1)} µs, receiver ${receiverCpu.toFixed(1)} µs (bare ÷ receiver ${(bareCpu / receiverCpu).toFixed(2)})`,
+      );
     }
     await server.stop();
     stopped = true;

@@ -90,34 +90,58 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
 /**
  * A logger that becomes `parent.child(bindings, opts)` when it is first used (each method, `child`
- * and `level` go to that child). Until then nothing is allocated but this object.
+ * and `level` go to that child). Until then nothing is allocated but this object (a class, so its
+ * methods are shared, not made per request).
  */
+class LazyChildLogger {
+  #real: FastifyBaseLogger | undefined;
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly opts: ChildLoggerOptions,
+  ) {}
+  #get(): FastifyBaseLogger {
+    this.#real ??= this.parent.child(this.bindings, this.opts);
+    return this.#real;
+  }
+  get level(): string {
+    return this.#real ? this.#real.level : this.parent.level;
+  }
+  set level(value: string) {
+    this.#get().level = value;
+  }
+  fatal(...args: Parameters<FastifyBaseLogger['fatal']>) {
+    this.#get().fatal(...args);
+  }
+  error(...args: Parameters<FastifyBaseLogger['error']>) {
+    this.#get().error(...args);
+  }
+  warn(...args: Parameters<FastifyBaseLogger['warn']>) {
+    this.#get().warn(...args);
+  }
+  info(...args: Parameters<FastifyBaseLogger['info']>) {
+    this.#get().info(...args);
+  }
+  debug(...args: Parameters<FastifyBaseLogger['debug']>) {
+    this.#get().debug(...args);
+  }
+  trace(...args: Parameters<FastifyBaseLogger['trace']>) {
+    this.#get().trace(...args);
+  }
+  silent(...args: Parameters<FastifyBaseLogger['silent']>) {
+    this.#get().silent(...args);
+  }
+  child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#get().child(bindings, opts);
+  }
+}
+
 export function lazyChild(
   parent: FastifyBaseLogger,
   bindings: Bindings,
   opts: ChildLoggerOptions,
 ): FastifyBaseLogger {
-  let real: FastifyBaseLogger | undefined;
-  const get = () => {
-    real ??= parent.child(bindings, opts);
-    return real;
-  };
-  return {
-    get level() {
-      return real ? real.level : parent.level;
-    },
-    set level(value: string) {
-      get().level = value;
-    },
-    fatal: (...args: Parameters<FastifyBaseLogger['fatal']>) => get().fatal(...args),
-    error: (...args: Parameters<FastifyBaseLogger['error']>) => get().error(...args),
-    warn: (...args: Parameters<FastifyBaseLogger['warn']>) => get().warn(...args),
-    info: (...args: Parameters<FastifyBaseLogger['info']>) => get().info(...args),
-    debug: (...args: Parameters<FastifyBaseLogger['debug']>) => get().debug(...args),
-    trace: (...args: Parameters<FastifyBaseLogger['trace']>) => get().trace(...args),
-    silent: (...args: Parameters<FastifyBaseLogger['silent']>) => get().silent(...args),
-    child: (b: Bindings, o?: ChildLoggerOptions) => get().child(b, o),
-  } as FastifyBaseLogger;
+  return new LazyChildLogger(parent, bindings, opts) as unknown as FastifyBaseLogger;
 }
 
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
