@@ -300,7 +300,7 @@ export async function readOpenLines(
       const inRange = new Map(range.orders.map((o) => [o, o]));
       const span = Number(range.to) - Number(range.from) + 1;
       const within = and(ge('SalesOrder', range.from), le('SalesOrder', range.to));
-      // Extra keys in the URL the range leaves: as many as fit (the rest by key list below).
+      // Extra keys in the URL the range leaves: as many as fit (the rest are planned again).
       const extra = [...(range.extra ?? [])];
       const filterOf = () =>
         extra.length === 0 ? within : or(within, odata.keyListFilter('SalesOrder', extra));
@@ -308,7 +308,7 @@ export async function readOpenLines(
         extra.length > 0 &&
         !odata.fitsUrl('SorDetail', { ...read, filter: filterOf(), pageSize: options.rangePageSize })
       )
-        byKey.push(extra.pop() as string);
+        unread.add(extra.pop() as string);
       const extraSet = new Set(extra);
       const cap = Math.max(options.rangePageSize, Math.ceil(2 * (span + extra.length) * estimate.value));
       const rows: OpenLineRow[] = [];
