@@ -7,7 +7,8 @@
  *
  *   npm run bench:writeback            (BENCH_SHIPMENTS=5000, BENCH_MAX_URL=16000,
  *                                       BENCH_KEY_LIST=or|in: how the OData key lists are written,
- *                                       BENCH_RANGE_READS=false: open lines by key list only)
+ *                                       BENCH_RANGE_READS=false: open lines by key list only,
+ *                                       BENCH_DEBUG=1: each SorDetail request, rows and filter)
  *
  * Goal: at least 20 shipments per SYSPRO call with 5,000 queued.
  */
@@ -144,6 +145,9 @@ async function main(): Promise<void> {
     const enetCalls = syspro.calls.count();
     const odataRequests = odata.stats.requests;
     const sorDetail = syspro.odataRequests.list({ table: 'SorDetail' });
+    if (process.env.BENCH_DEBUG)
+      for (const r of sorDetail)
+        console.error(r.rows, (r.filter ?? '').length, (r.filter ?? '').slice(0, 120));
     const rangeRequests = sorDetail.filter((r) => / ge '/.test(r.filter ?? '')).length;
     const perPost = succeeded / posts;
     const perEnet = succeeded / enetCalls;

@@ -28,3 +28,27 @@ it('sparse numbers, groups no larger than one key list, and non-numeric or other
   assert.equal(mixed.ranges.length, 1);
   assert.deepEqual(mixed.keys.sort(), ['12', '16R069']);
 });
+
+it('a range carries the next orders by key in the URL it leaves, within one request of rows', () => {
+  // One order in twenty: a range of 5,000 rows holds ~83 orders, a key list 50; with 45 extra
+  // keys a request carries ~120.
+  const sparse = Array.from({ length: 1000 }, (_, i) => pad(100_000 + i * 20));
+  const withExtras = { ...options, keysPerRange: 45 };
+  const plan = planOpenLineReads(sparse, withExtras);
+  const requests = plan.ranges.length + Math.ceil(plan.keys.length / options.keysPerRequest);
+  assert.ok(requests <= 10, `${requests} requests`);
+  assert.ok(requests < planOpenLineReads(sparse, options).ranges.length);
+  const seen = [...plan.keys, ...plan.ranges.flatMap((r) => [...r.orders, ...(r.extra ?? [])])];
+  assert.deepEqual([...seen].sort(), sparse, 'every order once');
+  for (const r of plan.ranges) {
+    assert.ok((r.extra?.length ?? 0) <= 45);
+    assert.ok(r.orders.length + (r.extra?.length ?? 0) > options.keysPerRequest);
+    // The range's rows and its extra keys' rows fit one request.
+    const span = Number(r.to) - Number(r.from) + 1;
+    assert.ok((span + (r.extra?.length ?? 0)) * options.linesPerOrder <= options.rowsPerRequest);
+    for (const o of r.extra ?? []) assert.ok(o > r.to, 'extra keys come after the range');
+  }
+  // A group that would carry no more than one key list is read by key.
+  const few = Array.from({ length: 30 }, (_, i) => pad(i * 20));
+  assert.deepEqual(planOpenLineReads(few, withExtras), { ranges: [], keys: few });
+});

@@ -175,13 +175,22 @@ export function neededSubscriptions(options: SubscriptionOptions = {}): NeededSu
   return needs;
 }
 
+/** resource_urls up to this long are written into their job's key as they are (longer: hashed). */
+export const WEBHOOK_KEY_URL_MAX = 300;
+
 /**
- * The idempotency key of a webhook job: one per (connection, event, resource_url). The URL is
- * hashed so the key stays short (a resource_url may be up to 2,000 characters here).
+ * The idempotency key of a webhook job: one per (connection, event, resource_url), the URL compared
+ * exactly as sent. A URL up to WEBHOOK_KEY_URL_MAX characters (ShipStation documents 200) is
+ * written as it is, after `url:`: ShipStation's batch ids grow, so the keys of events arriving
+ * together sort together and each group commit adds to a few pages of the key index at its end,
+ * where a hash scattered every event onto its own page (each one written to the WAL and copied
+ * again at the next checkpoint: the receiver's largest store cost, issue #11). A longer URL is
+ * hashed (SHA-256, 32 hex digits) so the key stays short; the two forms cannot meet (`url:` is
+ * no hex).
  */
 export function webhookJobKey(connection: string, event: string, resourceUrl: string): string {
-  const digest = hash('sha256', resourceUrl, 'hex').slice(0, 32);
-  return `webhook:${connection}:${event}:${digest}`;
+  if (resourceUrl.length <= WEBHOOK_KEY_URL_MAX) return `webhook:${connection}:${event}:url:${resourceUrl}`;
+  return `webhook:${connection}:${event}:${hash('sha256', resourceUrl, 'hex').slice(0, 32)}`;
 }
 
 /** The route a connection's V1 webhooks are posted to, without the secret (`?token=`). */

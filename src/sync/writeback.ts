@@ -50,8 +50,8 @@ import {
 } from '../syspro/business-objects/sortdn.js';
 import { importSalesOrders } from '../syspro/business-objects/sortoi.js';
 import { changeOrderStatus } from '../syspro/business-objects/sortos.js';
-import type { EnetClient, EnetSession } from '../syspro/enet-client.js';
-import { and, ge, le } from '../syspro/odata-filter.js';
+import { type EnetClient, type EnetSession, encodeQueryValue } from '../syspro/enet-client.js';
+import { and, ge, le, or } from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import { describeProblems, type ItemProblem, readOutcome } from '../syspro/outcome.js';
 import { children, text, textAny, type XmlNode } from '../syspro/xml.js';
@@ -216,13 +216,16 @@ export function dispatchPostUrlLength(
   notes: readonly DispatchNoteInput[],
   validateOnly: boolean,
 ): number {
-  const params = encodeURIComponent(buildDispatchNoteParameters({ validateOnly })).length;
-  const xmlIn = encodeURIComponent(buildDispatchNotes(notes)).length;
+  const params = encodeQueryValue(buildDispatchNoteParameters({ validateOnly })).length;
+  const xmlIn = encodeQueryValue(buildDispatchNotes(notes)).length;
   // `/Transaction/Post?UserId=<36 characters>&BusinessObject=SORTDN&XmlParameters=…&XmlIn=…`
   return enetUrl.replace(/\/+$/, '').length + 160 + params + xmlIn;
 }
 
-type OpenLineReader = Pick<ODataReader, 'pagesByKeys' | 'pages' | 'keyListRequests'>;
+type OpenLineReader = Pick<
+  ODataReader,
+  'pagesByKeys' | 'pages' | 'keyListRequests' | 'keyListFilter' | 'fitsUrl'
+>;
 
 export interface OpenLineReadOptions {
   rangeReads: boolean;
@@ -232,6 +235,9 @@ export interface OpenLineReadOptions {
 }
 
 const OPEN_LINE_ORDER = ['SalesOrder', 'SalesOrderLine'];
+
+/** Share of a request's rows a range is planned to read (the rest is room for variation). */
+const RANGE_ROW_MARGIN = 0.95;
 
 /** Per OData reader (one per connection), the SorDetail lines per order the last range read measured. */
 const LINES_PER_ORDER = new WeakMap<object, { value: number }>();
@@ -274,21 +280,42 @@ export async function readOpenLines(
     const read = { select: OPEN_LINE_COLUMNS, orderBy: OPEN_LINE_ORDER };
     const requests = odata.keyListRequests('SorDetail', 'SalesOrder', byKey, read);
     const estimate = options.linesPerOrder ?? { value: 4 };
-    const plan = planOpenLineReads(byKey, {
-      linesPerOrder: estimate.value,
-      rowsPerRequest: options.rangePageSize,
-      keysPerRequest: byKey.length / Math.max(1, requests),
-    });
-    byKey = [...plan.keys];
-    for (const range of plan.ranges) {
+    const keysPerRequest = byKey.length / Math.max(1, requests);
+    const planRest = (orders: readonly string[]) =>
+      planOpenLineReads(orders, {
+        linesPerOrder: estimate.value,
+        // A margin, so that a range a little denser in lines than measured still fits one request.
+        rowsPerRequest: Math.floor(options.rangePageSize * RANGE_ROW_MARGIN),
+        keysPerRequest,
+        // A range's terms take about as much URL as two keys (`fitsUrl` trims what does not fit).
+        keysPerRange: Math.max(0, Math.floor(keysPerRequest) - 2),
+      });
+    // One range at a time, the rest planned again after each read with the lines per order it
+    // measured (the first batch plans with a guess).
+    const unread = new Set(byKey);
+    const reread: string[] = [];
+    for (let plan = planRest(byKey); plan.ranges.length > 0; plan = planRest([...unread])) {
+      const range = plan.ranges[0] as (typeof plan.ranges)[number];
+      for (const order of [...range.orders, ...(range.extra ?? [])]) unread.delete(order);
       const inRange = new Map(range.orders.map((o) => [o, o]));
       const span = Number(range.to) - Number(range.from) + 1;
-      const cap = Math.max(options.rangePageSize, Math.ceil(2 * span * estimate.value));
+      const within = and(ge('SalesOrder', range.from), le('SalesOrder', range.to));
+      // Extra keys in the URL the range leaves: as many as fit (the rest are planned again).
+      const extra = [...(range.extra ?? [])];
+      const filterOf = () =>
+        extra.length === 0 ? within : or(within, odata.keyListFilter('SalesOrder', extra));
+      while (
+        extra.length > 0 &&
+        !odata.fitsUrl('SorDetail', { ...read, filter: filterOf(), pageSize: options.rangePageSize })
+      )
+        unread.add(extra.pop() as string);
+      const extraSet = new Set(extra);
+      const cap = Math.max(options.rangePageSize, Math.ceil(2 * (span + extra.length) * estimate.value));
       const rows: OpenLineRow[] = [];
       let stoppedAt: string | undefined;
       for await (const page of odata.pages<OpenLineRow>('SorDetail', {
         ...read,
-        filter: and(ge('SalesOrder', range.from), le('SalesOrder', range.to)),
+        filter: filterOf(),
         pageSize: options.rangePageSize,
       })) {
         rows.push(...page);
@@ -298,19 +325,25 @@ export async function readOpenLines(
           break;
         }
       }
-      if (stoppedAt === undefined && rows.length > 0) {
-        estimate.value = Math.max(0.1, rows.length / span);
-      }
       const covered = new Set<string>();
+      let rangeRows = 0;
       for (const row of rows) {
         const order = String(row.SalesOrder).trim();
+        if (order <= range.to) rangeRows++;
         if (stoppedAt !== undefined && order >= stoppedAt) continue;
-        if (!inRange.has(order)) continue;
+        if (!inRange.has(order) && !extraSet.has(order)) continue;
         covered.add(order);
         add(row);
       }
-      for (const order of range.orders) if (!covered.has(order)) byKey.push(order);
+      if (stoppedAt === undefined && rangeRows > 0) {
+        estimate.value = Math.max(0.1, rangeRows / span);
+      }
+      for (const order of range.orders) if (!covered.has(order)) reread.push(order);
+      // An extra key with no rows has no lines (as in a key-list read), unless the read stopped first.
+      if (stoppedAt !== undefined)
+        for (const order of extra) if (!covered.has(order) && order >= stoppedAt) reread.push(order);
     }
+    byKey = [...unread, ...reread];
   }
   if (byKey.length === 0) return byOrder;
   for await (const page of odata.pagesByKeys<OpenLineRow>('SorDetail', 'SalesOrder', byKey, {

@@ -118,6 +118,21 @@ interface CallSpec {
   idempotent: boolean;
 }
 
+/**
+ * A query value as it goes in an e.net URL: `encodeURIComponent` (spaces as `%20`, never `+`:
+ * reference §1.1), except that `/`, `:`, `@` and `,` stay as they are. RFC 3986 allows them in a
+ * query (`query = *( pchar / "/" / "?" )`, `pchar` holding `:` and `@`, `,` a sub-delim), browsers
+ * send them unencoded, and a query-string decoder reads `/` and `%2F` alike; `&`, `=`, `+`, `#`,
+ * `;`, `?`, spaces and `<` `>` are still encoded. A dispatch note's XML has a `/` in every closing
+ * tag: leaving them plain makes it about 5% shorter, so more notes fit one post within
+ * `syspro.maxUrlLength` (bench:writeback, issue #11).
+ */
+export function encodeQueryValue(value: string): string {
+  return encodeURIComponent(value).replace(/%(?:2F|3A|40|2C)/g, (code) => QUERY_PLAIN[code] as string);
+}
+
+const QUERY_PLAIN: Record<string, string> = { '%2F': '/', '%3A': ':', '%40': '@', '%2C': ',' };
+
 export function createEnetClient(options: EnetClientOptions): EnetClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const host = hostOf(baseUrl);
@@ -136,7 +151,7 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
   /** Sends one request; returns the body text, or throws for transport, HTTP and `ERROR…` answers. */
   async function request(route: Route, params: Record<string, string>, businessObject?: string) {
     const query = Object.entries(params)
-      .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+      .map(([k, v]) => `${k}=${encodeQueryValue(v)}`)
       .join('&');
     const url = `${baseUrl}/${route}${query ? `?${query}` : ''}`;
     const context = { endpoint: route, host, businessObject, secrets };

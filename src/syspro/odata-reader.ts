@@ -94,6 +94,10 @@ export interface ODataReader {
     keys: readonly ODataValue[],
     options?: ReadOptions,
   ): number;
+  /** `keyColumn` is one of `keys`, written as this reader writes key lists (`keyList`: or / in). */
+  keyListFilter(keyColumn: string, keys: readonly ODataValue[]): ODataFilter;
+  /** Whether every request of a read fits `maxUrlLength` (measured with the longest `$skip`, as key lists are). */
+  fitsUrl(table: string, options?: ReadOptions): boolean;
   /** The URL of one request (for tests and logs; it carries no credentials). */
   url(table: string, options?: ReadOptions & { top?: number; skip?: number }): string;
   /** How many HTTP requests were made (for tests and metrics). */
@@ -269,7 +273,15 @@ export function createODataReader(options: ODataReaderOptions): ODataReader {
     return splitToFit(unique, keyListFits(table, keyColumn, read)).length;
   }
 
-  return { pages, rows, pagesByKeys, keyListRequests, url, stats };
+  const keyListFilter = (keyColumn: string, keys: readonly ODataValue[]) =>
+    (options.keyList === 'in' ? inList : oneOf)(keyColumn, keys);
+
+  function fitsUrl(table: string, read: ReadOptions = {}): boolean {
+    const top = Math.max(1, Math.min(read.pageSize ?? defaultPageSize, rowCap));
+    return url(table, { ...read, top, skip: 999_999_999 }).length <= maxUrlLength;
+  }
+
+  return { pages, rows, pagesByKeys, keyListRequests, keyListFilter, fitsUrl, url, stats };
 }
 
 /** `scheme://host:port` of a URL (`''` for an invalid one, which then matches no nextLink). */

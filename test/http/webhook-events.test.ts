@@ -5,6 +5,7 @@ import { v2ResourceUrlProblem } from '../../src/http/webhooks.js';
 import {
   redactWebhookUrl,
   subscriptionStatus,
+  WEBHOOK_KEY_URL_MAX,
   webhookBaseUrl,
   webhookJobKey,
   webhookOwnership,
@@ -59,10 +60,25 @@ describe('webhook URLs and subscriptions', () => {
     assert.equal(webhookSecretProblem('0123456789abcdef0123456789abcdef'), undefined);
   });
 
-  it('keys a job by connection, event and resource_url (hashed, short)', () => {
+  it('keys a job by connection, event and resource_url (as sent; hashed when long)', () => {
     const url = 'https://ssapi6.shipstation.com/shipments?batchId=1&includeShipmentItems=True';
     const key = webhookJobKey('main', 'ITEM_SHIP_NOTIFY', url);
-    assert.match(key, /^webhook:main:ITEM_SHIP_NOTIFY:[0-9a-f]{32}$/);
+    assert.equal(key, `webhook:main:ITEM_SHIP_NOTIFY:url:${url}`);
+    // Consecutive batches sort next to each other (the key index grows at its end).
+    const later = [1000, 1001, 1002].map((b) =>
+      webhookJobKey('main', 'ITEM_SHIP_NOTIFY', url.replace('=1&', `=${b}&`)),
+    );
+    assert.deepEqual([...later].sort(), later);
+    const long = `${url}&x=${'a'.repeat(WEBHOOK_KEY_URL_MAX)}`;
+    assert.match(
+      webhookJobKey('main', 'ITEM_SHIP_NOTIFY', long),
+      /^webhook:main:ITEM_SHIP_NOTIFY:[0-9a-f]{32}$/,
+    );
+    assert.notEqual(
+      webhookJobKey('main', 'ITEM_SHIP_NOTIFY', `${long}b`),
+      webhookJobKey('main', 'ITEM_SHIP_NOTIFY', long),
+    );
+    assert.notEqual(webhookJobKey('main', 'ITEM_SHIP_NOTIFY', url.toUpperCase()), key);
     assert.equal(webhookJobKey('main', 'ITEM_SHIP_NOTIFY', url), key);
     assert.notEqual(webhookJobKey('other', 'ITEM_SHIP_NOTIFY', url), key);
     assert.notEqual(webhookJobKey('main', 'SHIP_NOTIFY', url), key);

@@ -91,6 +91,45 @@ it('a sparse batch falls back to key lists', async () => {
   );
 });
 
+it('a range read carries further orders by key in the same request (range or key list)', async () => {
+  // Small requests (600 rows) so that 300 wanted orders need several: each a range of about 70
+  // orders and the next ~45 by key.
+  const wanted = orders.slice(0, 600).filter((_, i) => i % 2 === 0);
+  const read = await readOpenLines(odata, wanted, {
+    rangeReads: true,
+    rangePageSize: 600,
+    linesPerOrder: { value: 3 },
+  });
+  assert.deepEqual(got(read), expected(wanted));
+  const mixed = sorDetail().filter((r) => isRange(r.filter) && isKeyList(r.filter));
+  assert.ok(mixed.length > 0, JSON.stringify(sorDetail().map((r) => r.filter?.slice(0, 80))));
+  const byKeysOnly = odata.keyListRequests('SorDetail', 'SalesOrder', wanted);
+  assert.ok(
+    sorDetail().length < byKeysOnly,
+    `${sorDetail().length} requests, ${byKeysOnly} by key list alone`,
+  );
+  assert.ok(sorDetail().every((r) => r.rows <= 600));
+});
+
+it('extra keys that do not fit the URL are read later, none lost', async () => {
+  // The real reader, with a URL check that takes at most 10 extra keys beside a range.
+  const strict = {
+    ...odata,
+    fitsUrl: (table: string, options?: Parameters<ODataReader['fitsUrl']>[1]) =>
+      (options?.filter?.odata.match(/ eq '/g)?.length ?? 0) <= 10 && odata.fitsUrl(table, options),
+  };
+  const wanted = orders.slice(0, 600).filter((_, i) => i % 2 === 0);
+  const read = await readOpenLines(strict, wanted, {
+    rangeReads: true,
+    rangePageSize: 600,
+    linesPerOrder: { value: 3 },
+  });
+  assert.deepEqual(got(read), expected(wanted));
+  const mixed = sorDetail().filter((r) => isRange(r.filter) && isKeyList(r.filter));
+  assert.ok(mixed.length > 0);
+  assert.ok(mixed.every((r) => (r.filter?.match(/ eq '/g)?.length ?? 0) <= 10));
+});
+
 it('a range denser in lines than expected stops at its row cap and reads the rest by key', async () => {
   const wanted = orders.slice(500, 620);
   // Expect half a line per order: the range is allowed ~2 × 120 × 0.5 = 120 rows (at least one

@@ -18,6 +18,7 @@
 import type { Clock } from '../../clock.js';
 import type { Store } from '../open.js';
 import { type EnqueueResult, enqueueJob, enqueueJobs, type NewJob } from './enqueue.js';
+import { enqueueJobsSqlite } from './sqlite-enqueue.js';
 import { withWriteTransaction } from './transaction.js';
 
 export class QueueFullError extends Error {
@@ -105,10 +106,16 @@ export function createGroupEnqueuer(store: Store, options: GroupEnqueuerOptions)
       const batch = queue.splice(0, maxBatch);
       if (batch.length === 0) continue;
       try {
-        // One job alone: `enqueueJob`'s single INSERT … WHERE NOT EXISTS is its own transaction
+        // SQLite: one synchronous transaction on better-sqlite3 (sqlite-enqueue.ts). PostgreSQL:
+        // one job alone is `enqueueJob`'s single INSERT … WHERE NOT EXISTS, its own transaction
         // (the common case at a steady rate: no BEGIN/COMMIT round trips around it).
-        const results =
-          batch.length === 1
+        const results = store.sqlite
+          ? await enqueueJobsSqlite(
+              store,
+              batch.map((p) => p.job),
+              clock.now(),
+            )
+          : batch.length === 1
             ? [await enqueueJob(store, (batch[0] as Pending).job, clock.now())]
             : await withWriteTransaction(store, (db) =>
                 enqueueJobs(
