@@ -60,6 +60,12 @@ export const sysproSchema = z.strictObject({
    * request lines over 16 KB by default). Longer calls fail before sending; send fewer items.
    */
   maxUrlLength: z.number().int().min(1000).default(16_000),
+  /**
+   * How e.net query values are percent-encoded: `compact` leaves `/ : @ ,` plain (RFC 3986 allows
+   * them in a query; notes are ~5% shorter), `strict` encodes them as well, for a site that refuses
+   * them (UNCONFIRMED how e.net decodes its query string).
+   */
+  queryEncoding: z.enum(['compact', 'strict']).default('compact'),
   /** Charset of e.net answers when the server names none: `auto` = UTF-8 if valid, else Windows-1252. */
   responseCharset: z.enum(['auto', 'utf-8', 'windows-1252']).default('auto'),
   /**

@@ -101,6 +101,7 @@ export async function openSysproClients(
     clock,
     timeoutMs: options.timeoutMs ?? syspro.requestTimeout,
     maxUrlLength: syspro.maxUrlLength,
+    queryEncoding: syspro.queryEncoding,
     responseCharset: syspro.responseCharset === 'auto' ? undefined : syspro.responseCharset,
     sessionErrorPatterns: syspro.sessionErrorPatterns.map((p) => new RegExp(p, 'i')),
     licenceWait:

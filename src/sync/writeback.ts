@@ -50,7 +50,12 @@ import {
 } from '../syspro/business-objects/sortdn.js';
 import { importSalesOrders } from '../syspro/business-objects/sortoi.js';
 import { changeOrderStatus } from '../syspro/business-objects/sortos.js';
-import { type EnetClient, type EnetSession, encodeQueryValue } from '../syspro/enet-client.js';
+import {
+  type EnetClient,
+  type EnetSession,
+  encodeQueryValue,
+  type QueryEncoding,
+} from '../syspro/enet-client.js';
 import { and, ge, le, or } from '../syspro/odata-filter.js';
 import type { ODataReader } from '../syspro/odata-reader.js';
 import { describeProblems, type ItemProblem, readOutcome } from '../syspro/outcome.js';
@@ -215,9 +220,10 @@ export function dispatchPostUrlLength(
   enetUrl: string,
   notes: readonly DispatchNoteInput[],
   validateOnly: boolean,
+  encoding: QueryEncoding = 'compact',
 ): number {
-  const params = encodeQueryValue(buildDispatchNoteParameters({ validateOnly })).length;
-  const xmlIn = encodeQueryValue(buildDispatchNotes(notes)).length;
+  const params = encodeQueryValue(buildDispatchNoteParameters({ validateOnly }), encoding).length;
+  const xmlIn = encodeQueryValue(buildDispatchNotes(notes), encoding).length;
   // `/Transaction/Post?UserId=<36 characters>&BusinessObject=SORTDN&XmlParameters=…&XmlIn=…`
   return enetUrl.replace(/\/+$/, '').length + 160 + params + xmlIn;
 }
@@ -687,6 +693,7 @@ export class WritebackRun {
             this.wb.connection.syspro.enetUrl,
             chunk.map((c) => c.note),
             validateOnly,
+            this.wb.connection.syspro.queryEncoding,
           ) <= maxUrl,
       );
       for (const chunk of chunks) {

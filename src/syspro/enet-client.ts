@@ -60,6 +60,8 @@ export interface EnetClientOptions {
    * `TimeoutError` fails the call as `timeout`, any other as `closed`.
    */
   signal?: AbortSignal;
+  /** How query values are percent-encoded (`syspro.queryEncoding`; default `compact`). */
+  queryEncoding?: QueryEncoding;
 }
 
 export interface EnetCall {
@@ -127,9 +129,19 @@ interface CallSpec {
  * tag: leaving them plain makes it about 5% shorter, so more notes fit one post within
  * `syspro.maxUrlLength` (bench:writeback, issue #11).
  */
-export function encodeQueryValue(value: string): string {
-  return encodeURIComponent(value).replace(/%(?:2F|3A|40|2C)/g, (code) => QUERY_PLAIN[code] as string);
+export function encodeQueryValue(value: string, encoding: QueryEncoding = 'compact'): string {
+  const encoded = encodeURIComponent(value);
+  if (encoding === 'strict') return encoded;
+  return encoded.replace(/%(?:2F|3A|40|2C)/g, (code) => QUERY_PLAIN[code] as string);
 }
+
+/**
+ * `compact` (default) leaves `/ : @ ,` plain in e.net query values (see `encodeQueryValue`);
+ * `strict` percent-encodes them as `encodeURIComponent` does, for a site (or a proxy in front of
+ * it) that refuses them: how e.net decodes its query string is UNCONFIRMED (reference §1.1 says
+ * only that the XML is URL-encoded).
+ */
+export type QueryEncoding = 'compact' | 'strict';
 
 const QUERY_PLAIN: Record<string, string> = { '%2F': '/', '%3A': ':', '%40': '@', '%2C': ',' };
 
@@ -151,7 +163,7 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
   /** Sends one request; returns the body text, or throws for transport, HTTP and `ERROR…` answers. */
   async function request(route: Route, params: Record<string, string>, businessObject?: string) {
     const query = Object.entries(params)
-      .map(([k, v]) => `${k}=${encodeQueryValue(v)}`)
+      .map(([k, v]) => `${k}=${encodeQueryValue(v, options.queryEncoding)}`)
       .join('&');
     const url = `${baseUrl}/${route}${query ? `?${query}` : ''}`;
     const context = { endpoint: route, host, businessObject, secrets };

@@ -19,3 +19,9 @@ it('e.net query values decode back to the text (as a query-string parser reads t
     }),
   );
 });
+
+it("e.net query values with syspro.queryEncoding 'strict': / : @ , are encoded too, as encodeURIComponent does", () => {
+  const text = '<a b="1">x/y: z@w,v</a>';
+  assert.equal(encodeQueryValue(text, 'strict'), encodeURIComponent(text));
+  assert.ok(encodeQueryValue(text, 'strict').length > encodeQueryValue(text).length);
+});
