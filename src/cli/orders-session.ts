@@ -22,6 +22,7 @@ import {
   type PushPayload,
 } from '../sync/orders.js';
 import type { Program } from './program.js';
+import type { ProgressCounts } from './progress.js';
 
 export { selectConnections } from './connections.js';
 
@@ -89,6 +90,28 @@ export interface PushTally {
 
 export function emptyTally(): PushTally {
   return { pushed: 0, unchanged: 0, skipped: 0, failed: 0, retrying: 0 };
+}
+
+/**
+ * An orders command's progress counts: the poll's (as of its last page) with the push tally's.
+ * `sync orders` and `backfill orders` show the same four.
+ */
+export function ordersProgressCounts(tally: PushTally) {
+  const poll = { read: 0, skipped: 0, invalid: 0 };
+  return {
+    poll,
+    fromPage(s: { read: number; unchanged: number; skipped: number; invalid: number }): void {
+      poll.read = s.read;
+      poll.skipped = s.unchanged + s.skipped;
+      poll.invalid = s.invalid;
+    },
+    counts: (): ProgressCounts => ({
+      read: poll.read,
+      pushed: tally.pushed,
+      skipped: poll.skipped + tally.unchanged + tally.skipped,
+      failed: poll.invalid + tally.failed + tally.retrying,
+    }),
+  };
 }
 
 export interface PushResult {

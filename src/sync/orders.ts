@@ -966,6 +966,13 @@ export async function pushOrders(
     });
   }
 
+  // The bodies last sent (the split check, the audit rows' `changed`, create/update): one query for
+  // the batch. Nothing writes them before the batch's outcomes are recorded.
+  const previousSent = await previousBodies(
+    store,
+    connectionName,
+    toSend.map((s) => s.orderKey),
+  );
   // Updates: read what ShipStation has first (one GET each; creates cost nothing here).
   const sendable: typeof toSend = [];
   for (const sent of toSend) {
@@ -984,8 +991,7 @@ export async function pushOrders(
     const closed = current ? closedInShipStation(current) : undefined;
     // Split in ShipStation: compared with what was last sent (or, found by key after a lost answer
     // with nothing on record, with what is about to be sent).
-    const lastSent =
-      current && !closed ? await previousBody(store, connectionName, sent.orderKey) : undefined;
+    const lastSent = current && !closed ? previousSent.get(sent.orderKey) : undefined;
     const split =
       current && !closed
         ? splitInShipStation(current, lastSent ?? (sent.foundByKey ? sent.order : undefined), sent.order)
@@ -1038,12 +1044,6 @@ export async function pushOrders(
   const answer = await shipstation.createOrUpdateOrders(
     sendable.map((s) => s.order),
     signal,
-  );
-  // The bodies last sent, for the audit rows' `changed` and create/update: one query for the batch.
-  const previousSent = await previousBodies(
-    store,
-    connectionName,
-    sendable.map((s) => s.orderKey),
   );
   for (const [n, sent] of sendable.entries()) {
     const result = answer.results[n];

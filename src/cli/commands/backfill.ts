@@ -18,9 +18,15 @@ import type { Command } from 'commander';
 import { UserError } from '../../config/errors.js';
 import type { ConnectionConfig } from '../../config/schema.js';
 import { type OrderDecision, type PollSummary, pollOrders } from '../../sync/orders.js';
-import { emptyTally, openOrdersSession, pushWorker, selectConnections } from '../orders-session.js';
+import {
+  emptyTally,
+  openOrdersSession,
+  ordersProgressCounts,
+  pushWorker,
+  selectConnections,
+} from '../orders-session.js';
 import type { Program } from '../program.js';
-import { formatElapsed, type ProgressCounts, progressOn, ratePerMinute } from '../progress.js';
+import { formatElapsed, progressOn, ratePerMinute } from '../progress.js';
 
 interface BackfillFlags {
   from: string;
@@ -106,15 +112,7 @@ async function backfillConnection(
   if (!process.stdout.isTTY)
     app.out(`${connection.name}: backfill of the orders entered ${range.from} to ${range.to}`);
   const tally = emptyTally();
-  let read = 0;
-  let pollSkipped = 0;
-  let invalid = 0;
-  const counts = (): ProgressCounts => ({
-    read,
-    pushed: tally.pushed,
-    skipped: pollSkipped + tally.unchanged + tally.skipped,
-    failed: invalid + tally.failed + tally.retrying,
-  });
+  const { poll, fromPage, counts } = ordersProgressCounts(tally);
   const worker = pushWorker(session, app.context().config, tally, (r) => {
     if (r.result === 'failed' || r.result === 'retrying')
       progress.note(
@@ -143,9 +141,7 @@ async function backfillConnection(
     onDecision,
     onPage: async (s) => {
       last = s;
-      read = s.read;
-      pollSkipped = s.unchanged + s.skipped;
-      invalid = s.invalid;
+      fromPage(s);
       progress.update(counts());
       await worker.runUntilIdle();
       progress.update(counts());
@@ -155,14 +151,14 @@ async function backfillConnection(
     progress.note(`${connection.name}: stopping (Ctrl-C) after ${last.read} order(s) read`);
     return last;
   });
-  read = summary.read;
+  poll.read = summary.read;
   // Push jobs queued before the backfill (or coalesced with it) that are due run too.
   if (!signal.aborted) await worker.runUntilIdle();
   const final = counts();
   progress.finish(final);
   const elapsed = progress.elapsedMs();
   app.out(
-    `${connection.name}: backfill ${range.from} to ${range.to} ${signal.aborted ? 'stopped after' : 'done in'} ${formatElapsed(elapsed)}: read ${final.read}, pushed ${final.pushed}, skipped ${final.skipped} (unchanged ${summary.unchanged + tally.unchanged}, nothing to send ${summary.skipped + tally.skipped}), failed ${final.failed} (invalid ${invalid}, refused ${tally.failed}, to retry ${tally.retrying}); ${ratePerMinute(final, elapsed)}/min, ${summary.odataRequests} OData requests`,
+    `${connection.name}: backfill ${range.from} to ${range.to} ${signal.aborted ? 'stopped after' : 'done in'} ${formatElapsed(elapsed)}: read ${final.read}, pushed ${final.pushed}, skipped ${final.skipped} (unchanged ${summary.unchanged + tally.unchanged}, nothing to send ${summary.skipped + tally.skipped}), failed ${final.failed} (invalid ${poll.invalid}, refused ${tally.failed}, to retry ${tally.retrying}); ${ratePerMinute(final, elapsed)}/min, ${summary.odataRequests} OData requests`,
   );
   return final.failed;
 }

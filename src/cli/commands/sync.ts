@@ -25,12 +25,13 @@ import {
   emptyTally,
   type OrdersSession,
   openOrdersSession,
+  ordersProgressCounts,
   type PushTally,
   pushWorker,
   selectConnections,
 } from '../orders-session.js';
 import type { Program } from '../program.js';
-import { formatCounts, formatElapsed, type Progress, type ProgressCounts, progressOn } from '../progress.js';
+import { formatCounts, formatElapsed, type Progress, progressOn } from '../progress.js';
 
 interface SyncFlags {
   once?: boolean;
@@ -169,15 +170,7 @@ async function syncOnce(
         });
   const say = (text: string) => (progress ? progress.note(text) : app.out(text));
   const tally = emptyTally();
-  let read = 0;
-  let pollSkipped = 0;
-  let invalid = 0;
-  const counts = (): ProgressCounts => ({
-    read,
-    pushed: tally.pushed,
-    skipped: pollSkipped + tally.unchanged + tally.skipped,
-    failed: invalid + tally.failed + tally.retrying,
-  });
+  const { fromPage, counts } = ordersProgressCounts(tally);
   if (dryRun && !flags.json)
     app.out(
       `DRY RUN ${connection.name}: nothing is sent to ShipStation and nothing is written to the store.`,
@@ -200,15 +193,11 @@ async function syncOnce(
     salesOrders: named,
     onDecision,
     onPage: (s) => {
-      read = s.read;
-      pollSkipped = s.unchanged + s.skipped;
-      invalid = s.invalid;
+      fromPage(s);
       progress?.update(counts());
     },
   });
-  read = summary.read;
-  pollSkipped = summary.unchanged + summary.skipped;
-  invalid = summary.invalid;
+  fromPage(summary);
   if (dryRun) {
     if (flags.json) app.out(JSON.stringify({ connection: connection.name, dryRun: true, poll: summary }));
     else app.out(`${pollLine(connection.name, summary, true)}; 0 ShipStation requests`);
