@@ -199,6 +199,39 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
       () => syspro.db.linesOf(String(cashSo.SalesOrder)).length === 0,
       'the cancellation carried to SYSPRO (every line deleted)',
     );
+
+    // 5. An order SYSPRO already has in the warehouse (status 4): an edit in the marketplace is
+    // flagged for the operator with the reason, and SYSPRO's lines stay as they are.
+    const picked = await marketplaceOrder(310002, 'SHOP-1003', {
+      customerEmail: 'grace.hopper@example.com',
+      items: [{ lineItemKey: 'd1', sku: 'TAPE-48', name: 'Packing tape 48 mm', quantity: 2, unitPrice: 3.2 }],
+      taxAmount: 0,
+      shippingAmount: 0,
+    });
+    await waitFor(() => notesOf(picked).includes('SYSPRO sales order'), 'the order to be picked entered');
+    const pickedSo = byPo('SHOP-1003')[0]!;
+    pickedSo.OrderStatus = '4';
+    const pickedNow = await v1('GET', `/orders/${picked}`);
+    pickedNow.items = pickedNow.items.map((i) => ({ ...i, quantity: 7 }));
+    await v1('POST', '/orders/createorder', pickedNow);
+    const flagStore = openStore(run.storeUrl);
+    try {
+      await waitFor(async () => {
+        const rows = await listAudit(flagStore.db, { outcome: 'error', limit: 200 });
+        return rows.some((r) => r.entity_key === String(picked) && /status 4/.test(r.error ?? ''));
+      }, 'the edit of an order in the warehouse flagged');
+    } finally {
+      await flagStore.close();
+    }
+    assert.deepEqual(
+      syspro.db
+        .linesOf(String(pickedSo.SalesOrder))
+        .filter((l) => l.LineType === '1')
+        .map((l) => [l.MStockCode, l.MOrderQty]),
+      [['TAPE-48', 2]],
+      'SYSPRO keeps the lines it has in the warehouse',
+    );
+    assert.equal(byPo('SHOP-1003').length, 1);
     assert.equal(await child.stop(), 0, output().slice(-2000));
   });
 });
