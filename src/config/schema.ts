@@ -209,167 +209,186 @@ export const pollSchema = z
   })
   .prefault({});
 
-export const connectionSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, {
-    message: 'expected lower-case letters, digits and dashes, e.g. "main"',
-  }),
-  syspro: sysproSchema,
-  shipstation: shipstationSchema,
-  polls: pollSchema,
-  /**
-   * The connection's operator API (`POST /api/connections/<name>/orders/<salesOrder>/sync`, the
-   * nudge a SYSPRO trigger calls). `token`: the bearer token callers send, a reference such as
-   * `secret:api.token`; without it the nudge answers 404 for this connection.
-   */
-  api: z.strictObject({ token: secretRef.optional() }).prefault({}),
-  mappings: z
-    .strictObject({
-      /** SYSPRO warehouse → ShipStation warehouse id. */
-      warehouses: z.record(z.string(), z.number().int()).default({}),
-      /** ShipStation carrier code → SYSPRO shipping instruction / carrier text. */
-      carriers: z.record(z.string(), z.string()).default({}),
-      /** Order lines whose SYSPRO line type is one of these are not sent as items. */
-      skipLineTypes: z.array(z.string()).default(['4', '5', '6']),
-    })
-    .prefault({}),
-  /**
-   * Freight → SYSPRO (src/sync/freight.ts): after a shipment is written back, its `shipmentCost` +
-   * `insuranceCost` once per shipment, as a GENTJL journal (debit `glAccount`, and
-   * `insuranceGlAccount` for insurance when set; credit `offsetGlAccount`) or a SORTOI freight line.
-   */
-  freight: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      method: z.enum(['journal', 'order-line']).default('journal'),
-      glAccount: z.string().optional(),
-      offsetGlAccount: z.string().optional(),
-      /** Ledger code debited with the insurance cost (default: `glAccount`). */
-      insuranceGlAccount: z.string().optional(),
-      /** A voided label whose freight was posted: `reverse` (a reversing journal) or `flag` (dead job, audited). */
-      voids: z.enum(['reverse', 'flag']).default('reverse'),
-      /** GENTJL `SourceCode` (2 characters). */
-      sourceCode: z.string().max(2).default('GJ'),
-    })
-    .prefault({}),
-  /**
-   * Inventory SYSPRO → ShipStation V2 (src/sync/inventory-push.ts, poll `polls.inventory`): the
-   * available quantity per stock code and warehouse, pushed with `adjust` only where it changed.
-   */
-  inventory: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** SYSPRO warehouses read (default: every key of `locations`). */
-      warehouses: z.array(z.string()).default([]),
-      /** SYSPRO warehouse → ShipStation V2 `inventory_location_id`; a warehouse without one is not pushed. */
-      locations: z.record(z.string(), z.string()).default({}),
-      /** Available = `QtyOnHand` − each of these InvWarehouse columns (never below 0). */
-      subtract: z.array(z.string()).default(['QtyAllocated']),
-    })
-    .prefault({}),
-  /**
-   * Marketplace (channel) orders → SYSPRO sales orders (src/sync/channel-orders.ts): orders that
-   * arrive in ShipStation from these stores (never the connector's own store) become SORTOI orders.
-   */
-  channelOrders: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** ShipStation store ids whose orders are imported. */
-      stores: z.array(z.number().int().positive()).default([]),
-      /** ShipStation store id → SYSPRO customer (wins over the e-mail match). */
-      customers: z.record(z.string(), z.string()).default({}),
-      /** Find the customer by `ArCustomer.Email` = the order's customerEmail. */
-      matchEmail: z.boolean().default(true),
-      /** The cash customer used when neither matches (the ship-to goes on the order). */
-      defaultCustomer: z.string().optional(),
-      /** SYSPRO warehouse of the lines (default: the customer's). */
-      warehouse: z.string().optional(),
-      /** Prefixed to the marketplace order number in `CustomerPoNumber` (30 characters in all). */
-      poPrefix: z.string().max(10).default(''),
-      /** Where the SYSPRO sales order number is written on the ShipStation order. */
-      linkField: z
-        .enum(['internalNotes', 'customField1', 'customField2', 'customField3'])
-        .default('internalNotes'),
-      /** Misc-charge product classes of the tax and discount lines (SYSPRO `MiscProductClass`). */
-      taxProductClass: z.string().default('TAX'),
-      discountProductClass: z.string().default('DISC'),
-      /** A marketplace cancellation: `delete-lines` (SORTOI change deleting every open line) or `flag`. */
-      cancel: z.enum(['delete-lines', 'flag']).default('delete-lines'),
-      /** How far back the first poll looks, and how far each poll re-reads before its checkpoint. */
-      lookback: duration.default(2 * 86_400_000),
-      overlap: duration.default(7_200_000),
-    })
-    .prefault({}),
-  /** Shipment write-back to SYSPRO (src/sync/writeback.ts; strategy in `syspro.writeback`). */
-  shipments: z
-    .strictObject({
-      /** How far back each window re-reads before its last checkpoint (late records, clock skew, DST). */
-      overlap: duration.default(7_200_000),
-      /** How far back the first poll of a connection looks. */
-      lookback: duration.default(2 * 86_400_000),
-      /**
-       * A label voided in ShipStation after it was written: `flag` (the job ends dead with what to
-       * undo by hand, audited) or `reverse` (order-update: the ship quantities are taken back;
-       * a dispatch note is always flagged, SORTDC is not supported).
-       */
-      voids: z.enum(['reverse', 'flag']).default('flag'),
-      /** The order-update strategy's custom form fields (COMSFM, form type `syspro.customFormType`). */
-      orderUpdate: z
-        .strictObject({
-          trackingField: z.string().min(1).default('TRACKNO'),
-          /** Width of the tracking field (UNCONFIRMED per site); numbers beyond it end as `+N more`. */
-          trackingWidth: z.number().int().min(10).default(100),
-          carrierField: z.string().min(1).default('CARRIER'),
-          shipDateField: z.string().min(1).default('SHIPDATE'),
-          /** SORTOS status once every merchandise line is shipped (`none`: leave the status). */
-          completeStatus: z.enum(['4', '8', 'none']).default('8'),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  /** How SYSPRO sales orders become ShipStation orders (see src/sync/orders-mapper.ts). */
-  orders: z
-    .strictObject({
-      /** `null`: the order number is SYSPRO's text; a number: leading zeros stripped, padded to that many digits. */
-      orderNumberPadding: z.number().int().min(0).max(20).nullable().default(null),
-      orderNumberPrefix: z.string().max(20).default(''),
-      /** Which of the five SYSPRO address lines is the city, the state and the country (1-5). */
-      addressLayout: z
-        .strictObject({
-          city: z.number().int().min(1).max(5).default(3),
-          state: z.number().int().min(1).max(5).default(4),
-          country: z.number().int().min(1).max(5).default(5),
-        })
-        .prefault({}),
-      /** ISO-2 country when the country line is blank. */
-      defaultCountry: z
-        .string()
-        .regex(/^[A-Z]{2}$/)
-        .default('US'),
-      /** Unit of SYSPRO's unit mass (`MStockUnitMass`). */
-      massUnit: z.enum(['kg', 'g', 'lb', 'oz']).default('lb'),
-      /** SYSPRO line types sent as items (1 stocked, 7 non-stocked; UNCONFIRMED codes, see decisions). */
-      itemLineTypes: z.array(z.string()).default(['1', '7']),
-      /** `ShippingInstrsCod` → ShipStation carrier, service and package codes. */
-      shippingInstructions: z
-        .record(
-          z.string(),
-          z.strictObject({
-            carrierCode: z.string().optional(),
-            serviceCode: z.string().optional(),
-            packageCode: z.string().optional(),
-          }),
-        )
-        .default({}),
-      /** SYSPRO warehouse → ShipStation store id (else `shipstation.storeId`). */
-      stores: z.record(z.string(), z.number().int().positive()).default({}),
-      /** The custom field that carries the customer PO number. */
-      customerPoField: z.enum(['customField1', 'customField2', 'customField3']).default('customField1'),
-      /** How far back each poll re-reads orders entered before the last watermark. */
-      entryOverlap: duration.default(86_400_000),
-    })
-    .prefault({}),
-  /** The shipments poll (src/sync/shipments.ts): its windows over ShipStation's shipments and fulfillments. */
-});
+export const connectionSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, {
+      message: 'expected lower-case letters, digits and dashes, e.g. "main"',
+    }),
+    syspro: sysproSchema,
+    shipstation: shipstationSchema,
+    polls: pollSchema,
+    /**
+     * The connection's operator API (`POST /api/connections/<name>/orders/<salesOrder>/sync`, the
+     * nudge a SYSPRO trigger calls). `token`: the bearer token callers send, a reference such as
+     * `secret:api.token`; without it the nudge answers 404 for this connection.
+     */
+    api: z.strictObject({ token: secretRef.optional() }).prefault({}),
+    mappings: z
+      .strictObject({
+        /** SYSPRO warehouse → ShipStation warehouse id. */
+        warehouses: z.record(z.string(), z.number().int()).default({}),
+        /** ShipStation carrier code → SYSPRO shipping instruction / carrier text. */
+        carriers: z.record(z.string(), z.string()).default({}),
+        /** Order lines whose SYSPRO line type is one of these are not sent as items. */
+        skipLineTypes: z.array(z.string()).default(['4', '5', '6']),
+      })
+      .prefault({}),
+    /**
+     * Freight → SYSPRO (src/sync/freight.ts): after a shipment is written back, its `shipmentCost` +
+     * `insuranceCost` once per shipment, as a GENTJL journal (debit `glAccount`, and
+     * `insuranceGlAccount` for insurance when set; credit `offsetGlAccount`) or a SORTOI freight line.
+     */
+    freight: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        method: z.enum(['journal', 'order-line']).default('journal'),
+        glAccount: z.string().optional(),
+        offsetGlAccount: z.string().optional(),
+        /** Ledger code debited with the insurance cost (default: `glAccount`). */
+        insuranceGlAccount: z.string().optional(),
+        /** A voided label whose freight was posted: `reverse` (a reversing journal) or `flag` (dead job, audited). */
+        voids: z.enum(['reverse', 'flag']).default('reverse'),
+        /** GENTJL `SourceCode` (2 characters). */
+        sourceCode: z.string().max(2).default('GJ'),
+      })
+      .prefault({}),
+    /**
+     * Inventory SYSPRO → ShipStation V2 (src/sync/inventory-push.ts, poll `polls.inventory`): the
+     * available quantity per stock code and warehouse, pushed with `adjust` only where it changed.
+     */
+    inventory: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** SYSPRO warehouses read (default: every key of `locations`). */
+        warehouses: z.array(z.string()).default([]),
+        /** SYSPRO warehouse → ShipStation V2 `inventory_location_id`; a warehouse without one is not pushed. */
+        locations: z.record(z.string(), z.string()).default({}),
+        /** Available = `QtyOnHand` − each of these InvWarehouse columns (never below 0). */
+        subtract: z.array(z.string()).default(['QtyAllocated']),
+      })
+      .prefault({}),
+    /**
+     * Marketplace (channel) orders → SYSPRO sales orders (src/sync/channel-orders.ts): orders that
+     * arrive in ShipStation from these stores (never the connector's own store) become SORTOI orders.
+     */
+    channelOrders: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** ShipStation store ids whose orders are imported. */
+        stores: z.array(z.number().int().positive()).default([]),
+        /** ShipStation store id → SYSPRO customer (wins over the e-mail match). */
+        customers: z.record(z.string(), z.string()).default({}),
+        /** Find the customer by `ArCustomer.Email` = the order's customerEmail. */
+        matchEmail: z.boolean().default(true),
+        /** The cash customer used when neither matches (the ship-to goes on the order). */
+        defaultCustomer: z.string().optional(),
+        /** SYSPRO warehouse of the lines (default: the customer's). */
+        warehouse: z.string().optional(),
+        /** Prefixed to the marketplace order number in `CustomerPoNumber` (30 characters in all). */
+        poPrefix: z.string().max(10).default(''),
+        /** Where the SYSPRO sales order number is written on the ShipStation order. */
+        linkField: z
+          .enum(['internalNotes', 'customField1', 'customField2', 'customField3'])
+          .default('internalNotes'),
+        /** Misc-charge product classes of the tax and discount lines (SYSPRO `MiscProductClass`). */
+        taxProductClass: z.string().default('TAX'),
+        discountProductClass: z.string().default('DISC'),
+        /** A marketplace cancellation: `delete-lines` (SORTOI change deleting every open line) or `flag`. */
+        cancel: z.enum(['delete-lines', 'flag']).default('delete-lines'),
+        /** How far back the first poll looks, and how far each poll re-reads before its checkpoint. */
+        lookback: duration.default(2 * 86_400_000),
+        overlap: duration.default(7_200_000),
+      })
+      .prefault({}),
+    /** Shipment write-back to SYSPRO (src/sync/writeback.ts; strategy in `syspro.writeback`). */
+    shipments: z
+      .strictObject({
+        /** How far back each window re-reads before its last checkpoint (late records, clock skew, DST). */
+        overlap: duration.default(7_200_000),
+        /** How far back the first poll of a connection looks. */
+        lookback: duration.default(2 * 86_400_000),
+        /**
+         * A label voided in ShipStation after it was written: `flag` (the job ends dead with what to
+         * undo by hand, audited) or `reverse` (order-update: the ship quantities are taken back;
+         * a dispatch note is always flagged, SORTDC is not supported).
+         */
+        voids: z.enum(['reverse', 'flag']).default('flag'),
+        /** The order-update strategy's custom form fields (COMSFM, form type `syspro.customFormType`). */
+        orderUpdate: z
+          .strictObject({
+            trackingField: z.string().min(1).default('TRACKNO'),
+            /** Width of the tracking field (UNCONFIRMED per site); numbers beyond it end as `+N more`. */
+            trackingWidth: z.number().int().min(10).default(100),
+            carrierField: z.string().min(1).default('CARRIER'),
+            shipDateField: z.string().min(1).default('SHIPDATE'),
+            /** SORTOS status once every merchandise line is shipped (`none`: leave the status). */
+            completeStatus: z.enum(['4', '8', 'none']).default('8'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** How SYSPRO sales orders become ShipStation orders (see src/sync/orders-mapper.ts). */
+    orders: z
+      .strictObject({
+        /** `null`: the order number is SYSPRO's text; a number: leading zeros stripped, padded to that many digits. */
+        orderNumberPadding: z.number().int().min(0).max(20).nullable().default(null),
+        orderNumberPrefix: z.string().max(20).default(''),
+        /** Which of the five SYSPRO address lines is the city, the state and the country (1-5). */
+        addressLayout: z
+          .strictObject({
+            city: z.number().int().min(1).max(5).default(3),
+            state: z.number().int().min(1).max(5).default(4),
+            country: z.number().int().min(1).max(5).default(5),
+          })
+          .prefault({}),
+        /** ISO-2 country when the country line is blank. */
+        defaultCountry: z
+          .string()
+          .regex(/^[A-Z]{2}$/)
+          .default('US'),
+        /** Unit of SYSPRO's unit mass (`MStockUnitMass`). */
+        massUnit: z.enum(['kg', 'g', 'lb', 'oz']).default('lb'),
+        /** SYSPRO line types sent as items (1 stocked, 7 non-stocked; UNCONFIRMED codes, see decisions). */
+        itemLineTypes: z.array(z.string()).default(['1', '7']),
+        /** `ShippingInstrsCod` → ShipStation carrier, service and package codes. */
+        shippingInstructions: z
+          .record(
+            z.string(),
+            z.strictObject({
+              carrierCode: z.string().optional(),
+              serviceCode: z.string().optional(),
+              packageCode: z.string().optional(),
+            }),
+          )
+          .default({}),
+        /** SYSPRO warehouse → ShipStation store id (else `shipstation.storeId`). */
+        stores: z.record(z.string(), z.number().int().positive()).default({}),
+        /** The custom field that carries the customer PO number. */
+        customerPoField: z.enum(['customField1', 'customField2', 'customField3']).default('customField1'),
+        /** How far back each poll re-reads orders entered before the last watermark. */
+        entryOverlap: duration.default(86_400_000),
+      })
+      .prefault({}),
+    /** The shipments poll (src/sync/shipments.ts): its windows over ShipStation's shipments and fulfillments. */
+  })
+  .superRefine((connection, ctx) => {
+    // A SORTOI freight line is a change to the sales order. With dispatch notes, SYSPRO completes an
+    // order once every line is dispatched (status 9; what the sandbox does, UNCONFIRMED for every
+    // site) and refuses changes to a complete order, so the line could not be added to the orders
+    // that matter most. Refused here rather than failing shipment by shipment.
+    if (
+      connection.freight.enabled &&
+      connection.freight.method === 'order-line' &&
+      connection.syspro.writeback === 'dispatch-note'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['freight', 'method'],
+        message:
+          'order-line needs syspro.writeback: order-update (with dispatch notes a fully dispatched order is complete and SYSPRO refuses to change it); use method: journal with dispatch notes',
+      });
+    }
+  });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 
 export const configSchema = z

@@ -124,6 +124,18 @@ describe('loadConfig', () => {
     assert.doesNotMatch(err.message, /\n/, 'one paragraph');
   });
 
+  it('refuses freight as an order line with dispatch notes, and takes it with order updates', () => {
+    const freight = `${VALID}    freight:\n      enabled: true\n      method: order-line\n`;
+    const err = errorOf(() => loadConfig({ file: writeConfig(freight), env: {} }));
+    assert.match(
+      err.message,
+      /connections\[0 "main"\]\.freight\.method: order-line needs syspro\.writeback: order-update/,
+    );
+    const updates = freight.replace('company: EDU1', 'company: EDU1\n      writeback: order-update');
+    const { config } = loadConfig({ file: writeConfig(updates), env: {} });
+    assert.equal(config.connections[0]?.freight.method, 'order-line');
+  });
+
   it('refuses a secret written in clear where a reference is expected', () => {
     const err = errorOf(() =>
       loadConfig({ file: writeConfig(VALID.replace('secret:shipstation.apiKey', 'abc123')), env: {} }),

@@ -2,7 +2,7 @@
  * Freight to the general ledger under `ml-connector run`: a label written back as a dispatch note
  * gets one GENTJL journal (counted in the SYSPRO sandbox's own GenJnlCtl/GenJnlDetail), posted once
  * however often the shipment is seen again, reversed once when the label is voided; a closed period
- * is the shipment's problem with SYSPRO's text.
+ * and a ledger code the company does not have are the shipment's problem with SYSPRO's text.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -63,7 +63,7 @@ describe('ml-connector run: freight → GENTJL', () => {
     return made.shipments[0]!;
   };
 
-  it('posts a shipment freight once, reverses it once on void, and reports a closed period', async () => {
+  it('posts a shipment freight once, reverses it once on void, and reports a closed period and an unknown ledger code', async () => {
     child = run.start();
     await waitFor(() => ours().length >= 3, 'orders in ShipStation');
     const [first, second] = ours();
@@ -143,6 +143,27 @@ describe('ml-connector run: freight → GENTJL', () => {
       await store.close();
     }
     assert.equal(journals(`SS FRT ${closed.shipmentId}`).length, 0);
+
+    // A ledger code the company does not have (deleted from GenMaster): SYSPRO's own text, no journal.
+    run.syspro.db.closedGlPeriods.clear();
+    const offset = run.syspro.db.genMaster.get('2150-000')!;
+    run.syspro.db.genMaster.delete(offset);
+    const third = ours().find((o) => o.orderId !== first!.orderId && o.orderId !== second!.orderId)!;
+    const unknown = await label(third.orderId);
+    const store2 = openStore(run.storeUrl);
+    try {
+      await waitFor(async () => {
+        const rows = await listAudit(store2.db, { flow: 'freight', outcome: 'error', limit: 20 });
+        return rows.some(
+          (r) =>
+            r.entity_key === `shipment:${unknown.shipmentId}` &&
+            /Ledger code '2150-000' not found/.test(r.error ?? ''),
+        );
+      }, 'the unknown ledger code reported');
+    } finally {
+      await store2.close();
+    }
+    assert.equal(journals(`SS FRT ${unknown.shipmentId}`).length, 0);
     assert.equal(await child.stop(), 0, output().slice(-2000));
   });
 });

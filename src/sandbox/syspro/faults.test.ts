@@ -19,6 +19,14 @@ describe('parseFaultFlags', () => {
     assert.deepEqual(failureRuleFor(faults, 'ODATA'), { target: '*', rate: 0.01, kind: 'reset' });
   });
 
+  it('applies a rule with xmlInContains only to posts whose XmlIn holds the text', () => {
+    const faults = {
+      failures: [{ target: 'SORTOI', rate: 1, kind: 'lost' as const, xmlInContains: '<FreightLine>' }],
+    };
+    assert.equal(failureRuleFor(faults, 'SORTOI', '<OrderDetails><StockLine/></OrderDetails>'), undefined);
+    assert.equal(failureRuleFor(faults, 'SORTOI', '<OrderDetails><FreightLine>')?.kind, 'lost');
+  });
+
   it('rejects malformed flags with a message naming the flag', () => {
     for (const flag of [
       'fail:SORTDN=2',

@@ -23,6 +23,8 @@ export interface FailureRule {
   target: string;
   rate: number;
   kind: FailureKind;
+  /** Only requests whose XmlIn contains this text (a test's way to hit one kind of post). */
+  xmlInContains?: string;
 }
 
 export interface SysproFaults {
@@ -95,8 +97,10 @@ export function parseFaultFlags(flags: readonly string[]): SysproFaults {
 }
 
 /** The failure rule that applies to a target (exact match first, then `*`). */
-export function failureRuleFor(faults: SysproFaults, target: string): FailureRule | undefined {
-  const rules = faults.failures ?? [];
+export function failureRuleFor(faults: SysproFaults, target: string, xmlIn = ''): FailureRule | undefined {
+  const rules = (faults.failures ?? []).filter(
+    (r) => r.xmlInContains === undefined || xmlIn.includes(r.xmlInContains),
+  );
   return rules.find((r) => r.target === target) ?? rules.find((r) => r.target === '*');
 }
 

@@ -334,7 +334,7 @@ export async function startSysproSandbox(options: SysproSandboxOptions = {}): Pr
       const target = faultTarget(route, params);
       const delay = latencyFor(faults, target);
       if (delay > 0) await sleep(delay);
-      const rule = failureRuleFor(faults, target);
+      const rule = failureRuleFor(faults, target, params.get('xmlin') ?? '');
       const hit = rule && faultRandom.next() < rule.rate ? rule.kind : undefined;
       log?.info({ method, url: redactQuery(req.url ?? ''), fault: hit }, 'syspro sandbox: e.net');
       if (hit) countFault(`${target}:${hit}`);
