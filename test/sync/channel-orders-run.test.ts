@@ -22,11 +22,24 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
       seed: 12,
       // A raised V1 budget (the client follows X-Rate-Limit-Limit): every flow polls every few seconds here.
       shipstation: { webhookDelayMs: 200, rateLimit: { limit: 300, windowMs: 60_000 } },
-      configure: (document, connection) => {
+      configure: (document, connection, sandboxes) => {
+        // The Amazon store's orders go to one account by the store → customer map.
+        const cash = sandboxes.syspro.db.arCustomer.get('CASH')!;
+        sandboxes.syspro.db.arCustomer.insert({
+          ...cash,
+          Customer: 'AMZ-MKT',
+          Name: 'Amazon marketplace',
+          Email: '',
+        });
         document.jobLease = '5s';
         document.retry = { cadence: ['1s', '1s', '2s'], jitter: 0 };
         connection.polls = { orders: '2s', shipments: '2s', customers: 0, channelOrders: '3s', inventory: 0 };
-        connection.channelOrders = { enabled: true, stores: [310002, 310003], defaultCustomer: 'CASH' };
+        connection.channelOrders = {
+          enabled: true,
+          stores: [310002, 310003],
+          customers: { '310003': 'AMZ-MKT' },
+          defaultCustomer: 'CASH',
+        };
         connection.freight = { enabled: false };
         connection.inventory = { enabled: false };
       },
@@ -123,6 +136,18 @@ describe('ml-connector run: marketplace orders ShipStation → SYSPRO', () => {
         return rows.some((r) => r.entity_key === String(amazon) && /NOPE-1/.test(r.error ?? ''));
       }, 'the unknown SKU reported');
       assert.equal(byPo('AMZ-2001').length, 0, 'no half-entered order');
+
+      // An Amazon order a buyer with a web account placed: the store → customer map wins over the e-mail.
+      const mapped = await marketplaceOrder(310003, 'AMZ-2002', {
+        customerEmail: 'grace.hopper@example.com',
+        items: [{ lineItemKey: 'b2', sku: 'BOLT-M8', name: 'Bolt M8 x 40', quantity: 4, unitPrice: 12.3 }],
+      });
+      await waitFor(() => notesOf(mapped).includes('SYSPRO sales order'), 'the mapped Amazon order entered');
+      assert.deepEqual(
+        byPo('AMZ-2002').map((r) => r.Customer),
+        ['AMZ-MKT'],
+        'the store → customer map',
+      );
 
       // 3. It ships in ShipStation: a dispatch note on the SYSPRO order, with the tracking number.
       const label = (await sandboxPost(`/_sandbox/orders/${shopify}/labels`)) as {
