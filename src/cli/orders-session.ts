@@ -2,7 +2,8 @@
  * What the orders commands (`sync orders`, `backfill orders`, `orders show`) share: the connections
  * they act on, the flow's dependencies with each connection's clients opened once (as `run` does in
  * `sync/handlers.ts`), and a worker that runs the push jobs in this process through the flow's own
- * push handler, counting what each job came to.
+ * push handler, counting what each job came to, with as many batches at once as `run` runs
+ * (`shipstation.pushConcurrency`).
  */
 import type { Clock } from '../clock.js';
 import { UserError } from '../config/errors.js';
@@ -19,6 +20,7 @@ import {
   type OrdersConnection,
   type OrdersFlowDeps,
   ordersHandlers,
+  ordersPushConcurrency,
   type PushPayload,
 } from '../sync/orders.js';
 import type { Program } from './program.js';
@@ -137,7 +139,8 @@ function resultOf(outcome: JobOutcome): Omit<PushResult, 'job' | 'salesOrder'> {
 
 /**
  * A worker with only the flow's push handler (a queued `orders.poll` of the service is left to
- * the service), whose outcomes are counted in `tally` and told to `onResult` per job.
+ * the service), whose outcomes are counted in `tally` and told to `onResult` per job. Its
+ * `runUntilIdle` runs up to `ordersPushConcurrency(config.connections)` batches at once.
  */
 export function pushWorker(
   session: OrdersSession,
@@ -145,7 +148,12 @@ export function pushWorker(
   tally: PushTally,
   onResult?: (result: PushResult) => void,
 ): Worker {
-  const push = ordersHandlers(session.deps).find((h) => h.kind === ORDERS_PUSH_KIND) as JobHandler;
+  // Batches in flight at once as `run` has them (`shipstation.pushConcurrency`, by API): each
+  // connection's limiter still holds its calls to the budget, and an in-doubt job is checked first.
+  const push = ordersHandlers({
+    ...session.deps,
+    pushConcurrency: ordersPushConcurrency(config.connections),
+  }).find((h) => h.kind === ORDERS_PUSH_KIND) as JobHandler;
   const tell = (job: Job, r: Omit<PushResult, 'job' | 'salesOrder'>) => {
     tally[r.result]++;
     onResult?.({ job, salesOrder: (job.payload as PushPayload).salesOrder, ...r });

@@ -134,8 +134,10 @@ export class Worker {
   }
 
   /**
-   * Runs due jobs until none is due at the clock's current time (expired leases first), one batch
-   * at a time. Returns how many jobs it ran. For tests and one-shot commands.
+   * Runs due jobs until none is due at the clock's current time (expired leases first), in rounds:
+   * each round, each kind in turn claims up to its handler's `concurrency` batches and runs them at
+   * once, waiting for all of them (one batch at a time for a handler of concurrency 1). Returns how
+   * many jobs it ran. For tests and one-shot commands (`sync orders --once`, `backfill orders`).
    */
   async runUntilIdle(): Promise<number> {
     await this.#clockReady();
@@ -144,10 +146,15 @@ export class Worker {
       await requeueExpiredLeases(this.#store, this.#clock.now());
       let ran = 0;
       for (const handler of this.#handlers.values()) {
-        const jobs = await this.#claim(handler);
-        if (jobs.length === 0) continue;
-        await this.#startBatch(handler, jobs).done;
-        ran += jobs.length;
+        const concurrency = Math.max(1, handler.concurrency ?? 1);
+        const batches: RunningBatch[] = [];
+        while (batches.length < concurrency) {
+          const jobs = await this.#claim(handler);
+          if (jobs.length === 0) break;
+          batches.push(this.#startBatch(handler, jobs));
+          ran += jobs.length;
+        }
+        await Promise.all(batches.map((b) => b.done));
       }
       if (ran === 0) return total;
       total += ran;

@@ -9,7 +9,7 @@ export interface Link {
   shipstationId: string | null;
   lastHash: string | null;
   lastPushedAt: number | null;
-  /** `open`, `closed` or `invalid` (migration 0006). */
+  /** `open`, `closed` or `invalid` (migration 0006); an `order.problem` link may be `resolved`. */
   state: string | null;
 }
 

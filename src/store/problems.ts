@@ -13,11 +13,15 @@
  * waiting for its next retry is made due now. Dismiss: the job is cancelled (it stops retrying) and
  * a `dismissals` row keeps who, why and the problem as it read; a record is hidden while its
  * problems stay those dismissed. Both write an audit row (`flow` `operator`).
+ *
+ * Problems clear themselves once fixed: an order's record problem when the order maps again or is
+ * pushed (`resolveOrderProblems`), a dead job when a newer job with its key succeeded (the same
+ * order pushed, the same shipment written back: `findSuperseding`).
  */
 import { createHash } from 'node:crypto';
 import { appendAudit } from './audit.js';
 import type { JobState } from './database.js';
-import { replayJobs } from './jobs/replay.js';
+import { findSuperseding, replayJobs } from './jobs/replay.js';
 import { withWriteTransaction } from './jobs/transaction.js';
 import type { Store } from './open.js';
 
@@ -184,6 +188,7 @@ async function problemJobs(store: Store, filter: ProblemFilter): Promise<Problem
       'in_doubt',
       'updated_at',
       'lost_leases',
+      'idempotency_key',
     ])
     .where((eb) =>
       eb.or([
@@ -194,7 +199,14 @@ async function problemJobs(store: Store, filter: ProblemFilter): Promise<Problem
     );
   if (filter.connection) q = q.where('connection', '=', filter.connection);
   if (filter.kind && filter.kind !== 'record') q = q.where('kind', '=', filter.kind);
-  const rows = await q.orderBy('id', 'desc').limit(PROBLEM_SCAN_LIMIT).execute();
+  const found = await q.orderBy('id', 'desc').limit(PROBLEM_SCAN_LIMIT).execute();
+  // A dead job whose work a newer job with the same key has done since (a write-back of the same
+  // shipment, a push of the same order, that succeeded) is no longer a problem: `replay` refuses it.
+  const superseded = await findSuperseding(
+    store,
+    found.filter((r) => r.state === 'dead').map((r) => ({ id: Number(r.id), key: r.idempotency_key })),
+  );
+  const rows = found.filter((r) => !superseded.has(Number(r.id)));
   return rows.map((r) => {
     const inDoubt = r.in_doubt != null;
     const state = problemStateOf(r.state, inDoubt);
@@ -228,7 +240,13 @@ function hashText(text: string | null): string {
     .slice(0, 16);
 }
 
-/** Orders that cannot be mapped (links `order.problem` in state `invalid`), less the dismissed. */
+/**
+ * Orders that cannot be mapped (links `order.problem` in state `invalid`), less the dismissed. A
+ * problem the flow has since resolved (the order maps, or was pushed: state `resolved`, see
+ * `resolveOrderProblems` in sync/orders.ts) is not listed; one that came back after that is listed
+ * again, even when a dismissal of the same problems exists from before (a dismissal hides the
+ * problem it saw: the same problems, reported no later than the dismissal).
+ */
 async function invalidRecords(store: Store, filter: ProblemFilter): Promise<Problem[]> {
   let q = store.db
     .selectFrom('links')
@@ -237,29 +255,30 @@ async function invalidRecords(store: Store, filter: ProblemFilter): Promise<Prob
   if (filter.connection) q = q.where('connection', '=', filter.connection);
   const rows = await q.orderBy('updated_at', 'desc').limit(PROBLEM_SCAN_LIMIT).execute();
   if (rows.length === 0) return [];
-  const dismissed = new Set<string>();
+  /** The newest dismissal time per connection, record and problems. */
+  const dismissed = new Map<string, number>();
   for (let i = 0; i < rows.length; i += 500) {
     const part = rows.slice(i, i + 500);
     const ds = await store.db
       .selectFrom('dismissals')
-      .select(['connection', 'entity_type', 'entity_key', 'link_hash'])
+      .select(['connection', 'entity_type', 'entity_key', 'link_hash', 'at'])
       .where(
         'entity_key',
         'in',
         part.map((r) => r.syspro_key),
       )
       .execute();
-    for (const d of ds)
-      dismissed.add(`${d.connection}\u0000${d.entity_type}\u0000${d.entity_key}\u0000${d.link_hash}`);
+    for (const d of ds) {
+      const key = `${d.connection}\u0000${d.entity_type}\u0000${d.entity_key}\u0000${d.link_hash}`;
+      dismissed.set(key, Math.max(dismissed.get(key) ?? Number.NEGATIVE_INFINITY, Number(d.at)));
+    }
   }
   const out: Problem[] = [];
   for (const r of rows) {
-    if (
-      dismissed.has(
-        `${r.connection}\u0000${r.entity_type}\u0000${r.syspro_key}\u0000${hashText(r.last_hash)}`,
-      )
-    )
-      continue;
+    const dismissedAt = dismissed.get(
+      `${r.connection}\u0000${r.entity_type}\u0000${r.syspro_key}\u0000${hashText(r.last_hash)}`,
+    );
+    if (dismissedAt !== undefined && dismissedAt >= Number(r.updated_at)) continue;
     const problems = parseJson(r.last_hash);
     const message = Array.isArray(problems)
       ? problems

@@ -505,10 +505,15 @@ async function decidePage(
     results.filter((r) => (r.header.CustomerPoNumber ?? '').trim() !== '').map((r) => poKey(r.header)),
   );
   const jobs: NewJob[] = [];
+  // Orders whose reported mapping problems are gone: they map now (pushed, unchanged or nothing to send).
+  const mapsNow: string[] = [];
   for (const { header, lines, result } of results) {
     const link = links.get(result.orderKey);
     const salesOrder = header.SalesOrder.trim();
     const orderKey = result.orderKey;
+    const problem = problemLinks.get(orderKey);
+    if (result.action !== 'invalid' && problem?.state === 'invalid' && !splitProblem(problem.lastHash))
+      mapsNow.push(orderKey);
     if (link?.state === CHANNEL_LINK_STATE || channelPos.has(poKey(header))) {
       summary.skipped++;
       tell?.({
@@ -533,9 +538,10 @@ async function decidePage(
           decision: 'closed',
           order: result.order,
           hash: result.hash,
-          reason: splitProblem(problemLinks.get(orderKey)?.lastHash)
-            ? 'split in ShipStation (see Problems): SYSPRO changes are not sent to it'
-            : 'ShipStation has it as shipped or cancelled: never overwritten',
+          reason:
+            problem?.state === 'invalid' && splitProblem(problem.lastHash)
+              ? 'split in ShipStation (see Problems): SYSPRO changes are not sent to it'
+              : 'ShipStation has it as shipped or cancelled: never overwritten',
         });
         continue;
       }
@@ -569,7 +575,8 @@ async function decidePage(
       summary.invalid++;
       tell?.({ salesOrder, orderKey, decision: 'invalid', problems: result.problems });
       const problemHash = canonicalJson(result.problems);
-      if (dryRun || problemLinks.get(result.orderKey)?.lastHash === problemHash) continue;
+      // Reported once while it stays the same; again when it comes back after being resolved.
+      if (dryRun || (problem?.state === 'invalid' && problem.lastHash === problemHash)) continue;
       await appendAudit(store.db, {
         connection: connectionName,
         flow: FLOW,
@@ -611,7 +618,46 @@ async function decidePage(
       }
     }
   }
+  if (mapsNow.length > 0 && !dryRun)
+    await resolveOrderProblems(store.db, connectionName, mapsNow, clock.now(), 'maps');
   return jobs;
+}
+
+/**
+ * Marks the open Problems (`order.problem` links in state `invalid`) of these orders `resolved`, so
+ * the operator's list shows live problems only: `maps` after a poll mapped them (their mapping
+ * problems are gone; a split in ShipStation is kept, the order itself being fine), `pushed` after
+ * ShipStation accepted them (every problem of the order, a split included: it was pushed as is).
+ * The row stays (`orders show` prints it) with its last problems; a problem that comes back is
+ * reported again, even the same one (the poll compares only with an `invalid` row), and a
+ * dismissal made before the resolution no longer hides it (`store/problems.ts`).
+ */
+export async function resolveOrderProblems(
+  db: Kysely<Database>,
+  connection: string,
+  orderKeys: readonly string[],
+  now: number,
+  why: 'maps' | 'pushed',
+): Promise<void> {
+  for (let i = 0; i < orderKeys.length; i += 500) {
+    const part = orderKeys.slice(i, i + 500);
+    let q = db
+      .updateTable('links')
+      .set({ state: 'resolved', updated_at: now })
+      .where('connection', '=', connection)
+      .where('entity_type', '=', ORDER_PROBLEM_ENTITY)
+      .where('syspro_key', 'in', part)
+      .where('state', '=', 'invalid');
+    // A split is a problem of the order in ShipStation, not of its mapping: only a push clears it.
+    if (why === 'maps')
+      q = q.where((eb) =>
+        eb.or([
+          eb('last_hash', 'is', null),
+          eb('last_hash', 'not like', `%"field":"${SPLIT_PROBLEM_FIELD}"%`),
+        ]),
+      );
+    await q.execute();
+  }
 }
 
 /** Is an `order.problem` link's text the problem of an order split in ShipStation (`recordSplit`)? */
@@ -770,6 +816,9 @@ function recordOrder(input: OrderRecordInput): (db: Kysely<Database>) => Promise
       { connection: input.connection, entityType: ORDER_ENTITY, sysproKey: input.orderKey, ...input.link },
       input.at,
     );
+    // In ShipStation as sent: whatever Problem the order had is over.
+    if (input.outcome === 'ok')
+      await resolveOrderProblems(db, input.connection, [input.orderKey], input.at, 'pushed');
     await appendAudit(db, {
       connection: input.connection,
       flow: FLOW,
@@ -811,15 +860,21 @@ function recordSplit(
     action: 'update',
     outcome: 'skipped',
   });
+  const problem = canonicalJson([{ field: SPLIT_PROBLEM_FIELD, message: input.reason }]);
   return async (db) => {
     await closed(db);
+    // Found split again (a nudge, a retry): the Problem stays as it was, so its time and any
+    // dismissal of it stand (a dismissal made before the Problem's time no longer hides it).
+    const existing = await findLinks(db, input.connection, ORDER_PROBLEM_ENTITY, [input.orderKey]);
+    const same = existing.get(input.orderKey);
+    if (same?.state === 'invalid' && same.lastHash === problem) return;
     await saveLink(
       db,
       {
         connection: input.connection,
         entityType: ORDER_PROBLEM_ENTITY,
         sysproKey: input.orderKey,
-        lastHash: canonicalJson([{ field: SPLIT_PROBLEM_FIELD, message: input.reason }]),
+        lastHash: problem,
         state: 'invalid',
       },
       input.at,

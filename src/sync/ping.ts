@@ -7,7 +7,8 @@
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import { UserError } from '../config/errors.js';
-import { INSECURE_HTTP_ADVICE, insecureHttpProblems, isLoopbackHost } from '../config/insecure-http.js';
+import { type HostScope, urlHostScope } from '../config/host-scope.js';
+import { INSECURE_HTTP_ADVICE, insecureHttpProblems } from '../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../config/schema.js';
 import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
 import type { MasterKey } from '../store/master-key.js';
@@ -112,7 +113,8 @@ async function pingWebhooks(
         advice: 'set http.publicUrl to the address ShipStation can reach this service at',
       };
     }
-    if (loopbackPublicUrl(options.config, connection)) return loopbackWarning(options.config, connection);
+    const unreachable = unreachablePublicUrl(options.config, connection);
+    if (unreachable) return unreachablePublicUrlWarning(options.config, connection, unreachable);
     const ref = connection.shipstation.webhookSecret;
     if (!ref) {
       return {
@@ -139,8 +141,8 @@ async function pingWebhooks(
     target = webhookTargetUrl(base, secret);
     return `${base} (secret set)`;
   });
-  if (loopbackPublicUrl(options.config, connection))
-    return skipEvents('ShipStation cannot reach a loopback http.publicUrl');
+  const unreachable = unreachablePublicUrl(options.config, connection);
+  if (unreachable) return skipEvents(`ShipStation cannot reach ${scopeWords(unreachable)} http.publicUrl`);
   if (!urlOk || !target || !base) return skipEvents('webhook url not usable');
   if (typeof clients === 'string') return skipEvents(clients);
   const v1 = clients.shipstation;
@@ -191,10 +193,10 @@ async function pingV2Webhooks(
   const url = options.config.http.publicUrl
     ? webhookV2Url(options.config.http.publicUrl, connection.name)
     : undefined;
-  const loopback = url !== undefined && loopbackPublicUrl(options.config, connection);
+  const unreachable = url === undefined ? undefined : unreachablePublicUrl(options.config, connection);
   await run('webhook url', async () =>
-    loopback
-      ? loopbackWarning(options.config, connection)
+    unreachable
+      ? unreachablePublicUrlWarning(options.config, connection, unreachable)
       : url
         ? `${url} (V2: signed by ShipStation)`
         : {
@@ -205,9 +207,9 @@ async function pingV2Webhooks(
           },
   );
   const v2 = typeof clients === 'string' ? undefined : clients.shipstationV2;
-  if (!url || !v2 || loopback) {
-    const why = loopback
-      ? 'ShipStation cannot reach a loopback http.publicUrl'
+  if (!url || !v2 || unreachable) {
+    const why = unreachable
+      ? `ShipStation cannot reach ${scopeWords(unreachable)} http.publicUrl`
       : !url
         ? 'webhook url not usable'
         : typeof clients === 'string'
@@ -340,31 +342,44 @@ function sysproCheckNames(connection: ConnectionConfig): string[] {
   ];
 }
 
-/** Whether ShipStation cannot reach `http.publicUrl`: it is loopback while ShipStation is not. */
-export function loopbackPublicUrl(config: Config, connection: ConnectionConfig): boolean {
-  const hostOf = (url: string | undefined) => {
-    try {
-      return url ? new URL(url).hostname : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const ours = hostOf(config.http.publicUrl);
-  const shipstation = hostOf(
+/**
+ * Why ShipStation cannot reach `http.publicUrl`: its host is loopback, private (a LAN) or
+ * link-local (`config/host-scope.ts`) while ShipStation's base URL (`v1Url`, or `v2Url` on V2) is
+ * not loopback; undefined when it can, or when publicUrl is not set. A ShipStation on this machine
+ * (the sandbox) does reach such a URL, so the sandbox's own configuration is left alone. A
+ * ShipStation on a private address is not exempt: only this machine is sure to reach a loopback
+ * URL. Used by `ping` (a warning) and `webhooks subscribe` (refused without `--force`).
+ */
+export function unreachablePublicUrl(
+  config: Config,
+  connection: ConnectionConfig,
+): Exclude<HostScope, 'public'> | undefined {
+  const ours = urlHostScope(config.http.publicUrl);
+  const shipstation = urlHostScope(
     connection.shipstation.api === 'v2' ? connection.shipstation.v2Url : connection.shipstation.v1Url,
   );
-  // A ShipStation on this machine (the sandbox) does reach a loopback URL.
-  return ours !== undefined && isLoopbackHost(ours) && !(shipstation && isLoopbackHost(shipstation));
+  if (ours === undefined || ours === 'public' || shipstation === 'loopback') return undefined;
+  return ours;
 }
 
-const LOOPBACK_ADVICE = (connection: string) =>
+/** "a loopback", "a private (LAN)", "a link-local": the words for an unreachable scope. */
+export function scopeWords(scope: Exclude<HostScope, 'public'>): string {
+  return scope === 'private' ? 'a private (LAN)' : `a ${scope}`;
+}
+
+const UNREACHABLE_ADVICE = (connection: string) =>
   `set http.publicUrl to an https:// address ShipStation can reach from the internet: this service behind a reverse proxy, or a tunnel to http.host:http.port (e.g. cloudflared or ngrok); then run \`ml-connector webhooks subscribe --connection ${connection}\``;
 
-function loopbackWarning(config: Config, connection: ConnectionConfig) {
+/** The warning (and what to do) when ShipStation cannot reach `http.publicUrl`. */
+export function unreachablePublicUrlWarning(
+  config: Config,
+  connection: ConnectionConfig,
+  scope: Exclude<HostScope, 'public'>,
+) {
   return {
     verdict: 'warn' as const,
-    detail: `http.publicUrl is ${config.http.publicUrl}, a loopback address: ShipStation cannot reach this machine there, so it cannot send webhooks; shipments are found by polling only`,
-    advice: LOOPBACK_ADVICE(connection.name),
+    detail: `http.publicUrl is ${config.http.publicUrl}, ${scopeWords(scope)} address: ShipStation cannot reach this machine there, so it cannot send webhooks; shipments are found by polling only`,
+    advice: UNREACHABLE_ADVICE(connection.name),
   };
 }
 

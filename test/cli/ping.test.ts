@@ -401,6 +401,24 @@ describe('ml-connector ping against the sandboxes', () => {
       /^skip\s+main\s+webhook ITEM_SHIP_NOTIFY: ShipStation cannot reach a loopback http\.publicUrl/m,
     );
     assert.doesNotMatch(result.stdout, /no ITEM_SHIP_NOTIFY subscription/);
+
+    // A private (LAN) address is no more reachable from ShipStation's servers.
+    const lan = await runCli(['ping', '--timeout', '1s'], {
+      cwd,
+      env: {
+        ...env,
+        ML_CONNECTOR_CONNECTIONS__MAIN__SHIPSTATION__V1_URL: 'http://192.0.2.1:8080',
+        ML_CONNECTOR_HTTP__PUBLIC_URL: 'http://192.168.1.20:8080',
+      },
+    });
+    assert.match(
+      lan.stdout,
+      /^warn\s+main\s+webhook url: http\.publicUrl is http:\/\/192\.168\.1\.20:8080, a private \(LAN\) address: ShipStation cannot reach this machine there/m,
+    );
+    assert.match(
+      lan.stdout,
+      /^skip\s+main\s+webhook ITEM_SHIP_NOTIFY: ShipStation cannot reach a private \(LAN\) http\.publicUrl/m,
+    );
   });
 });
 

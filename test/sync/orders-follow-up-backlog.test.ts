@@ -9,85 +9,40 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { Worker } from '../../src/engine/worker.js';
-import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
-import { openEveryOrder, type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import type { ShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import type { SysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
 import { listAudit } from '../../src/store/audit.js';
-import { enqueueJob } from '../../src/store/jobs/enqueue.js';
-import type { ConnectionClients } from '../../src/sync/connection-clients.js';
-import {
-  ORDER_ENTITY,
-  ORDERS_POLL_KIND,
-  ORDERS_PUSH_KIND,
-  type OrdersConnection,
-  ordersHandlers,
-} from '../../src/sync/orders.js';
+import { ORDER_ENTITY, ORDERS_PUSH_KIND } from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
-import { connectToSandboxes } from '../helpers/sandbox-connection.js';
+import { type OrdersFlow, startOrdersFlow } from '../helpers/orders-flow.js';
 
 const ORDERS = 320;
 const COMPLETED = 250;
 const CANCELLED = 30;
 
 forEachDialect('orders: a backlog of follow-ups is read and pushed in batches', (ctx) => {
+  let flow: OrdersFlow;
   let shipstation: ShipStationSandbox;
   let syspro: SysproSandbox;
-  let clients: ConnectionClients;
-  let worker: Worker;
   const clock = new FakeClock(Date.parse('2026-11-20T15:00:00Z'));
 
   before(async () => {
-    shipstation = await startShipStationSandbox({
-      port: 0,
-      seed: 21,
-      clock,
-      rateLimit: { limit: 10_000, windowMs: 60_000 },
-      backgroundTimers: false,
-    });
-    syspro = await startSysproSandbox({ port: 0, seed: 21, orders: ORDERS, clock });
-    openEveryOrder(syspro.db);
-    const connected = await connectToSandboxes({
-      shipstation,
-      syspro,
-      store: ctx.store,
-      clock,
+    flow = await startOrdersFlow(ctx.store, clock, {
+      shipstation: { seed: 21, rateLimit: { limit: 10_000, windowMs: 60_000 }, backgroundTimers: false },
+      syspro: { seed: 21, orders: ORDERS },
+      openEveryOrder: true,
       limiter: new MemoryRateLimiter({ clock, limit: 10_000, windowMs: 60_000 }),
     });
-    clients = connected.clients;
-    const ordersConnection: OrdersConnection = {
-      connection: connected.connection,
-      odata: clients.odata,
-      shipstation: clients.shipstationApi,
-    };
-    worker = new Worker({
-      store: ctx.store,
-      clock,
-      retry: { cadence: [60_000], perKind: {}, jitter: 0 },
-      handlers: ordersHandlers({ store: ctx.store, clock, connectionFor: async () => ordersConnection }),
-    });
+    ({ shipstation, syspro } = flow);
   });
   after(async () => {
-    await clients?.close();
-    await shipstation?.close();
-    await syspro?.close();
+    await flow?.close();
   });
 
-  async function poll(): Promise<void> {
-    clock.advance(60_000);
-    await enqueueJob(
-      ctx.store,
-      { kind: ORDERS_POLL_KIND, connection: 'main', idempotencyKey: `test-poll:${clock.now()}` },
-      clock.now(),
-    );
-    await worker.runUntilIdle();
-  }
-
-  const byKey = (salesOrder: string) => {
-    const id = shipstation.state.orderIdByKey.get(`${syspro.company}:${salesOrder}`);
-    return id === undefined ? undefined : shipstation.state.orders.get(id);
-  };
+  const poll = () => flow.poll();
+  const byKey = (salesOrder: string) => flow.byKey(salesOrder);
 
   it('reads the follow-ups of a batch from SYSPRO together and calls ShipStation only for what changes there', async () => {
     await poll();

@@ -7,57 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { Worker } from '../../src/engine/worker.js';
-import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
-import { openEveryOrder, type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import type { ShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import type { SysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { listAudit } from '../../src/store/audit.js';
-import { enqueueJob } from '../../src/store/jobs/enqueue.js';
-import type { ConnectionClients } from '../../src/sync/connection-clients.js';
-import { ORDERS_POLL_KIND, type OrdersConnection, ordersHandlers } from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
-import { connectToSandboxes } from '../helpers/sandbox-connection.js';
+import { type OrdersFlow, startOrdersFlow } from '../helpers/orders-flow.js';
 
 forEachDialect('orders: a push whose record was lost, shipped in between', (ctx) => {
+  let flow: OrdersFlow;
   let shipstation: ShipStationSandbox;
   let syspro: SysproSandbox;
-  let clients: ConnectionClients;
-  let worker: Worker;
   const clock = new FakeClock(Date.parse('2026-11-20T15:00:00Z'));
 
   before(async () => {
-    shipstation = await startShipStationSandbox({ port: 0, seed: 21, clock, backgroundTimers: false });
-    syspro = await startSysproSandbox({ port: 0, seed: 21, orders: 12, clock });
-    openEveryOrder(syspro.db);
-    const connected = await connectToSandboxes({ shipstation, syspro, store: ctx.store, clock });
-    clients = connected.clients;
-    const ordersConnection: OrdersConnection = {
-      connection: connected.connection,
-      odata: clients.odata,
-      shipstation: clients.shipstationApi,
-    };
-    worker = new Worker({
-      store: ctx.store,
-      clock,
-      retry: { cadence: [60_000], perKind: {}, jitter: 0 },
-      handlers: ordersHandlers({ store: ctx.store, clock, connectionFor: async () => ordersConnection }),
+    flow = await startOrdersFlow(ctx.store, clock, {
+      shipstation: { seed: 21, backgroundTimers: false },
+      syspro: { seed: 21, orders: 12 },
+      openEveryOrder: true,
     });
+    ({ shipstation, syspro } = flow);
   });
   after(async () => {
-    await clients?.close();
-    await shipstation?.close();
-    await syspro?.close();
+    await flow?.close();
   });
 
-  async function poll(): Promise<void> {
-    clock.advance(60_000);
-    await enqueueJob(
-      ctx.store,
-      { kind: ORDERS_POLL_KIND, connection: 'main', idempotencyKey: `test-poll:${clock.now()}` },
-      clock.now(),
-    );
-    await worker.runUntilIdle();
-  }
+  const poll = () => flow.poll();
 
   it('records the create of an order ShipStation has under its key and shipped, and sends nothing twice', async () => {
     await poll();

@@ -7,37 +7,30 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { Worker } from '../../src/engine/worker.js';
-import { type ShipStationSandbox, startShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
-import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
+import type { Worker } from '../../src/engine/worker.js';
+import type { ShipStationSandbox } from '../../src/sandbox/shipstation/index.js';
+import type { SysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
 import type { RateLimiter } from '../../src/shipstation/rate-limit.js';
 import { listAudit } from '../../src/store/audit.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
 import { listProblems } from '../../src/store/problems.js';
-import type { ConnectionClients } from '../../src/sync/connection-clients.js';
-import {
-  ORDERS_POLL_KIND,
-  ORDERS_PUSH_KIND,
-  type OrdersConnection,
-  ordersHandlers,
-} from '../../src/sync/orders.js';
+import { ORDERS_PUSH_KIND } from '../../src/sync/orders.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
-import { connectToSandboxes, SHIPSTATION_APIS } from '../helpers/sandbox-connection.js';
+import { type OrdersFlow, startOrdersFlow } from '../helpers/orders-flow.js';
+import { SHIPSTATION_APIS } from '../helpers/sandbox-connection.js';
 
 for (const api of SHIPSTATION_APIS)
   forEachDialect(`${api}: orders flow against the sandboxes`, (ctx) => {
+    let flow: OrdersFlow;
     let shipstation: ShipStationSandbox;
     let syspro: SysproSandbox;
-    let clients: ConnectionClients;
     let worker: Worker;
     let requests = 0;
     const clock = new FakeClock(Date.parse('2026-11-20T15:00:00Z'));
 
     before(async () => {
-      shipstation = await startShipStationSandbox({ port: 0, seed: 11, clock });
-      syspro = await startSysproSandbox({ port: 0, seed: 11, orders: 80, clock });
       const inner = new MemoryRateLimiter({ clock, limit: 40, windowMs: 60_000 });
       const counting: RateLimiter = {
         acquire: (key, signal) => {
@@ -47,48 +40,20 @@ for (const api of SHIPSTATION_APIS)
         observe: (key, o) => inner.observe(key, o),
         block: (key, until) => inner.block(key, until),
       };
-      const connected = await connectToSandboxes({
-        shipstation,
-        syspro,
-        store: ctx.store,
-        clock,
+      flow = await startOrdersFlow(ctx.store, clock, {
+        shipstation: { seed: 11 },
+        syspro: { seed: 11, orders: 80 },
         limiter: counting,
         api,
       });
-      const { connection } = connected;
-      clients = connected.clients;
-      const ordersConnection: OrdersConnection = {
-        connection,
-        odata: clients.odata,
-        shipstation: clients.shipstationApi,
-      };
-      worker = new Worker({
-        store: ctx.store,
-        clock,
-        retry: { cadence: [60_000], perKind: {}, jitter: 0 },
-        handlers: ordersHandlers({ store: ctx.store, clock, connectionFor: async () => ordersConnection }),
-      });
+      ({ shipstation, syspro, worker } = flow);
     });
     after(async () => {
-      await clients?.close();
-      await shipstation?.close();
-      await syspro?.close();
+      await flow?.close();
     });
 
-    async function poll(): Promise<void> {
-      clock.advance(60_000);
-      await enqueueJob(
-        ctx.store,
-        { kind: ORDERS_POLL_KIND, connection: 'main', idempotencyKey: `test-poll:${clock.now()}` },
-        clock.now(),
-      );
-      await worker.runUntilIdle();
-    }
-
-    const byKey = (salesOrder: string) => {
-      const id = shipstation.state.orderIdByKey.get(`${syspro.company}:${salesOrder}`);
-      return id === undefined ? undefined : shipstation.state.orders.get(id);
-    };
+    const poll = () => flow.poll();
+    const byKey = (salesOrder: string) => flow.byKey(salesOrder);
     const sysproOrders = () =>
       [...syspro.db.sorMaster.rows].map((r) => ({
         salesOrder: String(r.SalesOrder),

@@ -6,13 +6,14 @@
  * another status is named with `sync orders --order`). Read page by page with the poll's own
  * mapping and comparison (`pollOrders` with an entry range: no watermark moves, no follow-ups), and
  * after each page the push jobs it queued run in this process through the flow's push handler
- * (batches of 100, one result per order), so an order already sent with the same content costs no
- * request.
+ * (batches of 100, one result per order; up to `shipstation.pushConcurrency` batches at once, as
+ * `run` has them, each connection's limiter holding the budget), so an order already sent with the
+ * same content costs no request.
  *
  * Progress: on a terminal one line redrawn in place (read, pushed, skipped, failed, orders done per
  * minute); otherwise a plain line every `--every` orders (default 500) or 10 s. A line per order that
  * failed (invalid, refused), then an end summary. Exit 1 when an order failed, else 0; Ctrl-C stops
- * after the push batch in flight, prints the summary and exits 130.
+ * after the push batches in flight, prints the summary and exits 130.
  */
 import type { Command } from 'commander';
 import { UserError } from '../../config/errors.js';
@@ -66,7 +67,7 @@ export function registerBackfill(program: Command, app: Program): void {
       const ctx = app.context();
       const connections = selectConnections(ctx.config, flags.connection);
       const session = await openOrdersSession(app);
-      // Ctrl-C: the push batch in flight finishes, no further page is read, the summary is printed.
+      // Ctrl-C: the push batches in flight finish, no further page is read, the summary is printed.
       // A second Ctrl-C exits at once (claimed jobs go back to the queue when their leases expire).
       const stop = new AbortController();
       const onSignal = () => {

@@ -3,7 +3,7 @@
  *
  * `--once`: one orders poll of each connection (the same `pollOrders` the service's `orders.poll`
  * job runs), then the push jobs it queued, in this process, through the flow's push handler
- * (batches of 100); a summary per connection and a line per order that failed. Without `--once` it
+ * (batches of 100, up to `shipstation.pushConcurrency` at once, as `run`); a summary per connection and a line per order that failed. Without `--once` it
  * does that every `polls.orders` until SIGINT/SIGTERM.
  *
  * `--dry-run` (implies `--once`): maps, validates against ShipStation's rules (the mapper's

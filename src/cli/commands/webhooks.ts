@@ -28,7 +28,7 @@ import type { V1WebhookEvent } from '../../shipstation/types.js';
 import { createShipStationV1Client, type ShipStationV1Client } from '../../shipstation/v1/client.js';
 import { createShipStationV2Client, type ShipStationV2Client } from '../../shipstation/v2/client.js';
 import { resolveSecret } from '../../store/secrets.js';
-import { describeFailure } from '../../sync/ping.js';
+import { describeFailure, unreachablePublicUrl, unreachablePublicUrlWarning } from '../../sync/ping.js';
 import {
   type ListedV2Webhook,
   type ListedWebhook,
@@ -61,6 +61,34 @@ function requirePublicUrl(config: Config): string {
     );
   }
   return config.http.publicUrl;
+}
+
+/**
+ * `http.publicUrl` loopback, private or link-local while ShipStation is not on this machine
+ * (`unreachablePublicUrl`, the check `ping` warns with): ShipStation could never deliver to the
+ * subscriptions. A warning per such connection, then nothing is subscribed unless `--force` (the
+ * operator knows better, e.g. a ShipStation test double on the LAN). A ShipStation on loopback
+ * (the sandbox) reaches such a URL: no warning (docs/decisions.md "webhooks subscribe and an
+ * unreachable publicUrl").
+ */
+function refuseUnreachablePublicUrl(
+  app: Program,
+  config: Config,
+  connections: readonly ConnectionConfig[],
+  force: boolean,
+): void {
+  const unreachable: string[] = [];
+  for (const connection of connections) {
+    const scope = unreachablePublicUrl(config, connection);
+    if (!scope) continue;
+    const warning = unreachablePublicUrlWarning(config, connection, scope);
+    app.err(`Warning: ${connection.name}: ${warning.detail}. To fix: ${warning.advice}.`);
+    unreachable.push(connection.name);
+  }
+  if (unreachable.length > 0 && !force)
+    throw new UserError(
+      `Nothing subscribed: ShipStation cannot reach http.publicUrl (${config.http.publicUrl}) for ${unreachable.join(', ')}. Set a public address, or pass --force to subscribe anyway.`,
+    );
 }
 
 /** ShipStation errors as one line with what to do. */
@@ -288,9 +316,15 @@ export function registerWebhooks(program: Command, app: Program): void {
       'subscribe the events each connection needs (ITEM_SHIP_NOTIFY, FULFILLMENT_SHIPPED) to <publicUrl>/webhooks/shipstation/<connection>; safe to run again',
     )
     .option('--connection <name>', 'only this connection (default: all)')
-    .action(async (flags: { connection?: string }) => {
+    .option(
+      '--force',
+      'subscribe even though http.publicUrl is a loopback, private or link-local address ShipStation cannot reach',
+    )
+    .action(async (flags: { connection?: string; force?: boolean }) => {
       const ctx = app.context();
-      for (const connection of selectConnections(ctx.config, flags.connection)) {
+      const connections = selectConnections(ctx.config, flags.connection);
+      refuseUnreachablePublicUrl(app, ctx.config, connections, flags.force === true);
+      for (const connection of connections) {
         if (connection.shipstation.api === 'v2') {
           const { added } = await subscribeV2Connection(app, await openV2Target(app, connection));
           app.out(`${connection.name}: ${added === 0 ? 'nothing to change' : `${added} subscribed`}.`);
