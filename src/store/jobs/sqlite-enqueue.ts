@@ -19,7 +19,7 @@ import type { Database } from '../database.js';
 import type { Store } from '../open.js';
 import { type EnqueueResult, enqueueJob, type NewJob } from './enqueue.js';
 
-export interface Statements {
+interface Statements {
   begin: SqliteDatabase.Statement;
   commit: SqliteDatabase.Statement;
   rollback: SqliteDatabase.Statement;
@@ -29,8 +29,7 @@ export interface Statements {
 
 const prepared = new WeakMap<SqliteDatabase.Database, Statements>();
 
-/** The prepared statements of this module on `raw` (made once per handle); the inbox's drain uses them too. */
-export function sqliteJobStatements(raw: SqliteDatabase.Database): Statements {
+function statements(raw: SqliteDatabase.Database): Statements {
   let s = prepared.get(raw);
   if (!s) {
     const columns = `(kind, connection, payload, state, run_at, attempts, idempotency_key, group_key,
@@ -73,7 +72,7 @@ export async function enqueueJobsSqlite(
 ): Promise<EnqueueResult[]> {
   const raw = store.sqlite;
   if (!raw) throw new Error('enqueueJobsSqlite needs a SQLite store opened by openStore');
-  const s = sqliteJobStatements(raw);
+  const s = statements(raw);
   return store.db.connection().execute(async (db: Kysely<Database>) => {
     s.begin.run();
     try {
