@@ -13,10 +13,13 @@
  *   points at, on a ShipStation API host (`shipstation/resource-url.ts`) → 400 and an audit row,
  *   never fetched;
  * - `FULFILLMENT_REJECTED` → 200, audited, nothing stored (no flow acts on it);
- * - otherwise one job (`sync/webhook-events.ts`), keyed so a redelivery coalesces → 200 once the
- *   transaction holding it committed. Group commit (`store/jobs/group-enqueue.ts`): the events
- *   arriving while a transaction is written go together in the next one (at most
- *   `http.webhookBatch`), each request answered after its own transaction committed.
+ * - otherwise the event is appended to the inbox (`store/webhook-inbox.ts`) → 200
+ *   `{status: 'stored', inboxId}` once the transaction holding it committed. Group commit
+ *   (`store/jobs/group-enqueue.ts`): the events arriving while a transaction is written go together
+ *   in the next one (at most `http.webhookBatch`), each request answered after its own transaction
+ *   committed. The inbox's drain (`store/inbox-drainer.ts`, `http.webhookDrainDelay` later, and at
+ *   start and stop) moves the rows into one job each (`sync/webhook-events.ts`), keyed so a
+ *   redelivery coalesces; `settle()` waits for it.
  * The store unreachable (a failed transaction fails every request in it), or the secret unreadable
  * → 503, so ShipStation delivers again; more than `http.webhookQueue` events waiting → 503 with
  * `Retry-After` (memory stays bounded under a flood).

@@ -53,6 +53,8 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   function schedule(ms: number): void {
     if (closed || timer || running) return;
     timer = setTimeout(run, ms);
+    // The HTTP server keeps `run` alive; a pending drain alone must not (close() drains anyway).
+    timer.unref();
   }
 
   function run(): void {

@@ -225,6 +225,41 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
     }
   });
 
+  it('an acknowledged event whose move into jobs fails stays in the inbox and moves once it can', async () => {
+    if (ctx.dialect === 'sqlite') {
+      await sql`CREATE TRIGGER stuck BEFORE INSERT ON jobs WHEN NEW.payload LIKE '%batchId=750000&%'
+                BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(ctx.store.db);
+    } else {
+      await sql`CREATE FUNCTION stuck() RETURNS trigger AS $$
+                BEGIN IF NEW.payload LIKE '%batchId=750000&%' THEN RAISE EXCEPTION 'injected failure'; END IF;
+                RETURN NEW; END $$ LANGUAGE plpgsql`.execute(ctx.store.db);
+      await sql`CREATE TRIGGER stuck BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION stuck()`.execute(
+        ctx.store.db,
+      );
+    }
+    const r = await receiver({ maxBatch: 50, maxQueue: 1000, drainDelayMs: 60_000 });
+    const events = [750_000, 750_001];
+    try {
+      const answers = await Promise.all(events.map((b) => post(r.url, b)));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200],
+        'acknowledged: they are in the inbox',
+      );
+      await assert.rejects(r.settle(), /could not be drained/);
+      assert.deepEqual(await storedJobs(ctx.store, events), [], 'the failed move rolled back');
+      assert.deepEqual((await inboxRows(ctx.store)).sort(), events.map((b) => resourceUrl(b)).sort());
+    } finally {
+      await sql`DROP TRIGGER stuck ${ctx.dialect === 'postgres' ? sql`ON jobs` : sql``}`.execute(
+        ctx.store.db,
+      );
+      if (ctx.dialect === 'postgres') await sql`DROP FUNCTION stuck()`.execute(ctx.store.db);
+    }
+    await r.settle();
+    assert.equal((await storedJobs(ctx.store, events)).length, 2);
+    assert.deepEqual(await inboxRows(ctx.store), []);
+  });
+
   it('a full queue answers 503 with Retry-After at once; what it acknowledged is stored', async () => {
     const r = await receiver({ maxBatch: 5, maxQueue: 5, holdUntil: Number.POSITIVE_INFINITY });
     const first = Array.from({ length: 5 }, (_, i) => 730_000 + i);
