@@ -417,7 +417,7 @@ export const configSchema = z
          * Stored webhook events wait in the inbox at most about this long (ms) before they are moved
          * into jobs, together (store/inbox-drainer.ts).
          */
-        webhookDrainDelay: z.number().int().min(0).max(10_000).default(20),
+        webhookDrainDelay: z.number().int().min(0).max(10_000).default(100),
         /** Most inbox rows moved into jobs in one transaction. */
         webhookDrainBatch: z.number().int().min(1).max(10_000).default(1000),
       })

@@ -21,7 +21,7 @@ export interface InboxDrainerOptions {
   store: Store;
   clock: Clock;
   logger?: Logger;
-  /** How long after the first new row a drain starts (default 20 ms). */
+  /** How long after the first new row a drain starts (default 100 ms). */
   delayMs?: number;
   /** Most rows a drain transaction moves (default 1,000). */
   batch?: number;
@@ -41,7 +41,7 @@ export interface InboxDrainer {
 
 export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   const { store, clock, logger } = options;
-  const delayMs = options.delayMs ?? 20;
+  const delayMs = options.delayMs ?? 100;
   const batch = Math.max(1, options.batch ?? 1000);
   const retryMs = options.retryMs ?? 1000;
   const stats = { drains: 0, moved: 0, failures: 0 };
