@@ -236,7 +236,7 @@ interface ServerAddresses {
  * The server process: `run`'s service (its webhook receiver) and, beside it in the same process, the
  * bare route. The bare route takes the same request as the receiver (same URL shape with the
  * connection as a path parameter and the token in the query, the same JSON body parsed by
- * Fastify's own JSON parser) and answers the same status and body shape (`{status, jobId}` from a
+ * Fastify's own JSON parser) and answers the same status and body shape (the receiver's `{status, inboxId}`; here `{status, jobId}` from a
  * counter), with no check and no store: the ceiling of Fastify on this machine. Prints the two base
  * URLs as one JSON line, stops on a line on standard input (or its end), then exits (so a
  * `--cpu-prof` profile is written).
