@@ -236,7 +236,7 @@ interface ServerAddresses {
  * The server process: `run`'s service (its webhook receiver) and, beside it in the same process, the
  * bare route. The bare route takes the same request as the receiver (same URL shape with the
  * connection as a path parameter and the token in the query, the same JSON body parsed by
- * Fastify's own JSON parser) and answers the same status and body shape (`{status, jobId}` from a
+ * Fastify's own JSON parser) and answers the same status and body shape (the receiver's `{status, inboxId}`; here `{status, jobId}` from a
  * counter), with no check and no store: the ceiling of Fastify on this machine. Prints the two base
  * URLs as one JSON line, stops on a line on standard input (or its end), then exits (so a
  * `--cpu-prof` profile is written).
@@ -248,7 +248,16 @@ async function serve(params: ServerParams): Promise<void> {
     file,
     stringify({
       store: { url: params.storeUrl },
-      http: { host: '127.0.0.1', port: 0 },
+      http: {
+        host: '127.0.0.1',
+        port: 0,
+        ...(process.env.BENCH_DRAIN_DELAY
+          ? { webhookDrainDelay: Number(process.env.BENCH_DRAIN_DELAY) }
+          : {}),
+        ...(process.env.BENCH_DRAIN_BATCH
+          ? { webhookDrainBatch: Number(process.env.BENCH_DRAIN_BATCH) }
+          : {}),
+      },
       log: { level: 'info' },
       connections: [
         {
@@ -298,8 +307,11 @@ async function serve(params: ServerParams): Promise<void> {
         const command = pending.slice(0, nl).trim();
         pending = pending.slice(nl + 1);
         if (command === 'cpu') {
-          const { user, system } = process.cpuUsage();
-          process.stdout.write(`${JSON.stringify({ cpu: user + system })}\n`);
+          // Once the inbox is empty: the drain into jobs that the last requests started is counted.
+          void service.settleWebhooks().then(() => {
+            const { user, system } = process.cpuUsage();
+            process.stdout.write(`${JSON.stringify({ cpu: user + system })}\n`);
+          });
         } else resolve();
         nl = pending.indexOf('\n');
       }
@@ -494,7 +506,17 @@ async function main(): Promise<void> {
 
     const store = openStore(storeUrl);
     let stored: number;
+    let inbox: number;
     try {
+      // The inbox is moved into jobs at stop: nothing should be left in it.
+      inbox = Number(
+        (
+          await store.db
+            .selectFrom('webhook_inbox')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       stored = Number(
         (
           await store.db
@@ -512,7 +534,7 @@ async function main(): Promise<void> {
     // More stored than acknowledged: requests the client gave up on (timeouts) after their event
     // was stored. Fewer would be an acknowledged event lost.
     console.log(
-      `stored jobs ${stored} for ${acked} acknowledgements: ${stored >= acked ? `every acknowledged event stored ok${stored > acked ? ` (${stored - acked} stored but not acknowledged in time)` : ''}` : 'MISSING EVENTS'}`,
+      `stored jobs ${stored} for ${acked} acknowledgements${inbox > 0 ? ` (and ${inbox} events still in the inbox)` : ''}: ${stored >= acked ? `every acknowledged event stored ok${stored > acked ? ` (${stored - acked} stored but not acknowledged in time)` : ''}` : 'MISSING EVENTS'}`,
     );
     console.log(
       `goal p99 < 25 ms at ${rate}/s: ${only === 'max' ? 'not run' : paced.p99 < 25 && paced.failed === 0 ? 'ok' : 'NOT MET'} (p99 ${ms(paced.p99)}); goal ≥ 0.5 of bare Fastify: ${only === 'paced' ? 'not run' : share >= 0.5 ? 'ok' : 'NOT MET'} (${share.toFixed(2)})`,

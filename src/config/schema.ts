@@ -432,6 +432,13 @@ export const configSchema = z
         webhookBatch: z.number().int().min(1).max(5000).default(200),
         /** Most webhook events waiting to be stored; beyond it the receiver answers 503 with Retry-After. */
         webhookQueue: z.number().int().min(1).max(1_000_000).default(2000),
+        /**
+         * Stored webhook events wait in the inbox at most about this long (ms) before they are moved
+         * into jobs, together (store/inbox-drainer.ts).
+         */
+        webhookDrainDelay: z.number().int().min(0).max(10_000).default(100),
+        /** Most inbox rows moved into jobs in one transaction. */
+        webhookDrainBatch: z.number().int().min(1).max(10_000).default(1000),
       })
       .prefault({}),
     /**

@@ -13,10 +13,13 @@
  *   points at, on a ShipStation API host (`shipstation/resource-url.ts`) → 400 and an audit row,
  *   never fetched;
  * - `FULFILLMENT_REJECTED` → 200, audited, nothing stored (no flow acts on it);
- * - otherwise one job (`sync/webhook-events.ts`), keyed so a redelivery coalesces → 200 once the
- *   transaction holding it committed. Group commit (`store/jobs/group-enqueue.ts`): the events
- *   arriving while a transaction is written go together in the next one (at most
- *   `http.webhookBatch`), each request answered after its own transaction committed.
+ * - otherwise the event is appended to the inbox (`store/webhook-inbox.ts`) → 200
+ *   `{status: 'stored', inboxId}` once the transaction holding it committed. Group commit
+ *   (`store/jobs/group-enqueue.ts`): the events arriving while a transaction is written go together
+ *   in the next one (at most `http.webhookBatch`), each request answered after its own transaction
+ *   committed. The inbox's drain (`store/inbox-drainer.ts`, `http.webhookDrainDelay` later, and at
+ *   start and stop) moves the rows into one job each (`sync/webhook-events.ts`), keyed so a
+ *   redelivery coalesces; `settle()` waits for it.
  * The store unreachable (a failed transaction fails every request in it), or the secret unreadable
  * → 503, so ShipStation delivers again; more than `http.webhookQueue` events waiting → 503 with
  * `Retry-After` (memory stays bounded under a flood).
@@ -41,8 +44,10 @@ import { parseV1WebhookPayload } from '../shipstation/v1/webhook-payload.js';
 import { createWebhookVerifier, type WebhookVerifier } from '../shipstation/v2/webhook-signature.js';
 import { appendAudit } from '../store/audit.js';
 import type { AuditTable } from '../store/database.js';
-import { createGroupEnqueuer, QueueFullError } from '../store/jobs/group-enqueue.js';
+import { createInboxDrainer } from '../store/inbox-drainer.js';
+import { createGroupCommit, QueueFullError } from '../store/jobs/group-enqueue.js';
 import type { Store } from '../store/open.js';
+import { appendToInbox, type InboxEvent } from '../store/webhook-inbox.js';
 import {
   V1_EVENT_KINDS,
   V1_EVENT_RESOURCE_PATHS,
@@ -77,7 +82,14 @@ export interface WebhookReceiverOptions {
     maxQueue?: number;
     beforeBatch?: (waiting: () => number) => Promise<void>;
   };
+  /** Called with each job kind the inbox's drain moved into `jobs` (`run` wakes its worker). */
+  notify?: (kind: string) => void;
+  /** The inbox's drain (`store/inbox-drainer.ts`): delay after new rows, rows per transaction. */
+  inbox?: { delayMs?: number; batch?: number };
 }
+
+/** The route module, and `settle()`: resolves once the inbox has been moved into `jobs` (tests, the bench). */
+export type WebhookRoutes = ((app: FastifyInstance) => Promise<void>) & { settle(): Promise<void> };
 
 type Reply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 
@@ -124,7 +136,7 @@ export function v2ResourceUrlProblem(raw: string, allowedHosts: readonly string[
   return undefined;
 }
 
-export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyInstance) => Promise<void> {
+export function webhookReceiver(options: WebhookReceiverOptions): WebhookRoutes {
   const { config, store, clock } = options;
   const logger = options.logger?.child({ component: 'webhooks' });
   const connections = new Map(config.connections.map((c) => [c.name, c]));
@@ -243,9 +255,18 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
     return { status, body: { error: reason } };
   };
 
-  // ---- storing: group commit (store/jobs/group-enqueue.ts) ----
-  const enqueuer = createGroupEnqueuer(store, {
+  // ---- storing: group commit into the inbox, drained into jobs (store/webhook-inbox.ts) ----
+  const drainer = createInboxDrainer({
+    store,
     clock,
+    logger,
+    delayMs: options.inbox?.delayMs ?? config.http.webhookDrainDelay,
+    batch: options.inbox?.batch ?? config.http.webhookDrainBatch,
+    onMoved: (result) => {
+      for (const kind of result.kinds) options.notify?.(kind);
+    },
+  });
+  const enqueuer = createGroupCommit<InboxEvent, number>((batch) => appendToInbox(store, batch), {
     maxBatch: options.groupCommit?.maxBatch ?? config.http.webhookBatch,
     maxQueue: options.groupCommit?.maxQueue ?? config.http.webhookQueue,
     beforeBatch: options.groupCommit?.beforeBatch,
@@ -257,17 +278,15 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
     payload: WebhookJobPayload,
   ): Promise<Reply> {
     try {
-      const result = await enqueuer.enqueue({
+      const inboxId = await enqueuer.enqueue({
         kind,
         connection: connection.name,
         payload,
-        runAt: payload.receivedAt,
+        receivedAt: payload.receivedAt,
         idempotencyKey: webhookJobKey(connection.name, payload.event, payload.resourceUrl),
       });
-      return {
-        status: 200,
-        body: { status: 'stored', jobId: result.id, ...(result.created ? {} : { coalesced: true }) },
-      };
+      drainer.poke();
+      return { status: 200, body: { status: 'stored', inboxId } };
     } catch (err) {
       if (err instanceof QueueFullError) {
         // Logged once a second at most: a flood must not become a flood of log lines.
@@ -403,11 +422,16 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
     return reply.code(out.status).send(out.body);
   };
 
-  return async (app) => {
-    // JSON only, kept raw (the V2 signature covers the exact bytes); anything else is Fastify's 415.
+  const routes = async (app: FastifyInstance) => {
+    // Events a previous process acknowledged but did not move into jobs (it stopped or died) move now.
+    app.addHook('onReady', async () => {
+      drainer.start();
+    });
     app.addHook('onClose', async () => {
       await enqueuer.close();
+      await drainer.close();
     });
+    // JSON only, kept raw (the V2 signature covers the exact bytes); anything else is Fastify's 415.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
       ['application/json', 'text/json'],
@@ -457,4 +481,5 @@ export function webhookReceiver(options: WebhookReceiverOptions): (app: FastifyI
       async (request, reply) => send(reply, await receiveV2(request)),
     );
   };
+  return Object.assign(routes, { settle: () => drainer.settle() });
 }

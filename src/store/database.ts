@@ -121,6 +121,20 @@ export interface Database {
   schedules: SchedulesTable;
   rate_limits: RateLimitsTable;
   dismissals: DismissalsTable;
+  webhook_inbox: WebhookInboxTable;
+}
+
+/** (0008) Accepted webhook events not yet moved into `jobs` (`store/webhook-inbox.ts`). */
+export interface WebhookInboxTable {
+  id: Generated<number>;
+  /** The job kind the event becomes (`shipments.fetch`, `channel-orders.fetch`). */
+  kind: string;
+  connection: string;
+  idempotency_key: string;
+  /** JSON text: the job's payload. */
+  payload: string;
+  /** When it was received (the job's run_at). */
+  received_at: number;
 }
 
 /** (0002) How an attempt ended. `released`: given back at shutdown; `lease_expired`: its process vanished. */

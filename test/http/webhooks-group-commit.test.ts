@@ -1,7 +1,9 @@
 /**
- * Group commit in the webhook receiver (`http/webhooks.ts` over `store/jobs/group-enqueue.ts`):
+ * Group commit in the webhook receiver (`http/webhooks.ts` over `store/jobs/group-enqueue.ts`, into
+ * the inbox `store/webhook-inbox.ts`, moved into jobs by `store/inbox-drainer.ts`):
  * real HTTP to the `run` server's route module on 127.0.0.1, a real store (SQLite, and PostgreSQL
- * when `TEST_DATABASE_URL` is set). Effects are counted in the jobs table. The receiver's
+ * when `TEST_DATABASE_URL` is set). Effects are counted in the jobs table once the receiver's
+ * `settle()` moved the inbox (and in the inbox before that). The receiver's
  * `groupCommit.beforeBatch` seam holds a transaction until a given number of events queued, so
  * which events share a transaction is decided by the test, not by timing.
  */
@@ -50,45 +52,47 @@ interface Receiver {
   waiting(): number;
   /** Lets held transactions go. */
   release(): void;
+  /** The inbox moved into jobs (rejects when a drain failed). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The receiver on its own server; `holdUntil` holds its first transaction until that many events queued (or `release`). */
 async function startReceiver(
   store: Store,
-  options: { maxBatch: number; maxQueue: number; holdUntil?: number },
+  options: { maxBatch: number; maxQueue: number; holdUntil?: number; drainDelayMs?: number },
 ): Promise<Receiver> {
   let released = options.holdUntil === undefined;
   let waiting: (() => number) | undefined;
   let wake: (() => void) | undefined;
   const state = { batches: 0 };
+  const routes = webhookReceiver({
+    config,
+    store,
+    clock: new FakeClock(Date.parse('2026-12-01T12:00:00Z')),
+    resolveSecret: async () => SECRET,
+    inbox: { delayMs: options.drainDelayMs ?? 0 },
+    groupCommit: {
+      maxBatch: options.maxBatch,
+      maxQueue: options.maxQueue,
+      beforeBatch: async (count) => {
+        waiting = count;
+        state.batches++;
+        // Only the first transaction is held.
+        while (state.batches === 1 && !released && count() < (options.holdUntil as number)) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setImmediate(resolve);
+          });
+        }
+      },
+    },
+  });
   const server: HttpServer = createHttpServer({
     host: '127.0.0.1',
     port: 0,
     readiness: { check: async () => {}, stopping: () => false },
-    routes: [
-      webhookReceiver({
-        config,
-        store,
-        clock: new FakeClock(Date.parse('2026-12-01T12:00:00Z')),
-        resolveSecret: async () => SECRET,
-        groupCommit: {
-          maxBatch: options.maxBatch,
-          maxQueue: options.maxQueue,
-          beforeBatch: async (count) => {
-            waiting = count;
-            state.batches++;
-            // Only the first transaction is held.
-            while (state.batches === 1 && !released && count() < (options.holdUntil as number)) {
-              await new Promise<void>((resolve) => {
-                wake = resolve;
-                setImmediate(resolve);
-              });
-            }
-          },
-        },
-      }),
-    ],
+    routes: [routes],
   });
   const address = await server.listen();
   return {
@@ -101,6 +105,7 @@ async function startReceiver(
       released = true;
       wake?.();
     },
+    settle: () => routes.settle(),
     close: () => server.close(),
   };
 }
@@ -122,6 +127,11 @@ async function until(done: () => boolean, what: string): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   assert.fail(`never happened: ${what}`);
+}
+
+async function inboxRows(store: Store) {
+  const rows = await store.db.selectFrom('webhook_inbox').select(['id', 'payload']).orderBy('id').execute();
+  return rows.map((r) => JSON.parse(r.payload).resourceUrl as string);
 }
 
 async function storedJobs(store: Store, batches: Array<number>) {
@@ -165,25 +175,23 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
     );
     assert.ok(r.batches <= 5, `${r.batches} transactions for 220 events in batches of 50`);
 
+    const ids = answers.map((a) => a.body.inboxId);
+    assert.equal(new Set(ids).size, 220, 'each answer names its own inbox row');
+    await r.settle();
     const jobs = await storedJobs(ctx.store, distinct);
-    assert.equal(jobs.length, 200, 'one job per distinct event');
-    const byUrl = new Map(jobs.map((j) => [j.url, j.id]));
-    [...distinct, ...repeats].forEach((b, i) => {
-      assert.equal(answers[i]?.body.jobId, byUrl.get(resourceUrl(b)), `the answer names the job of ${b}`);
-    });
-    const coalesced = answers.filter((a) => a.body.coalesced === true).length;
-    assert.equal(coalesced, 20, 'the redeliveries coalesced');
+    assert.equal(jobs.length, 200, 'one job per distinct event: the 20 redeliveries coalesced');
+    assert.deepEqual(await inboxRows(ctx.store), [], 'the inbox is empty once moved');
   });
 
   it('a transaction that fails answers 503 to every event in it and stores none of them', async () => {
     if (ctx.dialect === 'sqlite') {
-      await sql`CREATE TRIGGER poison BEFORE INSERT ON jobs WHEN NEW.payload LIKE '%batchId=666999&%'
+      await sql`CREATE TRIGGER poison BEFORE INSERT ON webhook_inbox WHEN NEW.payload LIKE '%batchId=666999&%'
                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(ctx.store.db);
     } else {
       await sql`CREATE FUNCTION poison() RETURNS trigger AS $$
                 BEGIN IF NEW.payload LIKE '%batchId=666999&%' THEN RAISE EXCEPTION 'injected failure'; END IF;
                 RETURN NEW; END $$ LANGUAGE plpgsql`.execute(ctx.store.db);
-      await sql`CREATE TRIGGER poison BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION poison()`.execute(
+      await sql`CREATE TRIGGER poison BEFORE INSERT ON webhook_inbox FOR EACH ROW EXECUTE FUNCTION poison()`.execute(
         ctx.store.db,
       );
     }
@@ -197,7 +205,9 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
         'no 200 for an event whose transaction rolled back',
       );
       assert.equal(r.batches, 1, 'the ten shared one transaction');
+      await r.settle();
       assert.deepEqual(await storedJobs(ctx.store, [...innocent, POISON]), [], 'none of them is stored');
+      assert.deepEqual(await inboxRows(ctx.store), [], 'not even in the inbox');
 
       // ShipStation delivers again: without the poisoned event in the transaction, all go in.
       const again = await Promise.all(innocent.map((b) => post(r.url, b)));
@@ -205,13 +215,49 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
         again.map((a) => a.status),
         again.map(() => 200),
       );
+      await r.settle();
       assert.equal((await storedJobs(ctx.store, innocent)).length, 9);
     } finally {
-      await sql`DROP TRIGGER poison ${ctx.dialect === 'postgres' ? sql`ON jobs` : sql``}`.execute(
+      await sql`DROP TRIGGER poison ${ctx.dialect === 'postgres' ? sql`ON webhook_inbox` : sql``}`.execute(
         ctx.store.db,
       );
       if (ctx.dialect === 'postgres') await sql`DROP FUNCTION poison()`.execute(ctx.store.db);
     }
+  });
+
+  it('an acknowledged event whose move into jobs fails stays in the inbox and moves once it can', async () => {
+    if (ctx.dialect === 'sqlite') {
+      await sql`CREATE TRIGGER stuck BEFORE INSERT ON jobs WHEN NEW.payload LIKE '%batchId=750000&%'
+                BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(ctx.store.db);
+    } else {
+      await sql`CREATE FUNCTION stuck() RETURNS trigger AS $$
+                BEGIN IF NEW.payload LIKE '%batchId=750000&%' THEN RAISE EXCEPTION 'injected failure'; END IF;
+                RETURN NEW; END $$ LANGUAGE plpgsql`.execute(ctx.store.db);
+      await sql`CREATE TRIGGER stuck BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION stuck()`.execute(
+        ctx.store.db,
+      );
+    }
+    const r = await receiver({ maxBatch: 50, maxQueue: 1000, drainDelayMs: 60_000 });
+    const events = [750_000, 750_001];
+    try {
+      const answers = await Promise.all(events.map((b) => post(r.url, b)));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200],
+        'acknowledged: they are in the inbox',
+      );
+      await assert.rejects(r.settle(), /could not be drained/);
+      assert.deepEqual(await storedJobs(ctx.store, events), [], 'the failed move rolled back');
+      assert.deepEqual((await inboxRows(ctx.store)).sort(), events.map((b) => resourceUrl(b)).sort());
+    } finally {
+      await sql`DROP TRIGGER stuck ${ctx.dialect === 'postgres' ? sql`ON jobs` : sql``}`.execute(
+        ctx.store.db,
+      );
+      if (ctx.dialect === 'postgres') await sql`DROP FUNCTION stuck()`.execute(ctx.store.db);
+    }
+    await r.settle();
+    assert.equal((await storedJobs(ctx.store, events)).length, 2);
+    assert.deepEqual(await inboxRows(ctx.store), []);
   });
 
   it('a full queue answers 503 with Retry-After at once; what it acknowledged is stored', async () => {
@@ -234,6 +280,7 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
       answers.map((a) => a.status),
       [200, 200, 200, 200, 200],
     );
+    await r.settle();
     const stored = await storedJobs(ctx.store, [...first, 730_100, 730_101, 730_102]);
     assert.deepEqual(stored.map((j) => j.url).sort(), first.map((b) => resourceUrl(b)).sort());
     // Once the queue drained, a redelivery of a refused event is taken.
@@ -253,6 +300,7 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
       answers.map((a) => a.status),
       [200, 200, 200],
     );
-    assert.equal((await storedJobs(ctx.store, events)).length, 3);
+    assert.equal((await storedJobs(ctx.store, events)).length, 3, 'stored and moved into jobs at close');
+    assert.deepEqual(await inboxRows(ctx.store), []);
   });
 });

@@ -105,6 +105,8 @@ export interface Service {
   /** Where the HTTP server listens, e.g. `http://127.0.0.1:8080`. */
   address: string;
   worker: Worker;
+  /** Resolves once the webhook inbox has been moved into jobs (tests and the bench wait on it). */
+  settleWebhooks(): Promise<void>;
   /** Graceful stop (idempotent): see the file comment. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -166,6 +168,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     });
     await scheduler.syncFromConfig(polls.connections);
 
+    // Webhook events go to the inbox and from there into jobs (http/webhooks.ts, store/webhook-inbox.ts).
+    const webhooks = webhookReceiver({
+      config,
+      store,
+      resolveSecret: (connection, name) =>
+        resolveSecret(context.store.db, context.masterKey, connection, name, env),
+      clock,
+      logger,
+      notify: (kind) => worker.notify(kind),
+    });
     http = createHttpServer({
       host: config.http.host,
       port: config.http.port,
@@ -182,14 +194,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
               resolveSecret(context.store.db, context.masterKey, connection, name, env),
             notify: (kind) => worker.notify(kind),
           }),
-        webhookReceiver({
-          config,
-          store,
-          resolveSecret: (connection, name) =>
-            resolveSecret(context.store.db, context.masterKey, connection, name, env),
-          clock,
-          logger,
-        }),
+        webhooks,
         // Read from the store on scrape, on the database's time (the budgets' and leases' clock);
         // the call histograms of the clients opened on this store.
         metricsRoute({ store, clock, calls: callMetricsFor(store) }),
@@ -237,6 +242,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     return {
       address,
       worker,
+      settleWebhooks: () => webhooks.settle(),
       stop(timeoutMs) {
         stopped ??= (async () => {
           stopping = true;

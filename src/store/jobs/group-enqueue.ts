@@ -14,6 +14,9 @@
  *   beyond that `enqueue` rejects at once with `QueueFullError`, so a flood costs a bounded amount
  *   of memory and the sender is told to come back (the receiver answers 503 + Retry-After).
  * - `close()` stops new jobs and waits for the queued ones to be written.
+ *
+ * `createGroupCommit` is the same for any batch write (the webhook receiver's inbox appends,
+ * `store/webhook-inbox.ts`); `createGroupEnqueuer` writes jobs.
  */
 import type { Clock } from '../../clock.js';
 import type { Store } from '../open.js';
@@ -61,26 +64,47 @@ export interface GroupEnqueuerStats {
   refused: number;
 }
 
-export interface GroupEnqueuer {
-  /** Resolves once the job's transaction committed; rejects with its error, QueueFullError or EnqueuerClosedError. */
-  enqueue(job: NewJob): Promise<EnqueueResult>;
-  /** Jobs waiting for a transaction now. */
+export interface GroupCommit<T, R> {
+  /** Resolves once the item's transaction committed; rejects with its error, QueueFullError or EnqueuerClosedError. */
+  enqueue(item: T): Promise<R>;
+  /** Items waiting for a transaction now. */
   readonly waiting: number;
   readonly stats: Readonly<GroupEnqueuerStats>;
   close(): Promise<void>;
 }
 
-interface Pending {
-  job: NewJob;
-  resolve(result: EnqueueResult): void;
+export type GroupEnqueuer = GroupCommit<NewJob, EnqueueResult>;
+
+interface Pending<T, R> {
+  item: T;
+  resolve(result: R): void;
   reject(error: unknown): void;
 }
 
+/** Jobs in `jobs`, one transaction a batch (the rules of `enqueueJobs`). */
 export function createGroupEnqueuer(store: Store, options: GroupEnqueuerOptions): GroupEnqueuer {
+  const { clock } = options;
+  return createGroupCommit<NewJob, EnqueueResult>((batch) => {
+    // SQLite: one synchronous transaction on better-sqlite3 (sqlite-enqueue.ts). PostgreSQL:
+    // one job alone is `enqueueJob`'s single INSERT … WHERE NOT EXISTS, its own transaction
+    // (the common case at a steady rate: no BEGIN/COMMIT round trips around it).
+    if (store.sqlite) return enqueueJobsSqlite(store, batch, clock.now());
+    if (batch.length === 1) return enqueueJob(store, batch[0] as NewJob, clock.now()).then((r) => [r]);
+    return withWriteTransaction(store, (db) => enqueueJobs({ ...store, db }, batch, clock.now()));
+  }, options);
+}
+
+/**
+ * The batching, durability and back-pressure above for any write: `write` stores a batch in one
+ * transaction and returns one result per item, in order, or throws (then none is stored).
+ */
+export function createGroupCommit<T, R>(
+  write: (batch: T[]) => Promise<R[]>,
+  options: Omit<GroupEnqueuerOptions, 'clock'>,
+): GroupCommit<T, R> {
   const maxBatch = Math.max(1, options.maxBatch ?? 200);
   const maxQueue = Math.max(1, options.maxQueue ?? 2000);
-  const { clock } = options;
-  const queue: Pending[] = [];
+  const queue: Pending<T, R>[] = [];
   const stats: GroupEnqueuerStats = { batches: 0, failedBatches: 0, jobs: 0, largestBatch: 0, refused: 0 };
   let draining: Promise<void> | undefined;
   let scheduled = false;
@@ -106,29 +130,12 @@ export function createGroupEnqueuer(store: Store, options: GroupEnqueuerOptions)
       const batch = queue.splice(0, maxBatch);
       if (batch.length === 0) continue;
       try {
-        // SQLite: one synchronous transaction on better-sqlite3 (sqlite-enqueue.ts). PostgreSQL:
-        // one job alone is `enqueueJob`'s single INSERT … WHERE NOT EXISTS, its own transaction
-        // (the common case at a steady rate: no BEGIN/COMMIT round trips around it).
-        const results = store.sqlite
-          ? await enqueueJobsSqlite(
-              store,
-              batch.map((p) => p.job),
-              clock.now(),
-            )
-          : batch.length === 1
-            ? [await enqueueJob(store, (batch[0] as Pending).job, clock.now())]
-            : await withWriteTransaction(store, (db) =>
-                enqueueJobs(
-                  { ...store, db },
-                  batch.map((p) => p.job),
-                  clock.now(),
-                ),
-              );
+        const results = await write(batch.map((p) => p.item));
         stats.batches++;
         stats.jobs += batch.length;
         stats.largestBatch = Math.max(stats.largestBatch, batch.length);
         batch.forEach((p, i) => {
-          p.resolve(results[i] as EnqueueResult);
+          p.resolve(results[i] as R);
         });
       } catch (error) {
         stats.failedBatches++;
@@ -138,14 +145,14 @@ export function createGroupEnqueuer(store: Store, options: GroupEnqueuerOptions)
   }
 
   return {
-    enqueue(job) {
+    enqueue(item) {
       if (closed) return Promise.reject(new EnqueuerClosedError());
       if (queue.length >= maxQueue) {
         stats.refused++;
         return Promise.reject(new QueueFullError(queue.length));
       }
-      return new Promise<EnqueueResult>((resolve, reject) => {
-        queue.push({ job, resolve, reject });
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
         schedule();
       });
     },

@@ -11,6 +11,7 @@ import * as m0004 from './0004-in-doubt.js';
 import * as m0005 from './0005-follow-up-jobs.js';
 import * as m0006 from './0006-link-state.js';
 import * as m0007 from './0007-dismissals.js';
+import * as m0008 from './0008-webhook-inbox.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -28,4 +29,5 @@ export const migrations: Array<[name: string, module: MigrationModule]> = [
   ['0005-follow-up-jobs', m0005],
   ['0006-link-state', m0006],
   ['0007-dismissals', m0007],
+  ['0008-webhook-inbox', m0008],
 ];
