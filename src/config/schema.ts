@@ -439,6 +439,11 @@ export const configSchema = z
         webhookDrainDelay: z.number().int().min(0).max(10_000).default(100),
         /** Most inbox rows moved into jobs in one transaction. */
         webhookDrainBatch: z.number().int().min(1).max(10_000).default(1000),
+        /**
+         * How often (ms) `run` looks for inbox rows nobody announced: on PostgreSQL, those a killed
+         * process acknowledged; 0 = only at start and after its own receiver's commits.
+         */
+        webhookDrainSweep: z.number().int().min(0).max(3_600_000).default(5000),
       })
       .prefault({}),
     /**

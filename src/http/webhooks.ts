@@ -262,6 +262,7 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookRoutes 
     logger,
     delayMs: options.inbox?.delayMs ?? config.http.webhookDrainDelay,
     batch: options.inbox?.batch ?? config.http.webhookDrainBatch,
+    sweepMs: config.http.webhookDrainSweep,
     onMoved: (result) => {
       for (const kind of result.kinds) options.notify?.(kind);
     },

@@ -6,7 +6,10 @@
  *   hundred rows writes each index page of `jobs` once, not once per request);
  * - a drain that moved a full batch goes on at once (after yielding to the event loop) until the
  *   inbox is empty; a poke during a drain schedules another after it;
- * - `start()` drains what a previous process left (it acknowledged those events, then died);
+ * - `start()` drains what a previous process left (it acknowledged those events, then died), and
+ *   then sweeps every `sweepMs` (default 5 s): on PostgreSQL several processes share the inbox, and
+ *   rows a process acknowledged just before it was killed must move without waiting for the next
+ *   webhook to reach a survivor (an empty inbox costs one indexed read a sweep);
  * - a failed drain leaves its rows in the inbox (its transaction rolled back) and is tried again
  *   after `retryMs`; the error is logged;
  * - `settle()` waits until the inbox is empty as far as this process knows (tests, the bench);
@@ -27,6 +30,8 @@ export interface InboxDrainerOptions {
   batch?: number;
   /** After a failed drain (default 1,000 ms). */
   retryMs?: number;
+  /** How often a started drainer looks for rows no poke announced (default 5,000 ms; 0 = never). */
+  sweepMs?: number;
   /** Called with the kinds a drain moved (e.g. `worker.notify`). */
   onMoved?: (result: DrainResult) => void;
 }
@@ -44,6 +49,8 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   const delayMs = options.delayMs ?? 100;
   const batch = Math.max(1, options.batch ?? 1000);
   const retryMs = options.retryMs ?? 1000;
+  const sweepMs = options.sweepMs ?? 5000;
+  let sweep: NodeJS.Timeout | undefined;
   const stats = { drains: 0, moved: 0, failures: 0 };
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -92,6 +99,12 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     },
     start() {
       schedule(0);
+      if (sweepMs > 0 && !sweep) {
+        sweep = setInterval(() => {
+          if (!running) schedule(0);
+        }, sweepMs);
+        sweep.unref();
+      }
     },
     async settle() {
       for (;;) {
@@ -112,6 +125,8 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     },
     async close() {
       closed = true;
+      if (sweep) clearInterval(sweep);
+      sweep = undefined;
       if (timer) clearTimeout(timer);
       timer = undefined;
       while (running) await running;

@@ -48,6 +48,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         ...(storeUrl ? { storeUrl } : {}),
         configure: (document) => {
           (document.http as Record<string, unknown>).webhookDrainDelay = 10_000;
+          (document.http as Record<string, unknown>).webhookDrainSweep = 0;
         },
       });
       const s = setup;
