@@ -222,9 +222,22 @@ export class Worker {
   }
 
   async #claim(handler: JobHandler): Promise<Job[]> {
+    let capacity: ReadonlyMap<string, number> | undefined;
+    if (handler.capacity) {
+      try {
+        capacity = await handler.capacity();
+      } catch (err) {
+        // Only a hint: claim as if unlimited (the calls still wait for their budget).
+        this.#log.warn(
+          { worker: this.id, kind: handler.kind, err: describeError(err) },
+          'capacity read failed',
+        );
+      }
+    }
     return claimJobs(this.#store, {
       kind: handler.kind,
       limit: Math.max(1, handler.batchSize ?? 1),
+      capacity,
       owner: this.id,
       leaseMs: this.#leaseMs,
       now: this.#clock.now(),
