@@ -1,13 +1,32 @@
 /**
- * Scale-out on PostgreSQL: K `ml-connector run` processes (K = 1, 2, 3) on one database serve C
- * connections, each a pair of sandbox accounts (its own ShipStation account and key, its own SYSPRO
- * company), all hosted by this process (one HTTP server per account, as every account of the real
- * services has its own credentials and budget). Each connection has O open SYSPRO orders; the
- * figure is how long until every order of every connection is in its ShipStation account.
+ * Scale-out on PostgreSQL: K `ml-connector run` processes on one database serve C connections,
+ * each a pair of sandbox accounts (its own ShipStation account and key, its own SYSPRO company),
+ * all hosted by this process (one HTTP server per account, as every account of the real services
+ * has its own credentials and budget). Each connection has O open SYSPRO orders; the figure is how
+ * fast every order of every connection gets into its ShipStation account.
  *
  *   npm run bench:scale-out              (TEST_DATABASE_URL or BENCH_DATABASE_URL: a PostgreSQL server)
+ *   BENCH_MODE=budget npm run bench:scale-out
  *   BENCH_CONNECTIONS=50 BENCH_ORDERS=200 BENCH_PROCESSES=1,2,3 BENCH_KILL=1 npm run bench:scale-out
  *   BENCH_SHIPSTATION_LATENCY_MS=500 BENCH_SYSPRO_LATENCY_MS=100 npm run bench:scale-out
+ *
+ * Two modes:
+ * - `latency` (the default): ShipStation's real V1 budget (40 requests per 60 s per key) and
+ *   `createorders` of 100, so the 50 keys allow 3,333 orders/s, far beyond what 2 cores drive: the
+ *   budget column shows only that the processes together never overspend a key. K = 1, 2, 3,
+ *   O = 200, the SIGKILL a third of the way.
+ * - `budget` (`BENCH_MODE=budget`): each sandbox account gets a tight budget, 1 request per 12 s
+ *   per key (`BENCH_RATE_LIMIT`, `BENCH_RATE_WINDOW_SECONDS`: the sandbox's `rateLimit` option),
+ *   and the connector pushes 20 orders a `createorders` (`BENCH_BATCH`: `shipstation.pushBatchSize`),
+ *   so the 50 keys allow 50 × 1 × 20 / 12 = 83.3 orders/s, about 2.3 times what one process
+ *   reaches with the latency below. K = 1, 2, 3, 4, O = 100 (five windows a key), the SIGKILL
+ *   at 85% of the orders (after the measured span, below). The connector is configured with the
+ *   account's limit and window (`shipstation.rateLimit`); `BENCH_CONNECTOR_LIMIT=40` leaves the
+ *   product's default limit so the connector learns the lower one from `X-Rate-Limit-Limit`: until
+ *   a key's first answer is in, other processes take it for 40 and claim its batches too, which
+ *   then wait out that key's first window in the limiter (and one may meet a 429), so the first
+ *   window of each key is slower. The window has to be configured: no header states it.
+ *   `BENCH_RATE_LIMIT`, `BENCH_RATE_WINDOW_SECONDS` and `BENCH_BATCH` apply in either mode.
  *
  * Latency: the sandboxes answer on the spot (a millisecond), so without added latency the run
  * measures CPU (of the connector, PostgreSQL and the 100 sandbox servers on one machine), not the
@@ -17,13 +36,21 @@
  * OData and e.net) before it is handled; `0` turns it off. A process runs one batch of a kind at
  * a time, so with latency its throughput is latency bound and more processes add batches in flight.
  *
- * For each K it prints the wall time and orders/s, each process's share of the ShipStation calls
- * (from its own /metrics), the requests each key sent and the 429s the ShipStation sandboxes
- * answered for a used-up window (the budget, counted by the sandbox: 0 means no key's budget was
- * exceeded across the processes). With BENCH_KILL=1, in each run with K > 1 one process is
- * SIGKILLed once a third of the orders are in, and not restarted: the others finish its work (its
- * leases expire after `jobLease`), and the run checks from the sandboxes that every order is in its
- * account exactly once and that no job is dead.
+ * For each K it prints the wall time and orders/s over the whole run and over its steady middle
+ * (from 20% of the orders in to 80%: not the first polls queueing the orders, nor the tail where
+ * the last keys wait out their windows); the aggregate budget (keys × limit × batch ÷ window) and
+ * the most any span of that length could carry (it may catch the end of one window and a new one);
+ * the fraction of the budget used (middle rate ÷ budget); the most requests one key had admitted in
+ * any one window (counted by the sandbox) against its limit; the 429s the sandboxes answered for a
+ * used-up window (0: no key's budget was exceeded across the processes); orders in twice; dead
+ * jobs; the kill check; each process's share of the ShipStation calls (from its own /metrics). Then
+ * the verdict "grows until the budget": yes when one process stays under 0.8 of the budget, each
+ * added process adds at least 10% while under 0.85 of it, some K reaches 0.85, and no run carries
+ * more than its ceiling. With BENCH_KILL=1 (default), in each run with K > 1 one process is
+ * SIGKILLed (`BENCH_KILL_AT`, the share of orders in) and not restarted: the others finish its work
+ * (its leases expire after `jobLease`), and the run checks from the sandboxes that every order is in
+ * its account exactly once and that no job is dead. `BENCH_PROGRESS=1` prints the orders in and the
+ * jobs by kind and state every 15 s.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -43,7 +70,7 @@ const PG = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 const MODE = process.env.BENCH_MODE === 'budget' ? 'budget' : 'latency';
 const BUDGET_MODE = MODE === 'budget';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const ORDERS = Number(process.env.BENCH_ORDERS ?? (BUDGET_MODE ? 120 : 200));
+const ORDERS = Number(process.env.BENCH_ORDERS ?? (BUDGET_MODE ? 100 : 200));
 const PROCESSES = (process.env.BENCH_PROCESSES ?? (BUDGET_MODE ? '1,2,3,4' : '1,2,3')).split(',').map(Number);
 /** The sandboxes' V1 budget per key: requests per window (ShipStation's 40 per 60 s by default). */
 const RATE_LIMIT = Number(process.env.BENCH_RATE_LIMIT ?? (BUDGET_MODE ? 1 : 40));
@@ -207,7 +234,7 @@ async function runWith(k: number) {
           .select(['kind', 'state', (eb) => eb.fn.countAll<number>().as('n')])
           .groupBy(['kind', 'state'])
           .execute();
-        console.log(
+        console.error(
           `  ${k}: ${((lastProgress - started) / 1000).toFixed(0)} s, ${done} of ${expected} orders in; jobs ${jobs.map((j) => `${j.kind} ${j.state} ${j.n}`).join(', ')}`,
         );
       }
@@ -369,7 +396,10 @@ async function main(): Promise<void> {
     );
   }
   const v = verdict(rows);
-  console.log(`scale-out: grows until the budget: ${v.yes ? 'yes' : 'no'} (${v.why})`);
+  const note = BUDGET_MODE
+    ? ''
+    : '; latency mode: the real budget is out of reach here by design, see BENCH_MODE=budget';
+  console.log(`scale-out: grows until the budget: ${v.yes ? 'yes' : 'no'} (${v.why}${note})`);
   console.log(`scale-out: at the end ${uptime()}`);
   process.exit(failed ? 1 : 0);
 }
