@@ -573,4 +573,43 @@ forEachDialect('worker', (ctx) => {
     await replayJobs(ctx.store, { ids: [id] }, clock.now());
     assert.equal((await getJob(ctx.store, id))!.lostLeases, 0, 'replay starts the counts afresh');
   });
+
+  it('a claim that passed over a spent budget looks again within 200 ms, not the 1 s poll interval', async () => {
+    const clock = new FakeClock(undefined, { autoAdvance: false });
+    let room = 0;
+    let ranAt: number | undefined;
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      handlers: [
+        {
+          kind: 'orders.push',
+          capacity: async () => new Map([['a', room]]),
+          async run() {
+            ranAt = clock.now();
+            return undefined;
+          },
+        },
+      ],
+    });
+    await enqueueJobs(ctx.store, [{ kind: 'orders.push', connection: 'a' }], clock.now());
+    worker.start();
+    try {
+      // The key is spent: nothing runs however long the loop looks.
+      for (let i = 0; i < 6; i++) await clock.tickAsync(100);
+      assert.equal(ranAt, undefined);
+      // Its window ends just after the loop's last look.
+      room = 1;
+      const freed = clock.now();
+      await runUntil(clock, () => ranAt !== undefined, 'the push to run', 50);
+      assert.ok(
+        ranAt! - freed <= 250,
+        `ran ${ranAt! - freed} ms after the key had room (poll interval 1000 ms)`,
+      );
+    } finally {
+      clock.autoAdvance = true;
+      await worker.stop(1000);
+    }
+  });
 });
