@@ -7,6 +7,8 @@
  *   npm run bench -- jobs writeback        only those
  *   BENCH_SOAK_MINUTES=30 npm run bench    the soak's length inside `bench` (default 3 minutes)
  *
+ * `scale-out-budget` is bench:scale-out with BENCH_MODE=budget (up to the per-key budget).
+ *
  * A bench's own environment knobs (BENCH_BACKFILL, BENCH_SHIPMENTS, TEST_DATABASE_URL…) pass
  * through. The table keeps each bench's result lines as the bench printed them (figure, value, goal,
  * verdict); a bench that fails is shown with its exit code and last lines.
@@ -23,6 +25,8 @@ const BENCHES = [
   'inventory',
   'soak',
   'scale-out',
+  // bench:scale-out in its budget mode (BENCH_MODE=budget): throughput up to the per-key budget.
+  'scale-out-budget',
 ] as const;
 
 function run(name: string): Promise<{ code: number | null; out: string; ms: number }> {
@@ -30,7 +34,9 @@ function run(name: string): Promise<{ code: number | null; out: string; ms: numb
   return new Promise((resolve) => {
     const env = { ...process.env };
     if (name === 'soak') env.BENCH_SOAK_MINUTES ??= '3';
-    const child = spawn('npm', ['run', '-s', `bench:${name}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (name === 'scale-out-budget') env.BENCH_MODE = 'budget';
+    const script = name === 'scale-out-budget' ? 'scale-out' : name;
+    const child = spawn('npm', ['run', '-s', `bench:${script}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -20,6 +20,7 @@ import {
   type OrdersConnection,
   type OrdersFlowDeps,
   ordersHandlers,
+  ordersPushBatchSize,
   ordersPushConcurrency,
   type PushPayload,
 } from '../sync/orders.js';
@@ -68,7 +69,7 @@ export async function openOrdersSession(app: Program): Promise<OrdersSession> {
   return {
     store,
     clock,
-    deps: { store, clock, connectionFor },
+    deps: { store, clock, connectionFor, pushBatchSize: ordersPushBatchSize(ctx.config.connections) },
     clients,
     async close() {
       for (const c of opened.values()) await c.then((x) => x.close()).catch(() => {});

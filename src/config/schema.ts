@@ -185,6 +185,13 @@ export const shipstationSchema = z.strictObject({
    * connections (see docs/decisions.md "V2 order push at the budget").
    */
   pushConcurrency: z.number().int().min(1).max(16).optional(),
+  /**
+   * Orders per push call (`createorders` / V2 bulk create), at most 100 (ShipStation's most per
+   * call). Default 100. Smaller calls carry fewer orders per request of the budget; they are for
+   * very large orders (long bodies, slow answers) and for benches that put the budget within
+   * reach. The orders push handler of a process uses the smallest value of its connections.
+   */
+  pushBatchSize: z.number().int().min(1).max(100).default(100),
   /** How long one ShipStation request may take. */
   requestTimeout: duration.default(30_000),
   /** Attempts for calls that are safe to repeat (network errors, timeouts, 5xx), with capped exponential backoff. */

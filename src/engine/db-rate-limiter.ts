@@ -17,7 +17,7 @@ import {
   emptyBudget,
 } from '../shipstation/rate-budget.js';
 import { DatabaseClock, databaseClock } from '../store/db-clock.js';
-import { type RateLimitRow, updateRateLimitRow } from '../store/jobs/rate-limits.js';
+import { type RateLimitRow, readRateLimitRows, updateRateLimitRow } from '../store/jobs/rate-limits.js';
 import type { Store } from '../store/open.js';
 
 export interface DbRateLimiterOptions {
@@ -47,6 +47,13 @@ class DbBudgetStore implements BudgetStore {
       const { state, result } = decide(toState(row, this.limit, this.windowMs));
       return { row: state ? toRow(row, state) : null, result };
     });
+  }
+
+  async read(keys: readonly string[]): Promise<Map<string, BudgetState>> {
+    const found = new Map<string, BudgetState>();
+    for (const row of await readRateLimitRows(this.store, keys))
+      found.set(row.key, toState(row, this.limit, this.windowMs));
+    return found;
   }
 }
 

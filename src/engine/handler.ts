@@ -51,6 +51,15 @@ export interface JobHandler {
    * in-doubt failure makes the job dead at once instead of retrying it.
    */
   checksInDoubt?: boolean;
+  /**
+   * How many batches of each connection could run at once just now without waiting on an outside
+   * budget (the orders push: the requests its ShipStation key may still send in its window, read
+   * from the shared budget). The worker's claim passes over a connection whose running batches
+   * already take all of it, so a process does not wait in a limiter for one connection while
+   * another connection's work could go. Connections left out are not limited. A hint: the call
+   * itself still waits for the budget if another process took the slot meanwhile.
+   */
+  capacity?(): Promise<ReadonlyMap<string, number>>;
   run(jobs: Job[], context: JobContext): Promise<JobOutcome[] | undefined>;
 }
 

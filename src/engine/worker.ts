@@ -33,6 +33,14 @@ import { classifyError, describeError, RetryableError } from './errors.js';
 import type { JobHandler, JobOutcome } from './handler.js';
 import { type RetryPolicy, retryDelay } from './retry.js';
 
+/**
+ * How soon a claim loop looks again after finding nothing it may start, when its handler's
+ * capacity hint (the orders push) said some connection's budget is spent: that key's window ends
+ * at any moment, and the 1 s poll interval cost a key up to 1 s of every window
+ * (bench:scale-out's budget mode). Otherwise the loop waits its poll interval as before.
+ */
+const CAPACITY_RECHECK_MS = 200;
+
 export interface WorkerOptions {
   store: Store;
   handlers: JobHandler[];
@@ -98,6 +106,8 @@ export class Worker {
   readonly #random: () => number;
   readonly #log: Logger;
   readonly #running = new Set<RunningBatch>();
+  /** Kinds whose last claim read a capacity with some connection's budget spent (see CAPACITY_RECHECK_MS). */
+  readonly #spentBudget = new Set<string>();
   /** Stops the claim loops. */
   #claimStop = new AbortController();
   /** Stops heartbeat and sweep (after the running jobs are settled). */
@@ -229,9 +239,24 @@ export class Worker {
   }
 
   async #claim(handler: JobHandler): Promise<Job[]> {
+    let capacity: ReadonlyMap<string, number> | undefined;
+    if (handler.capacity) {
+      try {
+        capacity = await handler.capacity();
+      } catch (err) {
+        // Only a hint: claim as if unlimited (the calls still wait for their budget).
+        this.#log.warn(
+          { worker: this.id, kind: handler.kind, err: describeError(err) },
+          'capacity read failed',
+        );
+      }
+    }
+    if (capacity && [...capacity.values()].some((room) => room <= 0)) this.#spentBudget.add(handler.kind);
+    else this.#spentBudget.delete(handler.kind);
     return claimJobs(this.#store, {
       kind: handler.kind,
       limit: Math.max(1, handler.batchSize ?? 1),
+      capacity,
       owner: this.id,
       leaseMs: this.#leaseMs,
       now: this.#clock.now(),
@@ -264,16 +289,21 @@ export class Worker {
           continue;
         }
       }
-      await this.#idle(handler.kind);
+      // A capacity hint that found a spent budget may have passed over work only for that: look
+      // again sooner than the poll interval, as a key's window ends at any moment.
+      await this.#idle(
+        handler.kind,
+        this.#spentBudget.has(handler.kind) ? Math.min(this.#pollMs, CAPACITY_RECHECK_MS) : this.#pollMs,
+      );
     }
   }
 
   /** Waits a poll interval, or less if woken (a slot freed, `notify`, stop). */
-  async #idle(kind: string): Promise<void> {
+  async #idle(kind: string, ms = this.#pollMs): Promise<void> {
     const wake = new AbortController();
     this.#wake.set(kind, wake);
     try {
-      await this.#clock.sleep(this.#pollMs, AbortSignal.any([wake.signal, this.#claimStop.signal]));
+      await this.#clock.sleep(ms, AbortSignal.any([wake.signal, this.#claimStop.signal]));
     } catch {
       // woken up
     } finally {

@@ -34,6 +34,15 @@ class MemoryBudgetStore implements BudgetStore {
     if (state) this.#keys.set(key, state);
     return result;
   }
+
+  async read(keys: readonly string[]): Promise<Map<string, BudgetState>> {
+    const found = new Map<string, BudgetState>();
+    for (const key of keys) {
+      const state = this.#keys.get(key);
+      if (state) found.set(key, state);
+    }
+    return found;
+  }
 }
 
 export class MemoryRateLimiter extends BudgetLimiter {

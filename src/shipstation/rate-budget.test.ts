@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyBlock, applyObservation, type BudgetState, trySend } from './rate-budget.js';
+import { applyBlock, applyObservation, type BudgetState, freeSlots, trySend } from './rate-budget.js';
 
 const empty: BudgetState = {
   windowMs: 60_000,
@@ -69,5 +69,28 @@ describe('applyObservation', () => {
     assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 100, at: 0 }, 0).limit, 100);
     // Nonsense is ignored.
     assert.equal(applyObservation({ ...empty, limit: 40 }, { limit: 0, at: 0 }, 0).limit, 40);
+  });
+});
+
+describe('freeSlots', () => {
+  it('is what trySend would still grant now: the sliding log, the server remaining, a block', () => {
+    let state = empty;
+    for (const t of [0, 10]) {
+      const d = trySend(state, t, 0);
+      assert.ok(d.granted);
+      state = d.state;
+    }
+    assert.equal(freeSlots(state, 20, 0), 1);
+    assert.equal(freeSlots(state, 60_001, 0), 2, 'the first send left the log');
+    assert.equal(freeSlots(state, 60_011, 0), 3);
+    const told = applyObservation(state, { remaining: 0, resetSeconds: 30, at: 20 }, 0);
+    assert.equal(freeSlots(told, 20, 0), 0);
+    assert.equal(trySend(told, 20, 0).granted, false);
+    assert.equal(freeSlots(told, 30_020, 0), 1, "the server's window ended");
+    const blocked = applyBlock(state, 5_000);
+    assert.equal(freeSlots(blocked, 4_999, 0), 0);
+    assert.equal(freeSlots(blocked, 5_000, 0), 1);
+    const lower = applyObservation(state, { limit: 1, at: 20 }, 0);
+    assert.equal(freeSlots(lower, 20, 0), 0, 'X-Rate-Limit-Limit lowered the limit below what was sent');
   });
 });

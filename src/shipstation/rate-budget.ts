@@ -58,6 +58,19 @@ export function emptyBudget(limit: number, windowMs: number): BudgetState {
   return { windowMs, limit, sentAt: [], serverRemaining: null, serverWindowEnd: null, blockedUntil: null };
 }
 
+/**
+ * How many requests could go at `now` without waiting (0: `trySend` would wait): the room left in
+ * our sliding log, less when the server's open window says fewer remain, none while blocked.
+ */
+export function freeSlots(state: BudgetState, now: number, safetyMs: number): number {
+  if (state.blockedUntil !== null && state.blockedUntil > now) return 0;
+  const span = state.windowMs + safetyMs;
+  let free = state.limit - state.sentAt.filter((t) => t > now - span).length;
+  const serverWindowOpen = state.serverWindowEnd !== null && now < state.serverWindowEnd;
+  if (serverWindowOpen && state.serverRemaining !== null) free = Math.min(free, state.serverRemaining);
+  return Math.max(0, free);
+}
+
 /** May one more request go at `now`? If so, the state with it counted; if not, how long to wait. */
 export function trySend(state: BudgetState, now: number, safetyMs: number): SendDecision {
   const span = state.windowMs + safetyMs;
@@ -132,6 +145,8 @@ export interface BudgetStore {
     now: number,
     decide: (state: BudgetState) => { state: BudgetState | null; result: T },
   ): Promise<T>;
+  /** The states of `keys` as they are now, without locking (a key nobody sent on is absent). */
+  read(keys: readonly string[]): Promise<Map<string, BudgetState>>;
 }
 
 export interface BudgetLimiterOptions {
@@ -181,6 +196,23 @@ export class BudgetLimiter implements RateLimiter {
       }
       await this.#clock.sleep(waitMs, signal);
     }
+  }
+
+  /**
+   * For each of `keys`, how many requests could go now without waiting (`freeSlots`), from one
+   * unlocked read: a hint for choosing work (another process may take a slot meanwhile; `acquire`
+   * still decides). A key nobody has sent on counts as its full configured limit.
+   */
+  async freeSlots(keys: readonly string[], defaultLimit: number): Promise<Map<string, number>> {
+    await this.#ready();
+    const now = this.#clock.now();
+    const states = await this.#store.read(keys);
+    const free = new Map<string, number>();
+    for (const key of keys) {
+      const state = states.get(key);
+      free.set(key, state ? freeSlots(state, now, this.#safetyMs) : defaultLimit);
+    }
+    return free;
   }
 
   async observe(key: string, observation: RateLimitObservation): Promise<void> {

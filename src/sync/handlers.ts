@@ -23,7 +23,8 @@ import { openConnectionClients } from './connection-clients.js';
 import { customersHandlers } from './customers.js';
 import { freightHandlers, withFreightFollowUps } from './freight.js';
 import { inventoryHandlers } from './inventory-push.js';
-import { ordersHandlers, ordersPushConcurrency } from './orders.js';
+import { limiterFor, type ShipStationApi } from './limiters.js';
+import { ordersHandlers, ordersPushBatchSize, ordersPushConcurrency } from './orders.js';
 import { shipmentsHandlers } from './shipments.js';
 import { writebackHandlers } from './writeback.js';
 
@@ -78,12 +79,43 @@ export function jobHandlers(context: HandlerContext): JobHandler[] {
     }
     return clients;
   };
+  // Requests each opened connection's ShipStation key may still send now (the API its pushes use),
+  // read from the shared budget in one query per API: the push claims only where a call could go.
+  const pushCapacity = async (): Promise<Map<string, number>> => {
+    const byApi = new Map<
+      ShipStationApi,
+      Array<{ name: string; key: string; limit: number; windowMs: number }>
+    >();
+    for (const [name, pending] of opened) {
+      const c = await pending.catch(() => undefined);
+      if (!c) continue;
+      const api = c.shipstation.api;
+      const budget = api === 'v1' ? c.connection.shipstation.rateLimit : c.connection.shipstation.v2RateLimit;
+      const list = byApi.get(api) ?? [];
+      list.push({ name, key: c.shipstation.rateLimitKey, limit: budget.limit, windowMs: budget.window });
+      byApi.set(api, list);
+    }
+    const capacity = new Map<string, number>();
+    for (const [api, list] of byApi) {
+      // The clients' own limiter (made when they were opened; these settings only if it was not).
+      const first = list[0] as { limit: number; windowMs: number };
+      const limiter = limiterFor(context.store, api, first, context.clock);
+      const free = await limiter.freeSlots(
+        list.map((l) => l.key),
+        first.limit,
+      );
+      for (const l of list) capacity.set(l.name, free.get(l.key) ?? l.limit);
+    }
+    return capacity;
+  };
   const deps = {
     store: context.store,
     clock: context.clock,
     logger: context.logger,
     connectionFor,
     pushConcurrency: ordersPushConcurrency(context.config.connections),
+    pushBatchSize: ordersPushBatchSize(context.config.connections),
+    pushCapacity,
   };
   return [
     ...ordersHandlers(deps),

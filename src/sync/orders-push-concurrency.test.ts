@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sandboxConfigDocument } from '../cli/commands/sandbox.js';
 import { type ConnectionConfig, configSchema } from '../config/schema.js';
-import { ORDERS_PUSH_KIND, ordersHandlers, ordersPushConcurrency } from './orders.js';
+import { ORDERS_PUSH_KIND, ordersHandlers, ordersPushBatchSize, ordersPushConcurrency } from './orders.js';
 
 function connection(name: string, shipstation: Record<string, unknown>): ConnectionConfig {
   const document = sandboxConfigDocument(name, {
@@ -41,5 +41,22 @@ describe('orders push concurrency', () => {
       ordersHandlers({ ...deps, pushConcurrency: n }).find((h) => h.kind === ORDERS_PUSH_KIND)!;
     assert.equal(push().concurrency, 1);
     assert.equal(push(4).concurrency, 4);
+  });
+
+  it('pushes at most 100 orders a call by default, fewer when a connection says so (the smallest wins)', () => {
+    assert.equal(ordersPushBatchSize([connection('a', {})]), 100);
+    assert.equal(ordersPushBatchSize([connection('a', { pushBatchSize: 20 }), connection('b', {})]), 20);
+    assert.equal(ordersPushBatchSize([]), 100);
+    assert.throws(() => connection('a', { pushBatchSize: 0 }));
+    assert.throws(() => connection('a', { pushBatchSize: 101 }));
+    const deps = {
+      store: undefined as never,
+      clock: undefined as never,
+      connectionFor: () => Promise.reject(new Error('unused')),
+    };
+    const push = (n?: number) =>
+      ordersHandlers({ ...deps, pushBatchSize: n }).find((h) => h.kind === ORDERS_PUSH_KIND)!;
+    assert.equal(push().batchSize, 100);
+    assert.equal(push(20).batchSize, 20);
   });
 });

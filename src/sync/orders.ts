@@ -100,6 +100,13 @@ export interface OrdersFlowDeps {
   pageSize?: number;
   /** Push batches run at once by the push handler (default 1; `ordersPushConcurrency`). */
   pushConcurrency?: number;
+  /** Orders per push call (default 100, ShipStation's most; `ordersPushBatchSize`). */
+  pushBatchSize?: number;
+  /**
+   * Push calls each connection's ShipStation key may still send now (`JobHandler.capacity`), so
+   * the push claims a connection with budget left instead of waiting on a spent key.
+   */
+  pushCapacity?: () => Promise<ReadonlyMap<string, number>>;
 }
 
 /** Push batches in flight at once when none is configured: V2's budget needs several (schema.ts). */
@@ -118,6 +125,16 @@ export function ordersPushConcurrency(connections: readonly ConnectionConfig[]):
   }
   return most;
 }
+
+/** Orders per push call for these connections: the smallest `shipstation.pushBatchSize` (100 if none). */
+export function ordersPushBatchSize(connections: readonly ConnectionConfig[]): number {
+  let least = MAX_PUSH_BATCH;
+  for (const c of connections) least = Math.min(least, c.shipstation.pushBatchSize);
+  return least;
+}
+
+/** ShipStation's most orders per create call (V1 `createorders`, V2 bulk create). */
+export const MAX_PUSH_BATCH = 100;
 
 export interface PushPayload {
   orderKey: string;
@@ -1219,10 +1236,13 @@ export function ordersHandlers(deps: OrdersFlowDeps): JobHandler[] {
     },
     {
       kind: ORDERS_PUSH_KIND,
-      batchSize: 100,
+      batchSize: Math.min(MAX_PUSH_BATCH, Math.max(1, deps.pushBatchSize ?? MAX_PUSH_BATCH)),
       // Batches are disjoint sets of orders (a key's queued job waits while its running one runs,
       // store/jobs/enqueue.ts), so several may run at once; the limiter keeps the budget.
       concurrency: Math.max(1, deps.pushConcurrency ?? 1),
+      // A batch of a connection whose key has no request left in its window would only wait in
+      // the limiter (up to a window) while other connections' orders could go: pass it over.
+      capacity: deps.pushCapacity,
       // An in-doubt push (its answer lost, or its link and audit rows not stored) is resolved by
       // sending it again: createorders upserts by orderKey, so ShipStation itself is the check and
       // a second send cannot make a second order.

@@ -255,6 +255,48 @@ forEachDialect('job store', (ctx) => {
     assert.deepEqual([...new Set((await claim('w3')).map((j) => j.connection))], ['big']);
   });
 
+  it("a fair claim passes over a connection whose capacity its running batches fill (its key's budget spent)", async () => {
+    // The oldest backlog is on `spent`, whose ShipStation key has no request left in its window:
+    // a batch of it would only wait in the limiter, so the claim serves `fresh` instead.
+    const jobs = [];
+    for (let i = 0; i < 5; i++) jobs.push({ kind: 'orders.push', connection: 'spent', payload: { i } });
+    await enqueueJobs(ctx.store, jobs, T0);
+    await enqueueJobs(ctx.store, [{ kind: 'orders.push', connection: 'fresh', payload: { i: 9 } }], T0 + 5);
+    await enqueueJobs(ctx.store, [{ kind: 'orders.push', connection: 'one', payload: { i: 7 } }], T0 + 6);
+    await enqueueJobs(ctx.store, [{ kind: 'orders.push', connection: 'one', payload: { i: 8 } }], T0 + 7);
+    const claim = (owner: string, capacity: Map<string, number>) =>
+      claimJobs(ctx.store, { kind: 'orders.push', limit: 1, owner, leaseMs: LEASE, now: T0 + 10, capacity });
+    const room = new Map([
+      ['spent', 0],
+      ['one', 1],
+    ]);
+    assert.deepEqual(
+      (await claim('w1', room)).map((j) => j.connection),
+      ['fresh'],
+      'not in the map: not limited',
+    );
+    assert.deepEqual(
+      (await claim('w2', room)).map((j) => j.connection),
+      ['one'],
+    );
+    assert.deepEqual(
+      await claim('w3', room),
+      [],
+      "one's running batch takes its one request; spent has none",
+    );
+    room.set('spent', 1);
+    assert.deepEqual(
+      (await claim('w4', room)).map((j) => j.connection),
+      ['spent'],
+      'its window ended',
+    );
+    assert.deepEqual(
+      (await claim('w5', new Map())).map((j) => j.connection),
+      ['spent'],
+      'an empty map limits nothing',
+    );
+  });
+
   it('concurrent claimers, each with its own database connections, never take a job twice and keep a group to one job', async () => {
     // PostgreSQL: four stores (four pools) on one database, claiming at once, so the claims really
     // overlap (FOR UPDATE SKIP LOCKED, the jobs_running_group index). SQLite serves one process: four

@@ -45,6 +45,23 @@ forEachDialect('shared rate limiter', (ctx) => {
     assert.equal(await limiter.acquire('other-key'), 0);
   });
 
+  it("reads each key's free requests in one go, as a second process sees them (the claim's hint)", async () => {
+    const clock = new FakeClock();
+    const mine = new DbRateLimiter(ctx.store, { limit: 3, windowMs: MIN, safetyMs: 0, clock });
+    // Another process on the same database (its own limiter object) reads what `mine` spent.
+    const theirs = new DbRateLimiter(ctx.store, { limit: 3, windowMs: MIN, safetyMs: 0, clock });
+    await mine.acquire('free-a');
+    await mine.acquire('free-b');
+    await mine.observe('free-b', { limit: 1, remaining: 0, resetSeconds: 30, at: clock.now() });
+    const free = await theirs.freeSlots(['free-a', 'free-b', 'free-never'], 3);
+    assert.deepEqual(Object.fromEntries(free), { 'free-a': 2, 'free-b': 0, 'free-never': 3 });
+    clock.advance(MIN);
+    assert.deepEqual(Object.fromEntries(await theirs.freeSlots(['free-a', 'free-b'], 3)), {
+      'free-a': 3,
+      'free-b': 1,
+    });
+  });
+
   it('three processes sharing one key send no more than the limit in any window', async () => {
     const LIMIT = 6;
     const WINDOW = 1000;

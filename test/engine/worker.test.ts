@@ -573,4 +573,54 @@ forEachDialect('worker', (ctx) => {
     await replayJobs(ctx.store, { ids: [id] }, clock.now());
     assert.equal((await getJob(ctx.store, id))!.lostLeases, 0, 'replay starts the counts afresh');
   });
+
+  it('a claim that passed over a spent budget looks again after 200 ms; with room left it waits its poll interval', async () => {
+    const fake = new FakeClock(undefined, { autoAdvance: false });
+    // The sleeps the worker asks for (the claim loop's are 200 or 1000 ms here), whatever I/O takes.
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => fake.now(),
+      sleep: (ms: number, signal?: AbortSignal) => {
+        sleeps.push(ms);
+        return fake.sleep(ms, signal);
+      },
+    };
+    let room = 0;
+    let reads = 0;
+    let ran = false;
+    const worker = new Worker({
+      store: ctx.store,
+      clock,
+      retry,
+      pollMs: 1000,
+      handlers: [
+        {
+          kind: 'orders.push',
+          capacity: async () => {
+            reads++;
+            return new Map([['a', room]]);
+          },
+          async run() {
+            ran = true;
+            return undefined;
+          },
+        },
+      ],
+    });
+    await enqueueJobs(ctx.store, [{ kind: 'orders.push', connection: 'a' }], fake.now());
+    worker.start();
+    try {
+      await runUntil(fake, () => reads >= 3, 'three capacity reads', 50);
+      assert.equal(ran, false, 'the key is spent: nothing runs');
+      assert.ok(sleeps.includes(200), `looked again after 200 ms (sleeps ${sleeps.join(', ')})`);
+      assert.ok(!sleeps.includes(1000), 'not after the poll interval');
+      room = 1;
+      await runUntil(fake, () => ran, 'the push to run', 50);
+      const before = sleeps.length;
+      await runUntil(fake, () => sleeps.slice(before).includes(1000), 'an idle poll interval', 50);
+    } finally {
+      fake.autoAdvance = true;
+      await worker.stop(1000);
+    }
+  });
 });

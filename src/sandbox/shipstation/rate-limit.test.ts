@@ -14,5 +14,6 @@ describe('FixedWindowRateLimit', () => {
     now = 1000;
     assert.equal(limit.take('k').allowed, true, 'a new window');
     assert.deepEqual({ admitted: limit.admitted, refused: limit.refused }, { admitted: 4, refused: 1 });
+    assert.equal(limit.mostInOneWindow, 2, 'the fullest window held 2 (the refused one is not counted)');
   });
 });

@@ -28,6 +28,8 @@ export class FixedWindowRateLimit {
   refused = 0;
   /** Requests let through. */
   admitted = 0;
+  /** The most requests one key had admitted in one window (the budget as the server saw it spent). */
+  mostInOneWindow = 0;
 
   constructor(
     public settings: RateLimitSettings,
@@ -51,6 +53,7 @@ export class FixedWindowRateLimit {
     if (allowed) {
       w.used += 1;
       this.admitted++;
+      this.mostInOneWindow = Math.max(this.mostInOneWindow, w.used);
     } else this.refused++;
     return this.verdict(w, allowed, limit);
   }

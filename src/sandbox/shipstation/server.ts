@@ -93,6 +93,20 @@ export interface ShipStationSandboxOptions {
   tickIntervalMs?: number;
 }
 
+/** One API's budget as the sandbox counted it (every key of the account together). */
+export interface BudgetCount {
+  /** Requests let through. */
+  admitted: number;
+  /** Requests answered 429 because their key's window was used up (not injected faults). */
+  refused: number;
+  /** The most requests one key had admitted in one window: at most the limit. */
+  mostInOneWindow: number;
+}
+
+function budgetCount(limit: FixedWindowRateLimit): BudgetCount {
+  return { admitted: limit.admitted, refused: limit.refused, mostInOneWindow: limit.mostInOneWindow };
+}
+
 export interface ShipStationSandbox {
   url: string;
   apiKey: string;
@@ -110,7 +124,7 @@ export interface ShipStationSandbox {
    * The budget as the sandbox counted it: requests admitted, and refused with a 429 because their
    * key's window was used up (injected 429s are not counted here; see `faults.counts()`).
    */
-  budget(): { v1: { admitted: number; refused: number }; v2: { admitted: number; refused: number } };
+  budget(): { v1: BudgetCount; v2: BudgetCount };
   /** The last 10,000 V1/V2 API requests received (not `/_sandbox/` or `/jwks`), oldest first. */
   requests(): SandboxRequest[];
   /** Delivers every webhook due now (or every pending one with `all`) and waits for the outcomes. */
@@ -289,8 +303,8 @@ export async function startShipStationSandbox(
     faults,
     deliveries: () => deliveries.list(),
     budget: () => ({
-      v1: { admitted: v1Limit.admitted, refused: v1Limit.refused },
-      v2: { admitted: v2Limit.admitted, refused: v2Limit.refused },
+      v1: budgetCount(v1Limit),
+      v2: budgetCount(v2Limit),
     }),
     requests: () => gate.requests(),
     flushWebhooks: async (flushOptions) => {

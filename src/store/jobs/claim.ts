@@ -15,7 +15,10 @@
  * Without a connection named, the claim is fair between connections: it tries the connections that
  * have due jobs of the kind in order of how few of their jobs of the kind are running (then the
  * oldest due job first), and takes from the first one that has a claimable job. So a backlog on one
- * connection, or its SYSPRO group being busy, never holds back another connection.
+ * connection, or its SYSPRO group being busy, never holds back another connection. With
+ * `capacity`, a connection whose running jobs already take all its room (its ShipStation key has
+ * no request left in its window) is passed over, so the claimer does not sit in the limiter while
+ * another connection's work could go.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../database.js';
@@ -28,6 +31,12 @@ export interface ClaimOptions {
   /** Omitted: fair between connections (see above). */
   connection?: string;
   limit: number;
+  /**
+   * Fair claims only: how many batches of each connection may run at once just now (e.g. the
+   * requests its ShipStation key may still send). A connection whose running jobs of the kind
+   * already fill it is passed over. Connections not in the map are not limited.
+   */
+  capacity?: ReadonlyMap<string, number>;
   owner: string;
   leaseMs: number;
   now: number;
@@ -71,7 +80,7 @@ async function connectionsByFairness(db: Kysely<Database>, options: ClaimOptions
     .where('run_at', '<=', now)
     .groupBy('connection')
     .execute();
-  if (due.length <= 1) return due.map((d) => d.connection);
+  if (due.length <= 1 && !options.capacity) return due.map((d) => d.connection);
   const running = await db
     .selectFrom('jobs')
     .select(['connection', (eb) => eb.fn.countAll<number>().as('n')])
@@ -80,7 +89,12 @@ async function connectionsByFairness(db: Kysely<Database>, options: ClaimOptions
     .groupBy('connection')
     .execute();
   const busy = new Map(running.map((r) => [r.connection, Number(r.n)]));
+  const capacity = options.capacity;
   return due
+    .filter((d) => {
+      const room = capacity?.get(d.connection);
+      return room === undefined || (busy.get(d.connection) ?? 0) < room;
+    })
     .sort(
       (a, b) =>
         (busy.get(a.connection) ?? 0) - (busy.get(b.connection) ?? 0) ||

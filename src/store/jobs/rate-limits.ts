@@ -73,3 +73,19 @@ export async function updateRateLimitRow<T>(
 export async function getRateLimitRow(store: Store, key: string): Promise<RateLimitRow | undefined> {
   return store.db.selectFrom('rate_limits').selectAll().where('key', '=', key).executeTakeFirst();
 }
+
+/** The rows of `keys` (those that exist), in one unlocked read. */
+export async function readRateLimitRows(store: Store, keys: readonly string[]): Promise<RateLimitRow[]> {
+  if (keys.length === 0) return [];
+  const rows = await store.db
+    .selectFrom('rate_limits')
+    .selectAll()
+    .where('key', 'in', [...keys])
+    .execute();
+  return rows.map((row) => ({
+    ...row,
+    window_ms: Number(row.window_ms),
+    server_window_end: row.server_window_end === null ? null : Number(row.server_window_end),
+    blocked_until: row.blocked_until === null ? null : Number(row.blocked_until),
+  }));
+}
