@@ -13,8 +13,8 @@
 const v8 = require('node:v8');
 
 if (typeof process.send === 'function' && typeof globalThis.gc === 'function') {
-  // The channel must not keep `run` alive on its own: it still exits on SIGTERM as in production.
-  process.channel?.unref();
+  // A 'message' listener keeps the channel referenced; `run` still ends on SIGTERM as in
+  // production (serveUntilSignal exits once the service has stopped, whatever handles are left).
   process.on('message', (message) => {
     if (message?.type === 'gc') {
       globalThis.gc();
