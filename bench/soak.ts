@@ -23,7 +23,10 @@
  * Verdict: the samples of the first 20% are the warm-up (modules load, caches and pools fill) and
  * left out; over the rest a least-squares line is fitted and the figure is "growing" when that line
  * rises by more than 10% of its mean over the run (heap, RSS) or by more than 10 (handles, fds),
- * and SYSPRO sessions are flat when never more than one was open.
+ * and SYSPRO sessions are flat when never more than one was open. The rule is unchanged by the GC
+ * probe; only the heap it judges is now the heap after GC. RSS is judged as before, though it
+ * follows the highest heap V8 grew into (freed pages go back lazily): read an RSS "growing" with
+ * the heap after GC and the (no GC) peaks beside it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
