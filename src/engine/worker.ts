@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
+import { linkSignals } from '../abort.js';
 import type { Clock } from '../clock.js';
 import { DatabaseClock, databaseClock } from '../store/db-clock.js';
 import { claimJobs } from '../store/jobs/claim.js';
@@ -302,11 +303,14 @@ export class Worker {
   async #idle(kind: string, ms = this.#pollMs): Promise<void> {
     const wake = new AbortController();
     this.#wake.set(kind, wake);
+    // Not AbortSignal.any: on Node 20 it leaves a WeakRef on #claimStop per sleep (src/abort.ts).
+    const linked = linkSignals([wake.signal, this.#claimStop.signal]);
     try {
-      await this.#clock.sleep(ms, AbortSignal.any([wake.signal, this.#claimStop.signal]));
+      await this.#clock.sleep(ms, linked.signal);
     } catch {
       // woken up
     } finally {
+      linked.dispose();
       if (this.#wake.get(kind) === wake) this.#wake.delete(kind);
     }
   }

@@ -15,6 +15,7 @@
  * - turns every failure into a `ShipStationError` (see errors.ts) without credentials in it.
  */
 import { createHash } from 'node:crypto';
+import { linkSignals } from '../abort.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import {
@@ -198,7 +199,9 @@ export class ShipStationTransport {
       }
       attempt += 1;
       const timeout = AbortSignal.timeout(o.timeoutMs);
-      const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
+      // Not AbortSignal.any: on Node 20 it leaves a WeakRef on a long-lived caller signal per call.
+      const linked = spec.signal ? linkSignals([spec.signal, timeout]) : undefined;
+      const signal = linked?.signal ?? timeout;
 
       let response: globalThis.Response;
       let text: string;
@@ -213,6 +216,7 @@ export class ShipStationTransport {
         });
         text = await response.text();
       } catch (error) {
+        linked?.dispose();
         if (spec.signal?.aborted) throw spec.signal.reason;
         const { kind, detail } = kindForNetworkError(error);
         o.onCall?.({ api: o.api, ms: o.clock.now() - sentAt, outcome: kind });
@@ -235,6 +239,7 @@ export class ShipStationTransport {
         }
         throw failure;
       }
+      linked?.dispose();
 
       const now = o.clock.now();
       o.onCall?.({

@@ -2,6 +2,7 @@
  * The one place the SYSPRO clients send HTTP: a GET (or POST) with a timeout, network failures
  * turned into `SysproError` kinds, and the body decoded by its charset (Windows-1252 included).
  */
+import { linkSignals } from '../abort.js';
 import type { Delivery } from '../delivery.js';
 import { OPERATOR_ADVICE, redactSecrets, SysproError, transportError } from './errors.js';
 import { decodeBody } from './windows-1252.js';
@@ -27,7 +28,9 @@ export interface SysproRequest {
 
 export async function sendRequest(request: SysproRequest): Promise<SysproResponse> {
   const timeout = AbortSignal.timeout(request.timeoutMs);
-  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+  // Not AbortSignal.any: on Node 20 it leaves a WeakRef on a long-lived caller signal per call.
+  const linked = request.signal ? linkSignals([timeout, request.signal]) : undefined;
+  const signal = linked?.signal ?? timeout;
   const host = hostOf(request.url);
   try {
     // Redirects are never followed: following resends the request (e.net passwords ride in the
@@ -64,6 +67,8 @@ export async function sendRequest(request: SysproRequest): Promise<SysproRespons
       timeoutMs: request.timeoutMs,
       businessObject: request.businessObject,
     });
+  } finally {
+    linked?.dispose();
   }
 }
 

@@ -20,6 +20,10 @@ export class ConnectorProcess {
       env: NodeJS.ProcessEnv;
       logFile: string;
       healthUrl: string;
+      /** Node flags before the script, e.g. `--expose-gc` (benches only). */
+      nodeArgs?: string[];
+      /** Opens an IPC channel to the child (`send`, `request`): only a bench probe listens on it. */
+      ipc?: boolean;
     },
   ) {
     this.log = createWriteStream(options.logFile, { flags: 'a' });
@@ -37,10 +41,11 @@ export class ConnectorProcess {
   async start(): Promise<void> {
     this.starts++;
     this.log.write(`\n=== chaos: start #${this.starts} at ${new Date().toISOString()}\n`);
-    const child = spawn(process.execPath, [BIN, 'run', '--config', this.options.configFile], {
+    const args = [...(this.options.nodeArgs ?? []), BIN, 'run', '--config', this.options.configFile];
+    const child = spawn(process.execPath, args, {
       cwd: this.options.cwd,
       env: this.options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: this.options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
     child.stdout?.pipe(this.log, { end: false });
@@ -59,6 +64,34 @@ export class ConnectorProcess {
         throw new Error(`ml-connector run not healthy after 60 s (see ${this.options.logFile})`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /**
+   * Sends a message over the IPC channel (`ipc: true`) and waits for the first answer whose `type`
+   * is `answerType`: the bench's probe in the child (bench/soak-probe.cjs) answers it.
+   */
+  async request<T>(
+    message: { type: string } & Record<string, unknown>,
+    answerType: string,
+    timeoutMs = 120_000,
+  ): Promise<T> {
+    const child = this.child;
+    if (!child || !this.running || typeof child.send !== 'function')
+      throw new Error('no IPC channel to the connector');
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.off('message', onMessage);
+        reject(new Error(`no ${answerType} answer from the connector in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (answer: unknown) => {
+        if ((answer as { type?: unknown })?.type !== answerType) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(answer as T);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
   }
 
   /** SIGKILL: no shutdown, no logoff, jobs left running with their leases. */

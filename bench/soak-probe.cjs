@@ -1,0 +1,28 @@
+/**
+ * Bench-only probe for `npm run bench:soak`, loaded into the connector child with
+ * `node --expose-gc --require bench/soak-probe.cjs` and spoken to over the IPC channel that the soak
+ * opens when it spawns the child. Nothing in src/ knows about it and no HTTP endpoint triggers a GC:
+ * a connector started any other way has no IPC channel, and this file does nothing.
+ *
+ *   { type: 'gc' }                     full GC (twice, so weak callbacks and finalizers settle), then
+ *                                      answers { type: 'memory', memory: process.memoryUsage() }
+ *   { type: 'snapshot', file: path }   v8.writeHeapSnapshot(path) (which itself collects garbage
+ *                                      first), then answers { type: 'snapshot', file }
+ */
+'use strict';
+const v8 = require('node:v8');
+
+if (typeof process.send === 'function' && typeof globalThis.gc === 'function') {
+  // A 'message' listener keeps the channel referenced; `run` still ends on SIGTERM as in
+  // production (serveUntilSignal exits once the service has stopped, whatever handles are left).
+  process.on('message', (message) => {
+    if (message?.type === 'gc') {
+      globalThis.gc();
+      globalThis.gc();
+      process.send({ type: 'memory', memory: process.memoryUsage() });
+    } else if (message?.type === 'snapshot' && typeof message.file === 'string') {
+      const file = v8.writeHeapSnapshot(message.file);
+      process.send({ type: 'snapshot', file });
+    }
+  });
+}
