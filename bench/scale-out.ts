@@ -45,7 +45,7 @@
  * used-up window (0: no key's budget was exceeded across the processes); orders in twice; dead
  * jobs; the kill check; each process's share of the ShipStation calls (from its own /metrics). Then
  * the verdict "grows until the budget": yes when one process stays under 0.8 of the budget, each
- * added process adds at least 10% while under 0.85 of it, some K reaches 0.85, and no run carries
+ * added process adds at least 10% (or reaches 0.85) while under 0.85 of it, some K reaches 0.85, and no run carries
  * more than its ceiling. With BENCH_KILL=1 (default), in each run with K > 1 one process is
  * SIGKILLed (`BENCH_KILL_AT`, the share of orders in) and not restarted: the others finish its work
  * (its leases expire after `jobLease`), and the run checks from the sandboxes that every order is in
@@ -332,7 +332,8 @@ function uptime(): string {
 
 /**
  * "Grows until the budget": one process stays below the budget, more processes go faster while
- * below it, the most processes reach it (at least 85%), and no run carries more than its ceiling.
+ * below it (10% a step, or up to the budget), the most processes reach it (at least 85%), and no run
+ * carries more than its ceiling.
  */
 function verdict(rows: Array<{ k: number; rate: number; ceiling: number }>): { yes: boolean; why: string } {
   const sorted = [...rows].sort((a, b) => a.k - b.k);
@@ -350,7 +351,9 @@ function verdict(rows: Array<{ k: number; rate: number; ceiling: number }>): { y
   for (let i = 1; i < sorted.length; i++) {
     const before = sorted[i - 1]!;
     const now = sorted[i]!;
-    if (before.rate < 0.85 * BUDGET_PER_S && now.rate < before.rate * 1.1)
+    // Below the budget the next count must go 10% faster, unless it reaches the budget (0.85):
+    // near the plateau the budget itself caps the step (0.79 → 0.86 is the budget, not a stall).
+    if (before.rate < 0.85 * BUDGET_PER_S && now.rate < before.rate * 1.1 && now.rate < 0.85 * BUDGET_PER_S)
       reasons.push(`${before.k} → ${now.k} processes did not grow while below the budget`);
   }
   for (const r of sorted)
