@@ -46,4 +46,22 @@ describe('linkSignals', () => {
     a.abort();
     assert.equal(linked.signal.aborted, false);
   });
+
+  it('holds many links in flight on one source without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const source = new AbortController();
+      const links = Array.from({ length: 50 }, () => linkSignals([source.signal]));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
+        [],
+      );
+      for (const l of links) l.dispose();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
