@@ -146,6 +146,28 @@ async function storedJobs(store: Store, batches: Array<number>) {
     .filter((r) => wanted.has(r.url));
 }
 
+/** A trigger named `name` that fails every insert into `table` whose payload names `batchId=<batch>`. */
+async function failInserts(
+  store: Store,
+  dialect: string,
+  name: string,
+  table: 'jobs' | 'webhook_inbox',
+  batch: number,
+): Promise<void> {
+  const match = `%batchId=${batch}&%`;
+  if (dialect === 'sqlite') {
+    await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ${sql.raw(table)} WHEN NEW.payload LIKE ${sql.lit(match)}
+              BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(store.db);
+    return;
+  }
+  await sql`CREATE FUNCTION ${sql.raw(name)}() RETURNS trigger AS $$
+            BEGIN IF NEW.payload LIKE ${sql.lit(match)} THEN RAISE EXCEPTION 'injected failure'; END IF;
+            RETURN NEW; END $$ LANGUAGE plpgsql`.execute(store.db);
+  await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ${sql.raw(table)} FOR EACH ROW EXECUTE FUNCTION ${sql.raw(name)}()`.execute(
+    store.db,
+  );
+}
+
 forEachDialect('webhook receiver: group commit', (ctx) => {
   let open: Receiver[] = [];
   const receiver = async (options: Parameters<typeof startReceiver>[1]) => {
@@ -184,17 +206,7 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
   });
 
   it('a transaction that fails answers 503 to every event in it and stores none of them', async () => {
-    if (ctx.dialect === 'sqlite') {
-      await sql`CREATE TRIGGER poison BEFORE INSERT ON webhook_inbox WHEN NEW.payload LIKE '%batchId=666999&%'
-                BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(ctx.store.db);
-    } else {
-      await sql`CREATE FUNCTION poison() RETURNS trigger AS $$
-                BEGIN IF NEW.payload LIKE '%batchId=666999&%' THEN RAISE EXCEPTION 'injected failure'; END IF;
-                RETURN NEW; END $$ LANGUAGE plpgsql`.execute(ctx.store.db);
-      await sql`CREATE TRIGGER poison BEFORE INSERT ON webhook_inbox FOR EACH ROW EXECUTE FUNCTION poison()`.execute(
-        ctx.store.db,
-      );
-    }
+    await failInserts(ctx.store, ctx.dialect, 'poison', 'webhook_inbox', 666_999);
     try {
       const r = await receiver({ maxBatch: 50, maxQueue: 1000, holdUntil: 10 });
       const innocent = Array.from({ length: 9 }, (_, i) => 720_000 + i);
@@ -226,17 +238,7 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
   });
 
   it('an acknowledged event whose move into jobs fails stays in the inbox and moves once it can', async () => {
-    if (ctx.dialect === 'sqlite') {
-      await sql`CREATE TRIGGER stuck BEFORE INSERT ON jobs WHEN NEW.payload LIKE '%batchId=750000&%'
-                BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(ctx.store.db);
-    } else {
-      await sql`CREATE FUNCTION stuck() RETURNS trigger AS $$
-                BEGIN IF NEW.payload LIKE '%batchId=750000&%' THEN RAISE EXCEPTION 'injected failure'; END IF;
-                RETURN NEW; END $$ LANGUAGE plpgsql`.execute(ctx.store.db);
-      await sql`CREATE TRIGGER stuck BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION stuck()`.execute(
-        ctx.store.db,
-      );
-    }
+    await failInserts(ctx.store, ctx.dialect, 'stuck', 'jobs', 750_000);
     const r = await receiver({ maxBatch: 50, maxQueue: 1000, drainDelayMs: 60_000 });
     const events = [750_000, 750_001];
     try {
