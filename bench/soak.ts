@@ -28,7 +28,7 @@
  * follows the highest heap V8 grew into (freed pages go back lazily): read an RSS "growing" with
  * the heap after GC and the (no GC) peaks beside it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : Number.NaN;
@@ -69,6 +77,14 @@ function metric(text: string, name: string): number {
 interface Sample {
   atMs: number;
   rss: number;
+  /** RssAnon from /proc (malloc and V8 pages), RssFile (mapped files), V8's heapTotal, external. */
+  anon: number;
+  file: number;
+  heapTotal: number;
+  external: number;
+  /** The SQLite store's size on disk: the database file and its WAL. */
+  db: number;
+  wal: number;
   heap: number;
   heapNoGc: number;
   handles: number;
@@ -165,7 +181,7 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
     console.log(
-      'time     rss MB  heap MB  (no GC)  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes',
+      'time     rss MB  heap MB  (no GC)  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes   anon  file  v8 total  external  db MB  wal MB',
     );
     const enterTimer = setInterval(() => {
       const i = entered++;
@@ -186,7 +202,10 @@ async function main(): Promise<void> {
     const sample = async (): Promise<Sample> => {
       // The heap as /metrics reports it (whatever garbage is waiting) and then after a full GC.
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const { memory } = await connector.request<{ memory: NodeJS.MemoryUsage }>({ type: 'gc' }, 'memory');
+      const { memory, status } = await connector.request<{
+        memory: NodeJS.MemoryUsage;
+        status: Record<string, number>;
+      }>({ type: 'gc' }, 'memory');
       const notes = syspro.db.mdnMaster.rows.filter((n) =>
         String(n.DispatchComments1 ?? '').startsWith('ml-connector '),
       ).length;
@@ -196,6 +215,12 @@ async function main(): Promise<void> {
       return {
         atMs: Date.now() - started,
         rss: memory.rss / 1e6,
+        anon: (status.RssAnon ?? Number.NaN) / 1e6,
+        file: (status.RssFile ?? Number.NaN) / 1e6,
+        heapTotal: memory.heapTotal / 1e6,
+        external: memory.external / 1e6,
+        db: fileSize(join(dir, 'soak.db')) / 1e6,
+        wal: fileSize(join(dir, 'soak.db-wal')) / 1e6,
         heap: memory.heapUsed / 1e6,
         heapNoGc: metric(text, 'nodejs_heap_size_used_bytes') / 1e6,
         handles: metric(text, 'nodejs_active_handles_total'),
@@ -218,7 +243,7 @@ async function main(): Promise<void> {
       const mm = Math.floor(s.atMs / 60_000);
       const ss = Math.floor((s.atMs % 60_000) / 1000);
       console.log(
-        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${s.heapNoGc.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)}`,
+        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${s.heapNoGc.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)} ${s.anon.toFixed(0).padStart(6)} ${s.file.toFixed(0).padStart(5)} ${s.heapTotal.toFixed(0).padStart(9)} ${s.external.toFixed(0).padStart(9)} ${s.db.toFixed(1).padStart(6)} ${s.wal.toFixed(1).padStart(7)}`,
       );
       if (Date.now() >= until) break;
       await new Promise((r) => setTimeout(r, Math.min(INTERVAL_MS, until - Date.now())));
