@@ -4,6 +4,7 @@
  * `probeBusinessObjects` (a query for a key that cannot exist; a ValidateOnly=Y post of an empty
  * document), which tells a licensed object from an unlicensed one.
  */
+import { linkSignals } from '../abort.js';
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import { UserError } from '../config/errors.js';
@@ -479,7 +480,9 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
 
   // The SYSPRO deadline (a `TimeoutError` reason: the calls fail as timeouts) and Ctrl-C.
   const deadline = new AbortController();
-  const sysproSignal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+  // linkSignals, not AbortSignal.any (src/abort.ts): the caller's signal may outlive this ping.
+  const linked = options.signal ? linkSignals([deadline.signal, options.signal]) : undefined;
+  const sysproSignal = linked?.signal ?? deadline.signal;
   const common = {
     connection,
     store: options.store,
@@ -624,6 +627,7 @@ export async function pingConnection(options: PingOptions): Promise<CheckResult[
       await pingWebhooks(options, connection, run, skip, v1ok && c ? c : (why ?? 'V1 authentication failed'));
   } finally {
     await syspro?.close().catch(() => {});
+    linked?.dispose();
   }
   return results;
 }

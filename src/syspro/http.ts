@@ -2,10 +2,21 @@
  * The one place the SYSPRO clients send HTTP: a GET (or POST) with a timeout, network failures
  * turned into `SysproError` kinds, and the body decoded by its charset (Windows-1252 included).
  */
+import { performance } from 'node:perf_hooks';
 import { linkSignals } from '../abort.js';
 import type { Delivery } from '../delivery.js';
 import { OPERATOR_ADVICE, redactSecrets, SysproError, transportError } from './errors.js';
 import { decodeBody } from './windows-1252.js';
+
+/**
+ * Node's fetch keeps a timing entry, full URL included, for each of the first 250 requests of the
+ * process (`performance.getEntriesByType('resource')`). e.net's Logon carries the operator and
+ * company passwords in its query string, so those entries would hold them in clear for the life of
+ * the process (a heap snapshot or a debugger would show them). Nothing here reads the entries, so
+ * any process that loads the SYSPRO clients keeps none.
+ */
+performance.clearResourceTimings();
+performance.setResourceTimingBufferSize(0);
 
 export interface SysproResponse {
   status: number;

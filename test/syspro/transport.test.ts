@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { querySalesOrder } from '../../src/syspro/business-objects/sorqry.js';
 import { createEnetClient } from '../../src/syspro/enet-client.js';
@@ -211,6 +212,23 @@ describe('e.net transport', () => {
     assert.ok(entries.length >= 4, text);
     assert.ok(text.includes('SORQRY'));
     for (const secret of [PASSWORD, 'other&pw', USER_ID.trim()]) assert.ok(!text.includes(secret), text);
+  });
+
+  it('leaves no fetch timing entry holding the logon URL (passwords in its query) in memory', async () => {
+    const c = client();
+    await c.query('SORQRY', '<Query/>');
+    await c.close();
+    // Node adds resource timing entries after the response, off the request's own tick.
+    await new Promise((r) => setTimeout(r, 20));
+    const urls = performance.getEntriesByType('resource').map((e) => e.name);
+    assert.ok(!urls.some((u) => u.includes('Password')), urls.join('\n'));
+    // The guard is the buffer size, not a one-off clear: a fetch now leaves nothing either.
+    await (await fetch(`${baseUrl}/Logon?OperatorPassword=x`)).text();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      performance.getEntriesByType('resource').map((e) => e.name),
+      [],
+    );
   });
 
   it('refuses a request whose URL would be too long, before sending it', async () => {
