@@ -6,7 +6,8 @@
  *
  *   { type: 'gc' }                     full GC (twice, so weak callbacks and finalizers settle), then
  *                                      answers { type: 'memory', memory: process.memoryUsage(),
- *                                      status: { RssAnon, RssFile, RssShmem, VmHWM } } (bytes)
+ *                                      status: { RssAnon, RssFile, RssShmem, VmHWM },
+ *                                      spaces: { new_space, old_space, … } (each space's size) }
  *   { type: 'snapshot', file: path }   v8.writeHeapSnapshot(path) (which itself collects garbage
  *                                      first), then answers { type: 'snapshot', file }
  */
@@ -39,7 +40,9 @@ if (typeof process.send === 'function' && typeof globalThis.gc === 'function') {
     if (message?.type === 'gc') {
       globalThis.gc();
       globalThis.gc();
-      process.send({ type: 'memory', memory: process.memoryUsage(), status: procStatus() });
+      const spaces = {};
+      for (const space of v8.getHeapSpaceStatistics()) spaces[space.space_name] = space.space_size;
+      process.send({ type: 'memory', memory: process.memoryUsage(), status: procStatus(), spaces });
     } else if (message?.type === 'snapshot' && typeof message.file === 'string') {
       const file = v8.writeHeapSnapshot(message.file);
       process.send({ type: 'snapshot', file });

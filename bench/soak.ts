@@ -81,6 +81,8 @@ interface Sample {
   anon: number;
   file: number;
   heapTotal: number;
+  /** V8's young generation (new space): sized by V8 to the allocation rate, up to 2 × 16 MiB here. */
+  newSpace: number;
   external: number;
   /** The SQLite store's size on disk: the database file and its WAL. */
   db: number;
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
     console.log(
-      'time     rss MB  heap MB  (no GC)  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes   anon  file  v8 total  external  db MB  wal MB',
+      'time     rss MB  heap MB  (no GC)  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes   anon  file  v8 total  new space  external  db MB  wal MB',
     );
     const enterTimer = setInterval(() => {
       const i = entered++;
@@ -202,9 +204,10 @@ async function main(): Promise<void> {
     const sample = async (): Promise<Sample> => {
       // The heap as /metrics reports it (whatever garbage is waiting) and then after a full GC.
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const { memory, status } = await connector.request<{
+      const { memory, status, spaces } = await connector.request<{
         memory: NodeJS.MemoryUsage;
         status: Record<string, number>;
+        spaces: Record<string, number>;
       }>({ type: 'gc' }, 'memory');
       const notes = syspro.db.mdnMaster.rows.filter((n) =>
         String(n.DispatchComments1 ?? '').startsWith('ml-connector '),
@@ -218,6 +221,7 @@ async function main(): Promise<void> {
         anon: (status.RssAnon ?? Number.NaN) / 1e6,
         file: (status.RssFile ?? Number.NaN) / 1e6,
         heapTotal: memory.heapTotal / 1e6,
+        newSpace: (spaces.new_space ?? Number.NaN) / 1e6,
         external: memory.external / 1e6,
         db: fileSize(join(dir, 'soak.db')) / 1e6,
         wal: fileSize(join(dir, 'soak.db-wal')) / 1e6,
@@ -243,7 +247,7 @@ async function main(): Promise<void> {
       const mm = Math.floor(s.atMs / 60_000);
       const ss = Math.floor((s.atMs % 60_000) / 1000);
       console.log(
-        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${s.heapNoGc.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)} ${s.anon.toFixed(0).padStart(6)} ${s.file.toFixed(0).padStart(5)} ${s.heapTotal.toFixed(0).padStart(9)} ${s.external.toFixed(0).padStart(9)} ${s.db.toFixed(1).padStart(6)} ${s.wal.toFixed(1).padStart(7)}`,
+        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${s.heapNoGc.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)} ${s.anon.toFixed(0).padStart(6)} ${s.file.toFixed(0).padStart(5)} ${s.heapTotal.toFixed(0).padStart(9)} ${s.newSpace.toFixed(0).padStart(10)} ${s.external.toFixed(0).padStart(9)} ${s.db.toFixed(1).padStart(6)} ${s.wal.toFixed(1).padStart(7)}`,
       );
       if (Date.now() >= until) break;
       await new Promise((r) => setTimeout(r, Math.min(INTERVAL_MS, until - Date.now())));
