@@ -31,6 +31,8 @@ export interface Store {
    * run their statements directly while holding Kysely's connection (`jobs/sqlite-enqueue.ts`).
    */
   sqlite?: SqliteDatabase.Database;
+  /** SQLite only: the prepared-statement cache under `db` (sqlite-statements.ts), for /metrics and tests. */
+  statements?: { readonly cachedStatements: number; readonly cachedBytes: number };
   /** The URL with any password masked, for messages. */
   displayUrl: string;
   close(): Promise<void>;
@@ -122,14 +124,15 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
       sqlite.close();
       throw describeStoreError(err, url) ?? err;
     }
+    const statements = cachingDatabase(sqlite);
     const db = new Kysely<Database>({
       dialect: guardDialect(
-        new SqliteDialect({ database: cachingDatabase(sqlite) as unknown as SqliteDatabase.Database }),
+        new SqliteDialect({ database: statements as unknown as SqliteDatabase.Database }),
         token,
       ),
     });
     registerGuard(db, token);
-    return { db, dialect: 'sqlite', sqlite, displayUrl: url, close: () => db.destroy() };
+    return { db, dialect: 'sqlite', sqlite, statements, displayUrl: url, close: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const connectionString = options.password === undefined ? url : withPassword(url, options.password);

@@ -13,6 +13,7 @@ import { failJob } from '../../src/store/jobs/fail.js';
 import { getJob } from '../../src/store/jobs/queries.js';
 import { releaseJobs } from '../../src/store/jobs/release.js';
 import { withWriteTransaction } from '../../src/store/jobs/transaction.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
@@ -185,4 +186,23 @@ forEachDialect('job keys', (ctx) => {
       await Promise.all(stores.map((s) => s.close()));
     }
   });
+});
+
+it('a coalesce with a new run time reuses its prepared statement (no value inlined into the SQL)', async () => {
+  // Values inlined as SQL literals make every call a new statement: on SQLite each is compiled
+  // again and takes a place in the statement cache (native memory, sqlite-statements.ts).
+  const store = openStore('sqlite::memory:');
+  try {
+    await migrateToLatest(store);
+    const enqueue = (runAt: number) =>
+      enqueueJob(store, { kind: KIND, connection: 'a', idempotencyKey: 'ship:1', payload: {}, runAt }, T0);
+    await enqueue(T0 + 60_000);
+    const coalesced = await enqueue(T0 + 50_000);
+    assert.equal(coalesced.created, false);
+    const cached = store.statements!.cachedStatements;
+    for (let i = 1; i <= 5; i++) assert.equal((await enqueue(T0 + 50_000 - i * 1000)).created, false);
+    assert.equal(store.statements!.cachedStatements, cached);
+  } finally {
+    await store.close();
+  }
 });

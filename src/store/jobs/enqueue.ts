@@ -104,7 +104,7 @@ async function coalesceInto(store: Store, id: number, job: NewJob, now: number):
     .updateTable('jobs')
     .set((eb) => ({
       payload: JSON.stringify(job.payload ?? {}),
-      run_at: eb.case().when('run_at', '>', runAt).then(runAt).else(eb.ref('run_at')).end(),
+      run_at: eb.case().when('run_at', '>', runAt).then(eb.val(runAt)).else(eb.ref('run_at')).end(),
       updated_at: now,
     }))
     .where('id', '=', id)

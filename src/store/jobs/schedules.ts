@@ -94,7 +94,7 @@ async function syncOnce(
         next_run_at: eb
           .case()
           .when('next_run_at', '>', now + spec.intervalMs)
-          .then(now + spec.intervalMs)
+          .then(eb.val(now + spec.intervalMs))
           .else(eb.ref('next_run_at'))
           .end(),
         updated_at: now,
