@@ -87,6 +87,8 @@ interface Sample {
   /** The SQLite store's size on disk: the database file and its WAL. */
   db: number;
   wal: number;
+  /** The SQLite statement cache's estimated native memory (mlc_sqlite_statement_cache_bytes). */
+  statements: number;
   heap: number;
   heapNoGc: number;
   handles: number;
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
     console.log(
-      'time     rss MB  heap MB  (no GC)  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes   anon  file  v8 total  new space  external  db MB  wal MB',
+      'time     rss MB  heap MB  (no GC)  handles  fds  syspro sessions  orders in ShipStation  labels  dispatch notes   anon  file  v8 total  new space  external  db MB  wal MB  statements MB',
     );
     const enterTimer = setInterval(() => {
       const i = entered++;
@@ -225,6 +227,7 @@ async function main(): Promise<void> {
         external: memory.external / 1e6,
         db: fileSize(join(dir, 'soak.db')) / 1e6,
         wal: fileSize(join(dir, 'soak.db-wal')) / 1e6,
+        statements: metric(text, 'mlc_sqlite_statement_cache_bytes') / 1e6,
         heap: memory.heapUsed / 1e6,
         heapNoGc: metric(text, 'nodejs_heap_size_used_bytes') / 1e6,
         handles: metric(text, 'nodejs_active_handles_total'),
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
       const mm = Math.floor(s.atMs / 60_000);
       const ss = Math.floor((s.atMs % 60_000) / 1000);
       console.log(
-        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${s.heapNoGc.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)} ${s.anon.toFixed(0).padStart(6)} ${s.file.toFixed(0).padStart(5)} ${s.heapTotal.toFixed(0).padStart(9)} ${s.newSpace.toFixed(0).padStart(10)} ${s.external.toFixed(0).padStart(9)} ${s.db.toFixed(1).padStart(6)} ${s.wal.toFixed(1).padStart(7)}`,
+        `${String(mm).padStart(3)}:${String(ss).padStart(2, '0')} ${s.rss.toFixed(0).padStart(8)} ${s.heap.toFixed(0).padStart(8)} ${s.heapNoGc.toFixed(0).padStart(8)} ${String(s.handles).padStart(8)} ${String(s.fds).padStart(4)} ${String(s.sessions).padStart(16)} ${String(s.orders).padStart(22)} ${String(s.labels).padStart(7)} ${String(s.notes).padStart(15)} ${s.anon.toFixed(0).padStart(6)} ${s.file.toFixed(0).padStart(5)} ${s.heapTotal.toFixed(0).padStart(9)} ${s.newSpace.toFixed(0).padStart(10)} ${s.external.toFixed(0).padStart(9)} ${s.db.toFixed(1).padStart(6)} ${s.wal.toFixed(1).padStart(7)} ${s.statements.toFixed(1).padStart(14)}`,
       );
       if (Date.now() >= until) break;
       await new Promise((r) => setTimeout(r, Math.min(INTERVAL_MS, until - Date.now())));

@@ -161,6 +161,18 @@ export class StoreMetrics {
       labelNames: ['key'],
       registers,
     });
+    const statements = options.store.statements;
+    if (statements) {
+      // Native memory outside V8's heap: bounded by SQLITE_STATEMENT_CACHE_BYTES (sqlite-statements.ts).
+      new Gauge({
+        name: 'mlc_sqlite_statement_cache_bytes',
+        help: 'Estimated native memory of the prepared SQLite statements kept for reuse',
+        registers,
+        collect() {
+          this.set(statements.cachedBytes);
+        },
+      });
+    }
   }
 
   /** The snapshot of the store, read again only when the cached one is older than `cacheMs`. */

@@ -88,9 +88,21 @@ forEachDialect('metrics route', (ctx) => {
   it('an empty store: no job, poll, record or budget series', async () => {
     const samples = await scrape();
     assert.deepEqual(
-      samples.filter((s) => s.name.startsWith('mlc_')),
+      samples.filter((s) => s.name.startsWith('mlc_') && s.name !== 'mlc_sqlite_statement_cache_bytes'),
       [],
     );
+  });
+
+  it('reports the SQLite statement cache (native memory outside the V8 heap) on SQLite only', async () => {
+    const samples = (await scrape()).filter((s) => s.name === 'mlc_sqlite_statement_cache_bytes');
+    if (ctx.dialect === 'postgres') {
+      assert.deepEqual(samples, []);
+      return;
+    }
+    assert.equal(samples.length, 1);
+    // The scrape's own reads are cached statements: the figure is the cache as it stands.
+    assert.ok(samples[0]!.value > 0);
+    assert.equal(samples[0]!.value, ctx.store.statements!.cachedBytes);
   });
 
   it('reports jobs, polls, records and budgets exactly, and caches the read', async () => {
