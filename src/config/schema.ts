@@ -451,6 +451,12 @@ export const configSchema = z
          * process acknowledged; 0 = only at start and after its own receiver's commits.
          */
         webhookDrainSweep: z.number().int().min(0).max(3_600_000).default(5000),
+        /**
+         * Most webhook events waiting in the inbox (acknowledged, not yet moved into jobs) before the
+         * receiver stops acknowledging: beyond it, 503 with Retry-After (ShipStation may deliver
+         * again; the reconciling polls find the records anyway). 0 = no limit.
+         */
+        webhookInboxLimit: z.number().int().min(0).max(10_000_000).default(10_000),
       })
       .prefault({}),
     /**

@@ -2,7 +2,11 @@
  * `/healthz`: the process is up and answering (no dependency is checked, so a restart is never
  * triggered by a database outage). `/readyz`: the store answers a trivial query within a few
  * seconds and no migration is pending; otherwise 503 with the reason, so a load balancer or an
- * orchestrator stops sending traffic (webhooks) to a process that could not persist it.
+ * orchestrator stops sending traffic (webhooks) to a process that could not persist it. Both
+ * answers carry `details()` (in `run`: `webhookInbox`, the inbox's backlog and its drain's state).
+ * A full inbox does not make the process unready: the receiver answers its own 503, and the
+ * dashboard, the operator API and the nudge on the same server must stay reachable
+ * (docs/decisions.md "Webhook inbox: a row that cannot move, and a bound").
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -11,6 +15,8 @@ export interface Readiness {
   check(): Promise<void>;
   /** True once shutdown has begun: the process is finishing its work and takes no new traffic. */
   stopping(): boolean;
+  /** Added to both answers' bodies (read from memory, never the store). */
+  details?(): Record<string, unknown>;
 }
 
 /** How long `/readyz` waits for the store before it answers 503. */
@@ -20,12 +26,16 @@ export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness)
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    if (readiness.stopping()) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
+    const details = () => readiness.details?.() ?? {};
+    if (readiness.stopping())
+      return reply.code(503).send({ status: 'unavailable', reason: 'shutting down', ...details() });
     try {
       await withTimeout(readiness.check(), READY_TIMEOUT_MS);
-      return { status: 'ready' };
+      return { status: 'ready', ...details() };
     } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', reason: (err as Error).message ?? String(err) });
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', reason: (err as Error).message ?? String(err), ...details() });
     }
   });
 }

@@ -24,6 +24,12 @@
  * - `mlc_shipstation_budget_remaining{key}` / `mlc_shipstation_budget_limit{key}`: requests the key
  *   may still send in its window (`rate_limits`: our sends in the window, what the server said
  *   remains, a 429 block), the key being the credentials' fingerprint, never the key itself.
+ * - `mlc_webhook_inbox_rows`: webhook events acknowledged and not yet moved into jobs (the inbox,
+ *   every process's on PostgreSQL); with `inbox` (the receiver of this process):
+ *   `mlc_webhook_inbox_limit` (`http.webhookInboxLimit`, 0 = none), `mlc_webhook_inbox_full` (1 while
+ *   webhooks are answered 503 for it), `mlc_webhook_inbox_refused` (those 503s since start),
+ *   `mlc_webhook_inbox_failing_drains` (drains failed in a row) and
+ *   `mlc_webhook_inbox_dead_lettered` (rows kept as dead jobs since start).
  * - `mlc_syspro_call_duration_seconds` / `mlc_shipstation_call_duration_seconds` when the run passes
  *   `calls` (`sync/call-metrics.ts`): histograms of this process's own calls, in memory.
  * - prom-client's default process metrics (`process_*`, `nodejs_*`).
@@ -39,7 +45,9 @@ import { defaultSafetyMs } from '../shipstation/rate-budget.js';
 import type { JobState } from '../store/database.js';
 import { listScheduleStatus } from '../store/jobs/queries.js';
 import type { Store } from '../store/open.js';
+import { inboxSize } from '../store/webhook-inbox.js';
 import type { CallMetrics } from '../sync/call-metrics.js';
+import type { WebhookInboxStatus } from './webhooks.js';
 
 export const METRICS_CACHE_MS = 5000;
 /** Audit rows this far below the highest id are settled: counted once, then kept in memory. */
@@ -60,6 +68,8 @@ export interface MetricsOptions {
   calls?: CallMetrics;
   /** Default true; tests of exact output turn it off. */
   processMetrics?: boolean;
+  /** The webhook receiver's inbox state (`WebhookRoutes.inboxStatus`), read at each scrape. */
+  inbox?: () => WebhookInboxStatus;
 }
 
 interface Snapshot {
@@ -74,6 +84,7 @@ interface Snapshot {
   }[];
   records: Map<string, { labels: AuditLabels; count: number }>;
   budgets: { key: string; remaining: number; limit: number }[];
+  inboxRows: number;
   at: number;
 }
 
@@ -89,7 +100,8 @@ export class StoreMetrics {
   readonly registry = new Registry();
   /** Store reads done (one per snapshot taken); tests check the cache with it. */
   reads = 0;
-  readonly #o: Required<Omit<MetricsOptions, 'calls' | 'processMetrics'>>;
+  readonly #o: Required<Omit<MetricsOptions, 'calls' | 'processMetrics' | 'inbox'>>;
+  readonly #inbox: (() => WebhookInboxStatus) | undefined;
   #cached: { at: number; snapshot: Promise<Snapshot> } | undefined;
   #inFlight: Promise<Snapshot> | undefined;
   /** Audit rows with id ≤ `settledId`, counted once. */
@@ -104,8 +116,11 @@ export class StoreMetrics {
   readonly #records: Gauge;
   readonly #budget: Gauge;
   readonly #budgetLimit: Gauge;
+  readonly #inboxRows: Gauge;
+  readonly #inboxGauges: Record<'limit' | 'full' | 'refused' | 'failing' | 'dead', Gauge> | undefined;
 
   constructor(options: MetricsOptions) {
+    this.#inbox = options.inbox;
     this.#o = {
       store: options.store,
       clock: options.clock ?? systemClock,
@@ -173,6 +188,36 @@ export class StoreMetrics {
         },
       });
     }
+    this.#inboxRows = new Gauge({
+      name: 'mlc_webhook_inbox_rows',
+      help: 'Webhook events acknowledged and not yet moved into jobs (the inbox, all processes)',
+      registers,
+    });
+    if (this.#inbox) {
+      const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
+      this.#inboxGauges = {
+        limit: gauge(
+          'mlc_webhook_inbox_limit',
+          'http.webhookInboxLimit: inbox rows beyond which webhooks get 503 (0: none)',
+        ),
+        full: gauge(
+          'mlc_webhook_inbox_full',
+          '1 while this process answers webhooks 503 because the inbox is full',
+        ),
+        refused: gauge(
+          'mlc_webhook_inbox_refused',
+          'Webhooks this process answered 503 for a full inbox since it started',
+        ),
+        failing: gauge(
+          'mlc_webhook_inbox_failing_drains',
+          'Inbox drains of this process that failed in a row (0: the last one moved)',
+        ),
+        dead: gauge(
+          'mlc_webhook_inbox_dead_lettered',
+          'Inbox rows this process kept as dead jobs since it started (they could not become jobs)',
+        ),
+      };
+    }
   }
 
   /** The snapshot of the store, read again only when the cached one is older than `cacheMs`. */
@@ -225,6 +270,15 @@ export class StoreMetrics {
       this.#budget.set({ key: b.key }, b.remaining);
       this.#budgetLimit.set({ key: b.key }, b.limit);
     }
+    this.#inboxRows.set(s.inboxRows);
+    if (this.#inbox && this.#inboxGauges) {
+      const status = this.#inbox();
+      this.#inboxGauges.limit.set(status.limit);
+      this.#inboxGauges.full.set(status.state === 'full' ? 1 : 0);
+      this.#inboxGauges.refused.set(status.refused);
+      this.#inboxGauges.failing.set(status.failingDrains);
+      this.#inboxGauges.dead.set(status.deadLettered);
+    }
   }
 
   async #readStore(now: number): Promise<Snapshot> {
@@ -253,7 +307,9 @@ export class StoreMetrics {
     const schedules = await listScheduleStatus(this.#o.store);
     const records = await this.#auditCounts();
     const budgetRows = await db.selectFrom('rate_limits').selectAll().orderBy('key').execute();
+    const inboxRows = await inboxSize(this.#o.store);
     return {
+      inboxRows,
       at: now,
       jobs: jobRows.map((r) => ({ kind: r.kind, state: r.state, count: Number(r.count) })),
       oldestDue: oldestRows.map((r) => ({ kind: r.kind, runAt: Number(r.run_at) })),

@@ -22,7 +22,9 @@
  *   redelivery coalesces; `settle()` waits for it.
  * The store unreachable (a failed transaction fails every request in it), or the secret unreadable
  * → 503, so ShipStation delivers again; more than `http.webhookQueue` events waiting → 503 with
- * `Retry-After` (memory stays bounded under a flood).
+ * `Retry-After` (memory stays bounded under a flood); `http.webhookInboxLimit` events in the inbox
+ * (acknowledged, not moved into jobs: the drain failing or far behind) → 503 with `Retry-After: 60`,
+ * so the inbox stays bounded too (`inboxStatus()`: `/readyz`, `/metrics`).
  *
  * V2 (`POST /webhooks/shipstation-v2/<connection>`): authenticated by the RSA signature, verified
  * with the landed verifier against the JWKS at `<shipstation.v2Url>/jwks` (keys cached). Its
@@ -44,7 +46,7 @@ import { parseV1WebhookPayload } from '../shipstation/v1/webhook-payload.js';
 import { createWebhookVerifier, type WebhookVerifier } from '../shipstation/v2/webhook-signature.js';
 import { appendAudit } from '../store/audit.js';
 import type { AuditTable } from '../store/database.js';
-import { createInboxDrainer } from '../store/inbox-drainer.js';
+import { createInboxDrainer, type InboxStatus } from '../store/inbox-drainer.js';
 import { createGroupCommit, QueueFullError } from '../store/jobs/group-enqueue.js';
 import type { Store } from '../store/open.js';
 import { appendToInbox, type InboxEvent } from '../store/webhook-inbox.js';
@@ -66,6 +68,11 @@ const SECRET_TTL_MS = 60_000;
 const SECRET_RECHECK_MS = 5_000;
 /** Retry-After (seconds) of the 503 sent when too many events wait to be stored. */
 export const QUEUE_FULL_RETRY_AFTER_S = 5;
+/**
+ * Retry-After (seconds) of the 503 sent while the inbox holds `http.webhookInboxLimit` events: the
+ * drain is failing or far behind, which takes longer than a queue burst to clear.
+ */
+export const INBOX_FULL_RETRY_AFTER_S = 60;
 
 export interface WebhookReceiverOptions {
   config: Config;
@@ -84,12 +91,31 @@ export interface WebhookReceiverOptions {
   };
   /** Called with each job kind the inbox's drain moved into `jobs` (`run` wakes its worker). */
   notify?: (kind: string) => void;
-  /** The inbox's drain (`store/inbox-drainer.ts`): delay after new rows, rows per transaction. */
-  inbox?: { delayMs?: number; batch?: number };
+  /**
+   * The inbox's drain (`store/inbox-drainer.ts`): delay after new rows, rows per transaction, wait
+   * after a failed drain; `limit` overrides `http.webhookInboxLimit`.
+   */
+  inbox?: { delayMs?: number; batch?: number; retryMs?: number; limit?: number };
 }
 
-/** The route module, and `settle()`: resolves once the inbox has been moved into `jobs` (tests, the bench). */
-export type WebhookRoutes = ((app: FastifyInstance) => Promise<void>) & { settle(): Promise<void> };
+/** The inbox as `/readyz` and `/metrics` show it. */
+export interface WebhookInboxStatus extends InboxStatus {
+  /** `http.webhookInboxLimit` (0: none). */
+  limit: number;
+  /** `full`: at the limit, webhooks answered 503; `failing`: the last drain failed; else `ok`. */
+  state: 'ok' | 'failing' | 'full';
+  /** Webhooks this process answered 503 because the inbox was full. */
+  refused: number;
+}
+
+/**
+ * The route module; `settle()` resolves once the inbox has been moved into `jobs` (tests, the
+ * bench); `inboxStatus()` is the backlog and the drain's state, read from memory.
+ */
+export type WebhookRoutes = ((app: FastifyInstance) => Promise<void>) & {
+  settle(): Promise<void>;
+  inboxStatus(): WebhookInboxStatus;
+};
 
 type Reply = { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
 
@@ -263,6 +289,7 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookRoutes 
     delayMs: options.inbox?.delayMs ?? config.http.webhookDrainDelay,
     batch: options.inbox?.batch ?? config.http.webhookDrainBatch,
     sweepMs: config.http.webhookDrainSweep,
+    ...(options.inbox?.retryMs === undefined ? {} : { retryMs: options.inbox.retryMs }),
     onMoved: (result) => {
       for (const kind of result.kinds) options.notify?.(kind);
     },
@@ -273,11 +300,55 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookRoutes 
     beforeBatch: options.groupCommit?.beforeBatch,
   });
 
+  const inboxLimit = options.inbox?.limit ?? config.http.webhookInboxLimit;
+  let inboxRefused = 0;
+  let lastInboxFullLog = Number.NEGATIVE_INFINITY;
+  const inboxStatus = (): WebhookInboxStatus => {
+    const status = drainer.status();
+    const full = inboxLimit > 0 && status.waiting >= inboxLimit;
+    return {
+      ...status,
+      limit: inboxLimit,
+      state: full ? 'full' : status.failingDrains > 0 ? 'failing' : 'ok',
+      refused: inboxRefused,
+    };
+  };
+
+  /** The inbox holds `http.webhookInboxLimit` events: not acknowledged, ShipStation may deliver again. */
+  function inboxFull(connection: ConnectionConfig): Reply {
+    inboxRefused++;
+    const now = clock.now();
+    if (now - lastInboxFullLog >= 60_000) {
+      lastInboxFullLog = now;
+      const status = drainer.status();
+      logger?.error(
+        {
+          connection: connection.name,
+          waiting: status.waiting,
+          limit: inboxLimit,
+          failingDrains: status.failingDrains,
+          lastError: status.lastError,
+          refused: inboxRefused,
+        },
+        'webhook inbox full: answering 503 until its events move into jobs',
+      );
+    }
+    return {
+      status: 503,
+      headers: { 'retry-after': String(INBOX_FULL_RETRY_AFTER_S) },
+      body: {
+        error: `${inboxLimit} webhook events wait to be moved into jobs; deliver it again later`,
+      },
+    };
+  }
+
   async function store1(
     connection: ConnectionConfig,
     kind: WebhookJobKind,
     payload: WebhookJobPayload,
   ): Promise<Reply> {
+    // One comparison of two in-memory numbers: the hot path reads no store for it.
+    if (inboxLimit > 0 && drainer.waiting() >= inboxLimit) return inboxFull(connection);
     try {
       const inboxId = await enqueuer.enqueue({
         kind,
@@ -482,5 +553,5 @@ export function webhookReceiver(options: WebhookReceiverOptions): WebhookRoutes 
       async (request, reply) => send(reply, await receiveV2(request)),
     );
   };
-  return Object.assign(routes, { settle: () => drainer.settle() });
+  return Object.assign(routes, { settle: () => drainer.settle(), inboxStatus });
 }

@@ -11,14 +11,21 @@
  *   rows a process acknowledged just before it was killed must move without waiting for the next
  *   webhook to reach a survivor (an empty inbox costs one indexed read a sweep);
  * - a failed drain leaves its rows in the inbox (its transaction rolled back) and is tried again
- *   after `retryMs`; the error is logged;
+ *   after `retryMs`; the error is logged. Rows that cannot become jobs do not fail it: `drainInbox`
+ *   keeps each as a dead job (logged here, one line per row); only an error that is not a row's
+ *   fault (`isRowRefusal`) fails a drain;
+ * - `waiting()` is the inbox's backlog as this process knows it, at no cost per call (the receiver
+ *   reads it on every webhook to refuse past `http.webhookInboxLimit`): the rows counted after the
+ *   last failed drain (0 after a drain that emptied the inbox, less what later drains moved), plus
+ *   the events this process's receiver stored since (`poke()`). Rows other processes appended on
+ *   PostgreSQL are counted at the next failed drain; `status()` adds the drains' state;
  * - `settle()` waits until the inbox is empty as far as this process knows (tests, the bench);
  * - `close()` stops the timer and drains what is left (so a clean stop leaves the inbox empty).
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from './open.js';
-import { type DrainResult, drainInbox } from './webhook-inbox.js';
+import { type DrainResult, drainInbox, inboxSize } from './webhook-inbox.js';
 
 export interface InboxDrainerOptions {
   store: Store;
@@ -36,12 +43,28 @@ export interface InboxDrainerOptions {
   onMoved?: (result: DrainResult) => void;
 }
 
+export interface InboxStatus {
+  /** Rows waiting in the inbox, as this process knows it (see `waiting()`). */
+  waiting: number;
+  /** Drains that failed in a row (0: the last one succeeded). */
+  failingDrains: number;
+  /** The last failed drain's error and when (epoch ms), until a drain succeeds. */
+  lastError?: string;
+  lastErrorAt?: number;
+  /** Rows this process kept as dead jobs since it started. */
+  deadLettered: number;
+}
+
 export interface InboxDrainer {
+  /** One more event stored by this process (each call counts one): schedules a drain. */
   poke(): void;
   start(): void;
   settle(): Promise<void>;
   close(): Promise<void>;
-  readonly stats: Readonly<{ drains: number; moved: number; failures: number }>;
+  /** The backlog as this process knows it; no store read. */
+  waiting(): number;
+  status(): InboxStatus;
+  readonly stats: Readonly<{ drains: number; moved: number; failures: number; deadLettered: number }>;
 }
 
 export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
@@ -51,7 +74,13 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
   const retryMs = options.retryMs ?? 1000;
   const sweepMs = options.sweepMs ?? 5000;
   let sweep: NodeJS.Timeout | undefined;
-  const stats = { drains: 0, moved: 0, failures: 0 };
+  const stats = { drains: 0, moved: 0, failures: 0, deadLettered: 0 };
+  // The backlog: `counted` rows at the last count, plus the events appended since (`appended - base`).
+  let counted = 0;
+  let appended = 0;
+  let base = 0;
+  let failingDrains = 0;
+  let lastError: { message: string; at: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -70,20 +99,31 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     again = false;
     running = (async () => {
       let failed = false;
+      const appendedAtStart = appended;
       try {
         for (;;) {
-          const result = await drainInbox(store, { limit: batch, now: clock.now() });
+          const result = await drainOnce();
           stats.drains++;
-          stats.moved += result.moved;
-          if (result.moved > 0) options.onMoved?.(result);
+          counted = Math.max(0, counted - result.moved);
           if (result.moved < batch) break;
           // A full batch: more wait; let requests in before the next transaction.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
+        // Empty as far as this drain saw: what is left is what was stored while it ran.
+        counted = 0;
+        base = appendedAtStart;
+        failingDrains = 0;
+        lastError = undefined;
       } catch (err) {
         failed = true;
         stats.failures++;
-        logger?.error({ err }, 'could not move webhook events from the inbox into jobs; trying again');
+        failingDrains++;
+        lastError = { message: (err as Error)?.message ?? String(err), at: clock.now() };
+        logger?.error(
+          { err, failingDrains },
+          'could not move webhook events from the inbox into jobs; trying again',
+        );
+        await recount();
       } finally {
         running = undefined;
       }
@@ -92,11 +132,50 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
     })();
   }
 
+  async function drainOnce(): Promise<DrainResult> {
+    const result = await drainInbox(store, { limit: batch, now: clock.now() });
+    stats.moved += result.moved;
+    for (const dead of result.deadLetters) {
+      stats.deadLettered++;
+      logger?.error(
+        {
+          inboxId: dead.inboxId,
+          jobId: dead.jobId,
+          connection: dead.connection,
+          kind: dead.kind,
+          error: dead.error,
+        },
+        'a webhook event could not become a job: kept as a dead job',
+      );
+    }
+    if (result.moved > 0) options.onMoved?.(result);
+    return result;
+  }
+
+  /** Counts the inbox after a failed drain (the store may be unable to answer: then the estimate stays). */
+  async function recount(): Promise<void> {
+    const before = appended;
+    try {
+      counted = await inboxSize(store);
+      base = before;
+    } catch {
+      // The estimate keeps growing with this process's appends.
+    }
+  }
+
   return {
     poke() {
+      appended++;
       if (running) again = true;
       else schedule(delayMs);
     },
+    waiting: () => counted + (appended - base),
+    status: () => ({
+      waiting: counted + (appended - base),
+      failingDrains,
+      ...(lastError ? { lastError: lastError.message, lastErrorAt: lastError.at } : {}),
+      deadLettered: stats.deadLettered,
+    }),
     start() {
       schedule(0);
       if (sweepMs > 0 && !sweep) {
@@ -133,9 +212,7 @@ export function createInboxDrainer(options: InboxDrainerOptions): InboxDrainer {
       // What is left, until empty; a failure leaves the rows for the next start.
       try {
         for (;;) {
-          const result = await drainInbox(store, { limit: batch, now: clock.now() });
-          stats.moved += result.moved;
-          if (result.moved > 0) options.onMoved?.(result);
+          const result = await drainOnce();
           if (result.moved < batch) break;
         }
       } catch (err) {

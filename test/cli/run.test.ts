@@ -153,7 +153,21 @@ describe('ml-connector run on SQLite', () => {
     assert.deepEqual(start.pollsWithoutHandler, []);
     await untilReady(address);
     assert.deepEqual(await getJson(`${address}/healthz`), { status: 200, body: { status: 'ok' } });
-    assert.deepEqual(await getJson(`${address}/readyz`), { status: 200, body: { status: 'ready' } });
+    // run adds the webhook inbox's state (src/http/webhooks.ts inboxStatus).
+    assert.deepEqual(await getJson(`${address}/readyz`), {
+      status: 200,
+      body: {
+        status: 'ready',
+        webhookInbox: {
+          waiting: 0,
+          failingDrains: 0,
+          deadLettered: 0,
+          limit: 10_000,
+          state: 'ok',
+          refused: 0,
+        },
+      },
+    });
 
     run.child.kill('SIGTERM');
     assert.equal(await run.exited, 0, run.stderr());

@@ -85,11 +85,11 @@ forEachDialect('metrics route', (ctx) => {
     return parse(await response.text());
   };
 
-  it('an empty store: no job, poll, record or budget series', async () => {
+  it('an empty store: no job, poll, record or budget series; an empty webhook inbox', async () => {
     const samples = await scrape();
     assert.deepEqual(
       samples.filter((s) => s.name.startsWith('mlc_') && s.name !== 'mlc_sqlite_statement_cache_bytes'),
-      [],
+      [{ name: 'mlc_webhook_inbox_rows', labels: {}, value: 0 }],
     );
   });
 

@@ -11,8 +11,14 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { configSchema } from '../../src/config/schema.js';
+import { metricsRoute } from '../../src/http/metrics.js';
 import { createHttpServer, type HttpServer } from '../../src/http/server.js';
-import { QUEUE_FULL_RETRY_AFTER_S, webhookReceiver } from '../../src/http/webhooks.js';
+import {
+  INBOX_FULL_RETRY_AFTER_S,
+  QUEUE_FULL_RETRY_AFTER_S,
+  type WebhookRoutes,
+  webhookReceiver,
+} from '../../src/http/webhooks.js';
 import type { Store } from '../../src/store/open.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
@@ -45,6 +51,8 @@ const resourceUrl = (batch: number) =>
   `https://ssapi6.shipstation.com/shipments?batchId=${batch}&includeShipmentItems=True`;
 
 interface Receiver {
+  /** The server (`/readyz`, `/metrics`). */
+  base: string;
   url: string;
   /** How many transactions were started (beforeBatch calls). */
   batches: number;
@@ -54,24 +62,37 @@ interface Receiver {
   release(): void;
   /** The inbox moved into jobs (rejects when a drain failed). */
   settle(): Promise<void>;
+  inboxStatus(): ReturnType<WebhookRoutes['inboxStatus']>;
   close(): Promise<void>;
 }
 
 /** The receiver on its own server; `holdUntil` holds its first transaction until that many events queued (or `release`). */
 async function startReceiver(
   store: Store,
-  options: { maxBatch: number; maxQueue: number; holdUntil?: number; drainDelayMs?: number },
+  options: {
+    maxBatch: number;
+    maxQueue: number;
+    holdUntil?: number;
+    drainDelayMs?: number;
+    inboxLimit?: number;
+    retryMs?: number;
+  },
 ): Promise<Receiver> {
   let released = options.holdUntil === undefined;
   let waiting: (() => number) | undefined;
   let wake: (() => void) | undefined;
   const state = { batches: 0 };
+  const clock = new FakeClock(Date.parse('2026-12-01T12:00:00Z'));
   const routes = webhookReceiver({
     config,
     store,
-    clock: new FakeClock(Date.parse('2026-12-01T12:00:00Z')),
+    clock,
     resolveSecret: async () => SECRET,
-    inbox: { delayMs: options.drainDelayMs ?? 0 },
+    inbox: {
+      delayMs: options.drainDelayMs ?? 0,
+      ...(options.inboxLimit === undefined ? {} : { limit: options.inboxLimit }),
+      ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
+    },
     groupCommit: {
       maxBatch: options.maxBatch,
       maxQueue: options.maxQueue,
@@ -88,14 +109,23 @@ async function startReceiver(
       },
     },
   });
+  // Wired as `run` wires them: `/readyz` and `/metrics` show the inbox.
   const server: HttpServer = createHttpServer({
     host: '127.0.0.1',
     port: 0,
-    readiness: { check: async () => {}, stopping: () => false },
-    routes: [routes],
+    readiness: {
+      check: async () => {},
+      stopping: () => false,
+      details: () => ({ webhookInbox: routes.inboxStatus() }),
+    },
+    routes: [
+      routes,
+      metricsRoute({ store, clock, cacheMs: 0, processMetrics: false, inbox: routes.inboxStatus }),
+    ],
   });
   const address = await server.listen();
   return {
+    base: address,
     url: `${address}/webhooks/shipstation/main?token=${SECRET}`,
     get batches() {
       return state.batches;
@@ -106,6 +136,7 @@ async function startReceiver(
       wake?.();
     },
     settle: () => routes.settle(),
+    inboxStatus: () => routes.inboxStatus(),
     close: () => server.close(),
   };
 }
@@ -146,26 +177,71 @@ async function storedJobs(store: Store, batches: Array<number>) {
     .filter((r) => wanted.has(r.url));
 }
 
-/** A trigger named `name` that fails every insert into `table` whose payload names `batchId=<batch>`. */
+/**
+ * A trigger named `name` that refuses every insert into `table` whose payload names
+ * `batchId=<batch>` (and where `also` holds).
+ */
 async function failInserts(
   store: Store,
   dialect: string,
   name: string,
   table: 'jobs' | 'webhook_inbox',
   batch: number,
+  also = 'TRUE',
 ): Promise<void> {
   const match = `%batchId=${batch}&%`;
   if (dialect === 'sqlite') {
-    await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ${sql.raw(table)} WHEN NEW.payload LIKE ${sql.lit(match)}
+    await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ${sql.raw(table)} WHEN NEW.payload LIKE ${sql.lit(match)} AND ${sql.raw(also)}
               BEGIN SELECT RAISE(ABORT, 'injected failure'); END`.execute(store.db);
     return;
   }
   await sql`CREATE FUNCTION ${sql.raw(name)}() RETURNS trigger AS $$
-            BEGIN IF NEW.payload LIKE ${sql.lit(match)} THEN RAISE EXCEPTION 'injected failure'; END IF;
+            BEGIN IF NEW.payload LIKE ${sql.lit(match)} AND ${sql.raw(also)} THEN RAISE EXCEPTION 'injected failure'; END IF;
             RETURN NEW; END $$ LANGUAGE plpgsql`.execute(store.db);
   await sql`CREATE TRIGGER ${sql.raw(name)} BEFORE INSERT ON ${sql.raw(table)} FOR EACH ROW EXECUTE FUNCTION ${sql.raw(name)}()`.execute(
     store.db,
   );
+}
+
+/**
+ * Makes every insert into jobs fail as a store that cannot work now does (not a refusal of the
+ * row), so drains fail while the receiver's appends to the inbox still commit; returns the undo.
+ * SQLite: a trigger calling a function of the store's connection that throws. PostgreSQL: a
+ * serialization failure (SQLSTATE 40001).
+ */
+async function failDrains(store: Store, dialect: string): Promise<() => Promise<void>> {
+  if (dialect === 'sqlite') {
+    store.sqlite!.function('injected_failure', () => {
+      throw new Error('injected failure: the store cannot write jobs now');
+    });
+    await sql`CREATE TRIGGER fail_drains BEFORE INSERT ON jobs BEGIN SELECT injected_failure(); END`.execute(
+      store.db,
+    );
+    return async () => {
+      await sql`DROP TRIGGER fail_drains`.execute(store.db);
+    };
+  }
+  await sql`CREATE FUNCTION fail_drains() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'injected failure: could not serialize' USING ERRCODE = 'serialization_failure'; END
+            $$ LANGUAGE plpgsql`.execute(store.db);
+  await sql`CREATE TRIGGER fail_drains BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION fail_drains()`.execute(
+    store.db,
+  );
+  return async () => {
+    await sql`DROP TRIGGER fail_drains ON jobs`.execute(store.db);
+    await sql`DROP FUNCTION fail_drains()`.execute(store.db);
+  };
+}
+
+async function getJson(url: string) {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function metric(base: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
 forEachDialect('webhook receiver: group commit', (ctx) => {
@@ -237,8 +313,8 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
     }
   });
 
-  it('an acknowledged event whose move into jobs fails stays in the inbox and moves once it can', async () => {
-    await failInserts(ctx.store, ctx.dialect, 'stuck', 'jobs', 750_000);
+  it('an acknowledged event whose move into jobs fails (the store cannot write jobs now) stays in the inbox and moves once it can', async () => {
+    const restore = await failDrains(ctx.store, ctx.dialect);
     const r = await receiver({ maxBatch: 50, maxQueue: 1000, drainDelayMs: 60_000 });
     const events = [750_000, 750_001];
     try {
@@ -249,17 +325,89 @@ forEachDialect('webhook receiver: group commit', (ctx) => {
         'acknowledged: they are in the inbox',
       );
       await assert.rejects(r.settle(), /could not be drained/);
-      assert.deepEqual(await storedJobs(ctx.store, events), [], 'the failed move rolled back');
+      assert.deepEqual(await storedJobs(ctx.store, events), [], 'the failed move rolled back, nothing dead');
       assert.deepEqual((await inboxRows(ctx.store)).sort(), events.map((b) => resourceUrl(b)).sort());
     } finally {
-      await sql`DROP TRIGGER stuck ${ctx.dialect === 'postgres' ? sql`ON jobs` : sql``}`.execute(
-        ctx.store.db,
-      );
-      if (ctx.dialect === 'postgres') await sql`DROP FUNCTION stuck()`.execute(ctx.store.db);
+      await restore();
     }
     await r.settle();
-    assert.equal((await storedJobs(ctx.store, events)).length, 2);
+    assert.deepEqual(
+      (await storedJobs(ctx.store, events)).map((j) => j.state),
+      ['queued', 'queued'],
+    );
     assert.deepEqual(await inboxRows(ctx.store), []);
+  });
+
+  it('an acknowledged event whose job the store refuses becomes a dead job; the events after it move', async () => {
+    await failInserts(ctx.store, ctx.dialect, 'refuse', 'jobs', 751_001, "NEW.state = 'queued'");
+    const r = await receiver({ maxBatch: 50, maxQueue: 1000, holdUntil: 3 });
+    const events = [751_000, 751_001, 751_002];
+    try {
+      const answers = await Promise.all(events.map((b) => post(r.url, b)));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200],
+      );
+      await r.settle();
+      const jobs = await storedJobs(ctx.store, events);
+      assert.deepEqual(
+        jobs.map((j) => [j.url, j.state]).sort(),
+        events.map((b) => [resourceUrl(b), b === 751_001 ? 'dead' : 'queued']).sort(),
+      );
+      assert.deepEqual(await inboxRows(ctx.store), []);
+      assert.equal(r.inboxStatus().deadLettered, 1);
+    } finally {
+      await sql`DROP TRIGGER refuse ${ctx.dialect === 'postgres' ? sql`ON jobs` : sql``}`.execute(
+        ctx.store.db,
+      );
+      if (ctx.dialect === 'postgres') await sql`DROP FUNCTION refuse()`.execute(ctx.store.db);
+    }
+  });
+
+  it('past http.webhookInboxLimit events the drain cannot move, webhooks get 503 with Retry-After; /readyz and /metrics show the backlog', async () => {
+    const restore = await failDrains(ctx.store, ctx.dialect);
+    // The drain retries only when told (settle): the test decides when it runs.
+    const r = await receiver({ maxBatch: 50, maxQueue: 1000, inboxLimit: 3, retryMs: 3_600_000 });
+    const events = [752_000, 752_001, 752_002];
+    let restored = false;
+    try {
+      for (const b of events) {
+        assert.equal((await post(r.url, b)).status, 200, 'acknowledged below the limit');
+        await r.settle().catch(() => {});
+      }
+      const refused = await post(r.url, 752_003);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.retryAfter, String(INBOX_FULL_RETRY_AFTER_S));
+      assert.match(String(refused.body.error), /3 webhook events wait to be moved into jobs/);
+      assert.equal((await inboxRows(ctx.store)).length, 3, 'the refused event was not stored');
+
+      const ready = await getJson(`${r.base}/readyz`);
+      assert.equal(ready.status, 200, 'a full inbox does not make the process unready');
+      const inbox = ready.body.webhookInbox as Record<string, unknown>;
+      assert.deepEqual([inbox.state, inbox.waiting, inbox.limit, inbox.refused], ['full', 3, 3, 1]);
+      assert.ok(Number(inbox.failingDrains) >= 3, `failing drains: ${inbox.failingDrains}`);
+      assert.match(String(inbox.lastError), /injected failure/);
+      assert.equal(await metric(r.base, 'mlc_webhook_inbox_rows'), 3);
+      assert.equal(await metric(r.base, 'mlc_webhook_inbox_limit'), 3);
+      assert.equal(await metric(r.base, 'mlc_webhook_inbox_full'), 1);
+      assert.equal(await metric(r.base, 'mlc_webhook_inbox_refused'), 1);
+
+      await restore();
+      restored = true;
+      await r.settle();
+      assert.equal((await post(r.url, 752_003)).status, 200, 'acknowledged again once the inbox moved');
+      await r.settle();
+      const after = (await getJson(`${r.base}/readyz`)).body.webhookInbox as Record<string, unknown>;
+      assert.deepEqual([after.state, after.waiting, after.failingDrains], ['ok', 0, 0]);
+      assert.equal(await metric(r.base, 'mlc_webhook_inbox_rows'), 0);
+      assert.deepEqual(
+        (await storedJobs(ctx.store, [...events, 752_003])).map((j) => j.state),
+        ['queued', 'queued', 'queued', 'queued'],
+        "nothing dead-lettered: the failure was not the rows' fault",
+      );
+    } finally {
+      if (!restored) await restore();
+    }
   });
 
   it('a full queue answers 503 with Retry-After at once; what it acknowledged is stored', async () => {

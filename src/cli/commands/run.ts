@@ -182,7 +182,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       host: config.http.host,
       port: config.http.port,
       logger,
-      readiness: storeReadiness(store, () => stopping),
+      // `/readyz` shows the webhook inbox's backlog and its drain's state (read from memory).
+      readiness: {
+        ...storeReadiness(store, () => stopping),
+        details: () => ({ webhookInbox: webhooks.inboxStatus() }),
+      },
       routes: [
         (app) =>
           registerNudgeRoutes(app, {
@@ -197,7 +201,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         webhooks,
         // Read from the store on scrape, on the database's time (the budgets' and leases' clock);
         // the call histograms of the clients opened on this store.
-        metricsRoute({ store, clock, calls: callMetricsFor(store) }),
+        metricsRoute({ store, clock, calls: callMetricsFor(store), inbox: webhooks.inboxStatus }),
         // The dashboard and the operator API (login required; `http/dashboard.ts`).
         dashboardRoutes({
           config,
