@@ -43,3 +43,47 @@ export function linkSignals(sources: readonly AbortSignal[]): LinkedSignal {
   }
   return { signal: controller.signal, dispose };
 }
+
+/**
+ * The error a wait before sending ends with when the service stops (SIGTERM): a job that was
+ * waiting in a rate limiter, a 429 or back-off sleep, or for its turn in a queue has sent nothing,
+ * so the worker gives it back (queued again, the attempt not counted) instead of failing it.
+ * Top level, like `delivery.ts`, so the clients can throw it without importing the engine.
+ */
+export class StoppedBeforeSending extends Error {
+  readonly delivery = 'not-sent' as const;
+  readonly retryable = true;
+  constructor(message = 'not sent: the service is stopping') {
+    super(message);
+    this.name = 'StoppedBeforeSending';
+  }
+}
+
+/** Whether `error` (or one of its causes) is a `StoppedBeforeSending`. */
+export function isStoppedBeforeSending(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e instanceof Error && depth < 8; depth++) {
+    if (e instanceof StoppedBeforeSending) return true;
+    e = e.cause;
+  }
+  return false;
+}
+
+const beforeSending = new WeakMap<AbortSignal, AbortSignal>();
+
+/**
+ * Gives `signal` (a job's, which aborts requests in flight) a second signal for the waits before a
+ * request is sent, which also aborts when the service starts to stop (`engine/worker.ts`). The
+ * clients wait on `waitSignal(signal)` and send with `signal`, so a stop cuts every wait at once
+ * and lets a request already sent finish within `shutdownTimeout`.
+ */
+export function setWaitSignal(signal: AbortSignal, waits: AbortSignal): void {
+  beforeSending.set(signal, waits);
+}
+
+/** The signal to wait on before sending under `signal`: its wait signal if it has one, else itself. */
+export function waitSignal(signal: AbortSignal): AbortSignal;
+export function waitSignal(signal: AbortSignal | undefined): AbortSignal | undefined;
+export function waitSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  return signal === undefined ? undefined : (beforeSending.get(signal) ?? signal);
+}

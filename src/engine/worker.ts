@@ -3,8 +3,10 @@
  * (complete, retry later, or dead) with an attempt row each time. Per kind, up to `concurrency`
  * batches run at once. While jobs run, a heartbeat extends their leases; a sweep puts back the
  * jobs of processes that died (their leases expired); with a retention set, a purge loop deletes
- * old finished jobs. `stop()` stops claiming, lets running jobs finish within a timeout, then gives
- * back (releases) what is still running.
+ * old finished jobs. `stop()` stops claiming and ends every wait before a request is sent (the
+ * job's wait signal, `abort.ts`: rate limiter, 429 and back-off sleeps), giving those jobs back at
+ * once; requests in flight get the timeout, their outcomes recorded as usual; what is still running
+ * after it is aborted, and given back unless its client said the aborted request is in doubt.
  *
  * A failure classified in doubt (`classifyError(…).inDoubt`: the write may have taken effect) is
  * marked on the job (`in_doubt`) and never sent again blindly: a handler with `checksInDoubt` gets
@@ -18,7 +20,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
-import { linkSignals } from '../abort.js';
+import {
+  isStoppedBeforeSending,
+  type LinkedSignal,
+  linkSignals,
+  StoppedBeforeSending,
+  setWaitSignal,
+} from '../abort.js';
 import type { Clock } from '../clock.js';
 import { DatabaseClock, databaseClock } from '../store/db-clock.js';
 import { claimJobs } from '../store/jobs/claim.js';
@@ -41,6 +49,14 @@ import { type RetryPolicy, retryDelay } from './retry.js';
  * (bench:scale-out's budget mode). Otherwise the loop waits its poll interval as before.
  */
 const CAPACITY_RECHECK_MS = 200;
+
+/**
+ * After `shutdownTimeout` the batches still running are aborted; this long (on the worker's clock)
+ * they may still return, so that what became of an aborted request is recorded (a SYSPRO post or a
+ * ShipStation write cut mid-way is in doubt and marked so, to be checked before anything is sent
+ * again). What has not returned by then is given back.
+ */
+export const SHUTDOWN_GRACE_MS = 2000;
 
 export interface WorkerOptions {
   store: Store;
@@ -79,6 +95,10 @@ interface RunningBatch {
   controller: AbortController;
   /** Given back at shutdown or lost to lease expiry: its outcome must not be recorded. */
   abandoned: boolean;
+  /** Still running when `shutdownTimeout` passed, and aborted: see `SHUTDOWN_GRACE_MS`. */
+  timedOut: boolean;
+  /** Aborts with `controller` or when the worker stops: the waits before sending (`abort.ts`). */
+  waits: LinkedSignal;
   /**
    * Jobs of the batch whose outcome is recorded (completed or failed) while the rest are still
    * being recorded: the heartbeat leaves them out, or it would take their finished state for a
@@ -111,6 +131,8 @@ export class Worker {
   readonly #spentBudget = new Set<string>();
   /** Stops the claim loops. */
   #claimStop = new AbortController();
+  /** Ends the running jobs' waits before sending (`StoppedBeforeSending`) when the stop begins. */
+  #sendStop = new AbortController();
   /** Stops heartbeat and sweep (after the running jobs are settled). */
   #backgroundStop = new AbortController();
   #wake = new Map<string, AbortController>();
@@ -194,8 +216,12 @@ export class Worker {
   }
 
   /**
-   * Graceful stop: no new claims; running jobs get `timeoutMs` to finish, then they are aborted and
-   * released (queued again, the attempt not counted). Resolves when nothing is held any more.
+   * Graceful stop: no new claims, and no new requests: a running job waiting to send (in a rate
+   * limiter, a 429 or back-off sleep) stops waiting and is released at once (queued again, the
+   * attempt not counted). Requests in flight get `timeoutMs` to finish and their outcomes are
+   * recorded; then what is still running is aborted and, after `SHUTDOWN_GRACE_MS`, released,
+   * except a job whose aborted request its client reports in doubt: that is recorded as in doubt.
+   * Resolves when nothing is held any more.
    */
   stop(timeoutMs = 30_000): Promise<void> {
     this.#stopping ??= this.#stop(timeoutMs);
@@ -205,6 +231,9 @@ export class Worker {
   async #stop(timeoutMs: number): Promise<void> {
     this.#log.info({ worker: this.id, running: this.runningJobIds.length }, 'worker stopping');
     this.#claimStop.abort();
+    this.#sendStop.abort(
+      new StoppedBeforeSending('not sent: the service is stopping (released, queued again)'),
+    );
     const running = [...this.#running];
     const settled = Promise.allSettled(running.map((b) => b.done)).then(() => true);
     const timer = new AbortController();
@@ -217,16 +246,27 @@ export class Worker {
     ]);
     timer.abort();
     if (!finished) {
+      const cut = [...this.#running];
+      for (const batch of cut) {
+        batch.timedOut = true;
+        batch.controller.abort(new Error('worker shutting down'));
+      }
+      const grace = new AbortController();
+      await Promise.race([
+        Promise.allSettled(cut.map((b) => b.done)),
+        this.#clock.sleep(SHUTDOWN_GRACE_MS, grace.signal).catch(() => {}),
+      ]);
+      grace.abort();
       const left = [...this.#running];
       for (const batch of left) {
         batch.abandoned = true;
-        batch.controller.abort(new Error('worker shutting down'));
         this.#running.delete(batch);
       }
-      const ids = left.flatMap((b) => b.jobs.map((j) => j.id));
+      const ids = left.flatMap((b) => b.jobs.filter((j) => !b.settled.has(j.id)).map((j) => j.id));
       try {
         const released = await releaseJobs(this.#store, this.id, ids, this.#clock.now());
-        this.#log.warn({ worker: this.id, released }, 'released jobs still running at shutdown');
+        if (released.length > 0)
+          this.#log.warn({ worker: this.id, released }, 'released jobs still running at shutdown');
       } catch (err) {
         this.#log.error(
           { worker: this.id, err: describeError(err), ids },
@@ -324,16 +364,24 @@ export class Worker {
   }
 
   #startBatch(handler: JobHandler, jobs: Job[]): RunningBatch {
+    const controller = new AbortController();
+    const waits = linkSignals([controller.signal, this.#sendStop.signal]);
+    setWaitSignal(controller.signal, waits.signal);
     const batch: RunningBatch = {
       kind: handler.kind,
       jobs,
-      controller: new AbortController(),
+      controller,
       abandoned: false,
+      timedOut: false,
+      waits,
       settled: new Set(),
       done: Promise.resolve(),
     };
     this.#running.add(batch);
-    batch.done = this.#runBatch(handler, batch).finally(() => this.#running.delete(batch));
+    batch.done = this.#runBatch(handler, batch).finally(() => {
+      this.#running.delete(batch);
+      waits.dispose();
+    });
     return batch;
   }
 
@@ -361,8 +409,14 @@ export class Worker {
       outcomes = jobs.map(() => ({ ok: false, error }));
     }
     if (batch.abandoned) return;
+    // Given back instead of failed: a job stopped before it sent anything, and one cut at the
+    // timeout, unless its aborted request is in doubt (a write that may have been carried out and
+    // is not safe to repeat): that is a failure like any other, marked in doubt, checked before
+    // anything is sent again.
+    const release = (error: unknown) =>
+      isStoppedBeforeSending(error) || (batch.timedOut && !classifyError(error).inDoubt);
     try {
-      await this.#record(handler, jobs, outcomes, batch.settled);
+      await this.#record(handler, jobs, outcomes, batch.settled, release, batch.timedOut);
     } catch (err) {
       this.#log.error(
         { worker: this.id, kind: handler.kind, ids: jobs.map((j) => j.id), err: describeError(err) },
@@ -376,20 +430,35 @@ export class Worker {
     jobs: Job[],
     outcomes: JobOutcome[],
     settled: Set<number> = new Set(),
+    release: (error: unknown) => boolean = isStoppedBeforeSending,
+    timedOut = false,
   ): Promise<void> {
     const now = this.#clock.now();
     const plain: Array<[Job, Completion]> = [];
     const withRecord: Array<[Job, Completion]> = [];
+    const giveBack: number[] = [];
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job;
       const outcome = outcomes[i] as JobOutcome;
-      if (!outcome.ok) {
+      if (!outcome.ok && release(outcome.error)) {
+        giveBack.push(job.id);
+      } else if (!outcome.ok) {
         await this.#fail(handler, job, outcome.error, now);
         settled.add(job.id);
       } else {
         const completion = { id: job.id, result: outcome.result, record: outcome.record };
         (outcome.record ? withRecord : plain).push([job, completion]);
       }
+    }
+    if (giveBack.length > 0) {
+      await this.#releaseQuietly(giveBack);
+      for (const id of giveBack) settled.add(id);
+      this.#log[timedOut ? 'warn' : 'info'](
+        { worker: this.id, kind: handler.kind, released: giveBack },
+        timedOut
+          ? 'released jobs still running at shutdown'
+          : 'released jobs that had sent nothing at shutdown',
+      );
     }
     // One transaction for the plain completions, and one for those with record writes. If the
     // latter fails, nothing of it is committed and each job is completed again in its own

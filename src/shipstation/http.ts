@@ -11,11 +11,14 @@
  *   `rejected`; a timeout or reset after sending, a 5xx, or an unreadable body after a 2xx to a write
  *   is `in-doubt`. An in-doubt failure is `retryable` only when the call is idempotent: a V2
  *   `increment` answered 500 must be checked (the level read back), never sent again as it is;
+ * - waits (limiter, 429, back-off) on the caller's wait signal (`abort.ts` `waitSignal`), which a
+ *   stopping worker aborts at once, and sends with the caller's signal, which aborts only a request
+ *   in flight (at `shutdownTimeout`, a lost lease): aborted in flight, the call is `in-doubt`;
  * - never follows redirects (a redirect could carry our credentials to another host);
  * - turns every failure into a `ShipStationError` (see errors.ts) without credentials in it.
  */
 import { createHash } from 'node:crypto';
-import { linkSignals } from '../abort.js';
+import { linkSignals, waitSignal } from '../abort.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import {
@@ -180,10 +183,12 @@ export class ShipStationTransport {
 
     let attempt = 0; // attempts that failed in a retryable way (network, timeout, 5xx)
     let rateLimited = 0;
+    // Waits end when the service starts to stop; a request already sent is aborted only by `signal`.
+    const waits = waitSignal(spec.signal);
     for (;;) {
       spec.signal?.throwIfAborted();
       try {
-        await o.limiter.acquire(o.limiterKey, spec.signal, { maxWaitMs: o.retry.maxLimiterWaitMs });
+        await o.limiter.acquire(o.limiterKey, waits, { maxWaitMs: o.retry.maxLimiterWaitMs });
       } catch (error) {
         if (!(error instanceof BudgetSpentError)) throw error;
         throw new ShipStationError({
@@ -217,7 +222,20 @@ export class ShipStationTransport {
         text = await response.text();
       } catch (error) {
         linked?.dispose();
-        if (spec.signal?.aborted) throw spec.signal.reason;
+        if (spec.signal?.aborted) {
+          // Aborted while under way (shutdownTimeout passed, a lost lease): it may have reached
+          // ShipStation, so a write that is not safe to repeat must be checked, not sent again.
+          throw new ShipStationError({
+            kind: 'network',
+            api: o.api,
+            endpoint,
+            providerMessage: `aborted while under way (${describeReason(spec.signal.reason)}); it may have reached ShipStation`,
+            retryable: spec.idempotent,
+            delivery: 'in-doubt',
+            attempts: attempt,
+            cause: spec.signal.reason,
+          });
+        }
         const { kind, detail } = kindForNetworkError(error);
         o.onCall?.({ api: o.api, ms: o.clock.now() - sentAt, outcome: kind });
         // Refused, unresolvable or failed at the handshake: nothing went out. A timeout or a reset
@@ -234,7 +252,7 @@ export class ShipStationTransport {
           cause: error,
         });
         if (attempt < maxAttempts) {
-          await this.#backoff(attempt, failure, random, spec.signal);
+          await this.#backoff(attempt, failure, random, waits);
           continue;
         }
         throw failure;
@@ -308,7 +326,7 @@ export class ShipStationTransport {
         attempts: attempt,
       });
       if (kind === 'server' && attempt < maxAttempts) {
-        await this.#backoff(attempt, failure, random, spec.signal);
+        await this.#backoff(attempt, failure, random, waits);
         continue;
       }
       throw failure;
@@ -323,6 +341,10 @@ export class ShipStationTransport {
     );
     await this.#o.clock.sleep(delayMs, signal);
   }
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 function parseJson<T>(

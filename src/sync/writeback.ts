@@ -28,8 +28,10 @@
  * `syspro.validateOnly`: every post goes with ValidateOnly=Y (SORTOI Process=Validate); nothing is
  * recorded as written, only an audit row per shipment (a dry run).
  */
+
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { waitSignal } from '../abort.js';
 import type { Clock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { classifyError, PermanentError, RetryableError } from '../engine/errors.js';
@@ -369,6 +371,8 @@ export class WritebackRun {
     private readonly deps: WritebackDeps,
     private readonly jobs: Job[],
     private readonly wb: WritebackConnection,
+    /** Aborted when the service stops: nothing more is posted (the job's `waitSignal`, abort.ts). */
+    private readonly stop?: AbortSignal,
   ) {
     this.outcomes = jobs.map(() => undefined);
     this.connectionName = wb.connection.name;
@@ -426,6 +430,16 @@ export class WritebackRun {
         await appendAudit(db, this.audit(entry, action, 'skipped', { reason }));
       },
     };
+  }
+
+  /**
+   * Stopping (SIGTERM): the entries not settled yet are given back with the stop's reason, as
+   * nothing of theirs was posted; true when so.
+   */
+  private stopped(entries: Entry[]): boolean {
+    if (!this.stop?.aborted) return false;
+    for (const entry of entries) this.outcomes[entry.index] ??= { ok: false, error: this.stop.reason };
+    return true;
   }
 
   /** A job that fails for good: audited now (a failed job has no completing transaction). */
@@ -550,11 +564,12 @@ export class WritebackRun {
     if (writes.length > 0 || voids.length > 0) {
       try {
         await this.wb.enet.withSession(async (session) => {
-          for (const entry of voids) await this.handleVoid(session, entry);
+          for (const entry of voids) if (!this.stopped([entry])) await this.handleVoid(session, entry);
           if (this.wb.connection.syspro.writeback === 'dispatch-note') {
             await this.writeDispatchNotes(session, writes);
           } else {
             for (const entry of writes) {
+              if (this.stopped([entry])) continue;
               try {
                 await this.writeOrderUpdate(session, entry);
               } catch (error) {
@@ -697,7 +712,7 @@ export class WritebackRun {
           ) <= maxUrl,
       );
       for (const chunk of chunks) {
-        if (chunk.length === 0) continue;
+        if (chunk.length === 0 || this.stopped(chunk.map((c) => c.entry))) continue;
         const notes = chunk.map((c) => c.note);
         let answer: ReturnType<typeof readDispatchItems>;
         try {
@@ -1167,10 +1182,10 @@ export function writebackHandlers(deps: WritebackDeps): JobHandler[] {
       batchSize: 1000,
       // In doubt: the dispatch note (or the order's tracking field) is looked for before posting.
       checksInDoubt: true,
-      async run(jobs) {
+      async run(jobs, context) {
         const name = jobs[0]?.connection as string;
         const connection = await deps.connectionFor(name);
-        return new WritebackRun(deps, jobs, connection).run();
+        return new WritebackRun(deps, jobs, connection, waitSignal(context?.signal)).run();
       },
     },
   ];

@@ -279,7 +279,8 @@ forEachDialect('worker', (ctx) => {
           'stuck',
           async (_job, { signal }) => {
             started++;
-            await new Promise((resolve) => signal.addEventListener('abort', resolve));
+            // As the clients do: an abort ends the call with its reason.
+            await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
           },
           { concurrency: 1 },
         ),
