@@ -1,7 +1,8 @@
 /**
  * Crash safety of the webhook inbox with the real binary: `ml-connector run` (a child process,
  * SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set) acknowledges webhooks, which are then in
- * the inbox (the drain is set 10 s later, so none has been moved yet), and is killed with SIGKILL.
+ * the inbox (the drain is set 10 s later, so none has been moved yet, but for one the start's own
+ * drain may take), and is killed with SIGKILL.
  * The acknowledged events are still in the inbox; the next `run` moves them into jobs at start, one
  * job per distinct event (the redelivery coalesced), and leaves the inbox empty.
  */
@@ -72,14 +73,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         });
         assert.equal(res.status, 200, await res.text());
       }
-      assert.deepEqual(
-        await counts(store),
-        { inbox: 4, jobs: [] },
-        'acknowledged: in the inbox, not yet moved',
+      // Acknowledged: each event is in the inbox, or already a job. The start's own drain (it moves
+      // what an earlier process left) may still be reading when the first event commits and take
+      // it along (seen on PostgreSQL, where its first connection is slower); the events after it
+      // wait for the 10 s drain.
+      const acknowledged = await counts(store);
+      assert.ok(acknowledged.inbox >= 3, `most are still in the inbox: ${JSON.stringify(acknowledged)}`);
+      assert.equal(acknowledged.inbox + acknowledged.jobs.length, 4, JSON.stringify(acknowledged));
+      assert.ok(
+        acknowledged.jobs.every((u) => u === url(810_001)),
+        JSON.stringify(acknowledged),
       );
 
       await first.kill();
-      assert.deepEqual(await counts(store), { inbox: 4, jobs: [] }, 'the kill lost none of them');
+      assert.deepEqual(await counts(store), acknowledged, 'the kill lost none of them');
 
       const second = s.start();
       await waitFor(
@@ -88,10 +95,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         second.output,
         20_000,
       );
-      assert.deepEqual(await counts(store), {
-        inbox: 0,
-        jobs: [url(810_001), url(810_002), url(810_003)],
-      });
+      const moved = await counts(store);
+      assert.equal(moved.inbox, 0);
+      assert.deepEqual([...new Set(moved.jobs)], [url(810_001), url(810_002), url(810_003)]);
+      // One job per distinct event (the redelivery coalesced), unless the first was already a job
+      // before the kill: then the redelivery is a job of its own (a follow-up behind a job the
+      // killed process held, or a new one after a finished one), never dropped.
+      assert.equal(moved.jobs.length, 3 + acknowledged.jobs.length, JSON.stringify(moved));
       assert.equal(await second.stop(), 0, second.output());
     });
   });
