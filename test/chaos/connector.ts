@@ -103,11 +103,15 @@ export class ConnectorProcess {
     await this.exited;
   }
 
-  /** SIGTERM and the exit code (the graceful path). */
+  /**
+   * SIGTERM and the exit code (the graceful path). SIGKILL only past the default shutdownTimeout
+   * (30 s) plus its grace and the closing of the server and store: a stop that uses its whole
+   * timeout is not cut short here.
+   */
   async stop(): Promise<number | null> {
     if (!this.child || !this.running) return this.child?.exitCode ?? null;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 40_000);
     const code = await this.exited;
     clearTimeout(timer);
     return code ?? null;
