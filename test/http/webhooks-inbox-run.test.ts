@@ -98,10 +98,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const moved = await counts(store);
       assert.equal(moved.inbox, 0);
       assert.deepEqual([...new Set(moved.jobs)], [url(810_001), url(810_002), url(810_003)]);
-      // One job per distinct event (the redelivery coalesced), unless the first was already a job
-      // before the kill: then the redelivery is a job of its own (a follow-up behind a job the
-      // killed process held, or a new one after a finished one), never dropped.
-      assert.equal(moved.jobs.length, 3 + acknowledged.jobs.length, JSON.stringify(moved));
+      // One job per distinct event (the redelivery coalesced). If the first was already a job before
+      // the kill and the killed process had claimed or finished it, the redelivery is a job of its
+      // own (a follow-up behind the held job, or a new one after a finished one), never dropped;
+      // still queued, it coalesced into it.
+      const expected = acknowledged.jobs.length === 0 ? [3] : [3, 4];
+      assert.ok(expected.includes(moved.jobs.length), JSON.stringify(moved));
       assert.equal(await second.stop(), 0, second.output());
     });
   });
