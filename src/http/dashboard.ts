@@ -421,13 +421,16 @@ export function dashboardRoutes(options: DashboardOptions) {
       const { name } = request.params as { name: string };
       const results = await ping(name);
       const failed = results.filter((r) => r.verdict === 'fail').length;
+      const warned = results.filter((r) => r.verdict === 'warn').length;
       return backTo(
         request,
         reply,
         '/connections',
-        failed === 0
-          ? `Connection ${name}: every check passed (${results.length}).`
-          : `Connection ${name}: ${failed} of ${results.length} checks failed.`,
+        failed > 0
+          ? `Connection ${name}: ${failed} of ${results.length} checks failed.`
+          : warned > 0
+            ? `Connection ${name}: no check failed; ${warned} of ${results.length} with a warning.`
+            : `Connection ${name}: every check passed (${results.length}).`,
       );
     });
 

@@ -12,6 +12,7 @@ import { type HostScope, urlHostScope } from '../config/host-scope.js';
 import { INSECURE_HTTP_ADVICE, insecureHttpProblems } from '../config/insecure-http.js';
 import type { Config, ConnectionConfig } from '../config/schema.js';
 import { OPERATOR_ADVICE as SHIPSTATION_ADVICE, ShipStationError } from '../shipstation/errors.js';
+import { BudgetSpentError } from '../shipstation/rate-limit.js';
 import type { MasterKey } from '../store/master-key.js';
 import type { Store } from '../store/open.js';
 import { resolveSecret } from '../store/secrets.js';
@@ -244,6 +245,8 @@ interface Failure {
   detail: string;
   advice?: string;
   kind?: string;
+  /** Default `fail`; `warn` for a check that could not be made (the key's budget is spent). */
+  verdict?: Verdict;
 }
 
 const SYSPRO_WORDS: Partial<Record<string, string>> = {
@@ -278,6 +281,21 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof SysproError) {
     const words = SYSPRO_WORDS[err.kind] ?? err.kind;
     return { detail: `${words}: ${err.message}`, advice: SYSPRO_ADVICE[err.kind], kind: err.kind };
+  }
+  if (
+    err instanceof ShipStationError &&
+    err.kind === 'rate_limited' &&
+    err.cause instanceof BudgetSpentError
+  ) {
+    // Not sent: the key's budget (shared with the running service, `limiters.ts`) has no slot
+    // soon. Nothing was learnt about the key, so this is no failure: a busy sync spends V1's 40
+    // requests a minute, and Test connection must not then report good credentials as broken.
+    return {
+      detail: `not checked: ${err.message}`,
+      advice: `the running service is using this key's whole request budget; try again in ${Math.ceil(err.cause.waitMs / 1000)} s`,
+      kind: err.kind,
+      verdict: 'warn',
+    };
   }
   if (err instanceof ShipStationError) {
     const words = SHIPSTATION_WORDS[err.kind] ?? err.kind;
@@ -327,8 +345,9 @@ function checker(connection: string, clock: Clock, into: CheckResult[], interrup
       into.push({ connection, check, ...r, ms: clock.now() - started });
       return r.verdict !== 'fail';
     } catch (err) {
-      into.push({ connection, check, verdict: 'fail', ...failure(err), ms: clock.now() - started });
-      return false;
+      const { verdict = 'fail', ...described } = failure(err);
+      into.push({ connection, check, verdict, ...described, ms: clock.now() - started });
+      return verdict !== 'fail';
     }
   };
   return { run, skip };

@@ -51,10 +51,18 @@ describe('ml-connector ping against the sandboxes', () => {
     await syspro?.close();
   });
 
-  function verdicts(stdout: string): Map<string, { verdict: string; detail: string; kind?: string }> {
-    const out = new Map<string, { verdict: string; detail: string; kind?: string }>();
+  function verdicts(
+    stdout: string,
+  ): Map<string, { verdict: string; detail: string; kind?: string; advice?: string }> {
+    const out = new Map<string, { verdict: string; detail: string; kind?: string; advice?: string }>();
     for (const line of stdout.trim().split('\n')) {
-      const r = JSON.parse(line) as { check: string; verdict: string; detail: string; kind?: string };
+      const r = JSON.parse(line) as {
+        check: string;
+        verdict: string;
+        detail: string;
+        kind?: string;
+        advice?: string;
+      };
       out.set(r.check, r);
     }
     return out;
@@ -200,7 +208,10 @@ describe('ml-connector ping against the sandboxes', () => {
     assert.ok(Date.now() - started < 15_000, 'ping did not wait out the reset');
     const check = verdicts(result.stdout).get('shipstation v1 auth');
     assert.equal(check?.kind, 'rate_limited');
-    assert.match(check?.detail ?? '', /not sent/);
+    // Nothing was sent, so nothing is known of the key: a warning ("not checked"), not a failure.
+    assert.equal(check?.verdict, 'warn');
+    assert.match(check?.detail ?? '', /^not checked: .*not sent/);
+    assert.match(check?.advice ?? '', /try again in \d+ s/);
   });
 
   it('says "host unreachable" when SYSPRO is in maintenance with its port closed', async () => {
