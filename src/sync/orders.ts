@@ -8,7 +8,9 @@
  * Only new or changed orders become `orders.push` jobs (one per order, keyed by orderKey, carrying
  * the mapped body). Orders ShipStation has as open that this poll did not see have left the polled
  * statuses (cancelled, complete, suspended, deleted): each gets one follow-up push job that reads
- * the order again in whatever status it has now. A site with a change column (`syspro.changeColumn`)
+ * the order again in whatever status it has now; an order whose shipment write-back found it
+ * shipped as a whole in ShipStation had its link closed there (`closeShippedOrder`) and needs none.
+ * A site with a change column (`syspro.changeColumn`)
  * reads only rows past the last value instead, in any status, and needs no follow-ups. Memory stays
  * bounded by a page (plus the set of keys seen and the customers of the pass).
  *

@@ -19,6 +19,11 @@
  * never go in the same post, and once a post is in doubt no later post of this call touches the
  * same orders.
  *
+ * A shipment that ShipStation shipped the order with as a whole (a label carrying every line last
+ * pushed; V2: its shipment `label_purchased`) closes the order's link in that same record, so the
+ * orders poll gives it no follow-up push (`findShippedWhole`, orders.ts `closeShippedOrder`); a void
+ * of it opens the link again (`reopenVoidedOrder`).
+ *
  * Versions: a payload whose `version` is not above the one written is skipped (audited). A voided
  * shipment that was written is flagged for the operator (dead job, plain message, audit row) or,
  * with `shipments.voids: reverse` and the order-update strategy, reversed (ship quantities taken
