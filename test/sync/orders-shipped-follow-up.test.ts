@@ -16,9 +16,16 @@ import { Worker } from '../../src/engine/worker.js';
 import { MemoryRateLimiter } from '../../src/shipstation/memory-rate-limiter.js';
 import { listAudit } from '../../src/store/audit.js';
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
-import { findLink } from '../../src/store/links.js';
+import { findLink, saveLink } from '../../src/store/links.js';
+import { CHANNEL_LINK_STATE } from '../../src/sync/channel-orders.js';
 import { dispatchNoteReference } from '../../src/sync/dispatch-note-check.js';
-import { ORDER_ENTITY, ORDERS_POLL_KIND, ORDERS_PUSH_KIND, ordersHandlers } from '../../src/sync/orders.js';
+import {
+  closeShippedOrder,
+  ORDER_ENTITY,
+  ORDERS_POLL_KIND,
+  ORDERS_PUSH_KIND,
+  ordersHandlers,
+} from '../../src/sync/orders.js';
 import { SHIPMENT_ENTITY, shipmentLinkKey } from '../../src/sync/shipment-model.js';
 import { SHIPMENTS_POLL_KIND, shipmentsHandlers } from '../../src/sync/shipments.js';
 import { writebackHandlers } from '../../src/sync/writeback.js';
@@ -278,5 +285,49 @@ for (const api of SHIPSTATION_APIS)
         .slice(odataBefore)
         .filter((r) => r.table === 'SorMaster' && (r.filter ?? '').includes(`'${salesOrder}'`));
       assert.equal(reads.length, 1, 'the follow-up read the order again');
+    });
+
+    it('leaves alone a marketplace order link, a closed one, and one on another ShipStation order', async () => {
+      const cases = [
+        { key: 'T:CHANNEL', state: CHANNEL_LINK_STATE, shipstationId: '9001' },
+        { key: 'T:CLOSED', state: 'closed', shipstationId: '9002' },
+        { key: 'T:OTHER', state: 'open', shipstationId: '9999' },
+      ];
+      for (const c of cases)
+        await saveLink(
+          ctx.store.db,
+          {
+            connection: 'main',
+            entityType: ORDER_ENTITY,
+            sysproKey: c.key,
+            shipstationId: c.shipstationId,
+            lastHash: 'h',
+            state: c.state,
+          },
+          clock.now(),
+        );
+      for (const [i, c] of cases.entries()) {
+        const closed = await closeShippedOrder(ctx.store.db, {
+          connection: 'main',
+          orderKey: c.key,
+          orderId: 9001 + i,
+          orderNumber: c.key,
+          jobId: 1,
+          shipment: `shipment:${i}`,
+          at: clock.now(),
+        });
+        assert.equal(closed, false, c.key);
+        const link = await findLink(ctx.store.db, 'main', ORDER_ENTITY, c.key);
+        assert.deepEqual(
+          [link?.state, link?.shipstationId, link?.lastHash],
+          [c.state, c.shipstationId, 'h'],
+          c.key,
+        );
+        assert.deepEqual(
+          await listAudit(ctx.store.db, { entityType: ORDER_ENTITY, entityKey: c.key }),
+          [],
+          c.key,
+        );
+      }
     });
   });
