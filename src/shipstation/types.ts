@@ -257,6 +257,11 @@ export interface V1Shipment {
   advancedOptions?: V1AdvancedOptions | null;
   /** `null` unless listed with `includeShipmentItems=true`. */
   shipmentItems?: V1ShipmentItem[] | null;
+  /**
+   * Not a V1 field: V1 shipments carry no order status. The V2 implementation sets it to the status
+   * of the label's shipment (its order) when it read that shipment with the label.
+   */
+  orderStatus?: V1OrderStatus | null;
   labelData?: string | null;
   formData?: string | null;
 }

@@ -8,7 +8,9 @@
  * Only new or changed orders become `orders.push` jobs (one per order, keyed by orderKey, carrying
  * the mapped body). Orders ShipStation has as open that this poll did not see have left the polled
  * statuses (cancelled, complete, suspended, deleted): each gets one follow-up push job that reads
- * the order again in whatever status it has now. A site with a change column (`syspro.changeColumn`)
+ * the order again in whatever status it has now; an order whose shipment write-back found it
+ * shipped as a whole in ShipStation had its link closed there (`closeShippedOrder`) and needs none.
+ * A site with a change column (`syspro.changeColumn`)
  * reads only rows past the last value instead, in any status, and needs no follow-ups. Memory stays
  * bounded by a page (plus the set of keys seen and the customers of the pass).
  *
@@ -30,7 +32,7 @@ import type { JobHandler, JobOutcome } from '../engine/handler.js';
 import { POLL_KINDS } from '../engine/scheduler.js';
 import type { ShipStation } from '../shipstation/api.js';
 import type { V1Order, V1OrderInput } from '../shipstation/types.js';
-import { appendAudit, latestAuditDetails } from '../store/audit.js';
+import { appendAudit, latestAuditDetails, listAudit } from '../store/audit.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
 import type { Database } from '../store/database.js';
 import { enqueueJobs, type NewJob } from '../store/jobs/enqueue.js';
@@ -855,11 +857,144 @@ function recordOrder(input: OrderRecordInput): (db: Kysely<Database>) => Promise
  * overwritten (the link is closed with the reason). An order split in ShipStation is caught next by
  * `splitInShipStation` (split-check.ts).
  */
-function closedInShipStation(order: V1Order): string | undefined {
+function closedInShipStation(
+  order: Pick<V1Order, 'orderId' | 'orderNumber' | 'orderStatus'>,
+): string | undefined {
   if (order.orderStatus === 'shipped' || order.orderStatus === 'cancelled') {
     return `order ${order.orderId} (${order.orderNumber}) is ${order.orderStatus} in ShipStation: not overwritten`;
   }
   return undefined;
+}
+
+/**
+ * The record of an order ShipStation has as shipped or cancelled (`closedInShipStation`): its link
+ * closed (never overwritten, no follow-up), the reason in an `update` / `skipped` audit row.
+ */
+function recordClosed(
+  input: Omit<OrderRecordInput, 'link' | 'action' | 'outcome' | 'detail'> & {
+    link: Omit<OrderRecordInput['link'], 'state'>;
+    orderId: number | undefined;
+    reason: string;
+    detail?: Record<string, unknown>;
+  },
+): (db: Kysely<Database>) => Promise<void> {
+  const { orderId, reason, detail, ...rest } = input;
+  return recordOrder({
+    ...rest,
+    link: { ...input.link, state: 'closed' },
+    action: 'update',
+    outcome: 'skipped',
+    detail: { orderId, reason, ...detail },
+  });
+}
+
+/** What the shipment write-back knows of an order it found shipped as a whole in ShipStation. */
+export interface ShippedOrder {
+  connection: string;
+  orderKey: string;
+  /** ShipStation's orderId (V2: the number of `shipment_id`) the shipment belongs to. */
+  orderId: number;
+  orderNumber: string;
+  /** The write-back job, and the shipment (`<source>:<id>`) that shipped it. */
+  jobId: number;
+  shipment: string;
+  at: number;
+}
+
+/**
+ * Closes the link of an order the shipment write-back found shipped as a whole in ShipStation
+ * (writeback.ts), as a push would on reading it shipped (`recordClosed`, the same reason), so the
+ * next poll gives it no follow-up push. Run in the write-back's completing transaction, after the
+ * shipment is recorded as written. Only a link still `open` on that same ShipStation order is
+ * closed: a marketplace order's link (`CHANNEL_LINK_STATE`), one closed already, or one now on
+ * another ShipStation order are left alone. Its ShipStation id and hash are kept (a later void or
+ * fulfillment of that order is still found by its orderId). True when it closed the link.
+ */
+export async function closeShippedOrder(db: Kysely<Database>, order: ShippedOrder): Promise<boolean> {
+  // One conditional update (it locks the row on PostgreSQL): a push recording the link at the same
+  // time cannot slip between the check and the close.
+  const [link] = await db
+    .updateTable('links')
+    .set({ state: 'closed', updated_at: order.at })
+    .where('connection', '=', order.connection)
+    .where('entity_type', '=', ORDER_ENTITY)
+    .where('syspro_key', '=', order.orderKey)
+    .where('state', '=', 'open')
+    .where('shipstation_id', '=', String(order.orderId))
+    .returning(['shipstation_id', 'last_hash'])
+    .execute();
+  if (!link) return false;
+  const reason = closedInShipStation({
+    orderId: order.orderId,
+    orderNumber: order.orderNumber,
+    orderStatus: 'shipped',
+  }) as string;
+  await recordClosed({
+    connection: order.connection,
+    orderKey: order.orderKey,
+    salesOrder: order.orderKey.slice(order.orderKey.indexOf(':') + 1),
+    jobId: order.jobId,
+    at: order.at,
+    link: { shipstationId: link.shipstation_id, lastHash: link.last_hash },
+    orderId: order.orderId,
+    reason,
+    detail: { closedBy: closedByShipment(order.shipment) },
+  })(db);
+  return true;
+}
+
+function closedByShipment(shipment: string): string {
+  return `shipment ${shipment} written to SYSPRO`;
+}
+
+/**
+ * A label voided after its write-back closed the order's link (`closeShippedOrder`): ShipStation
+ * has the order open again, so the link is opened again as it was, and the next poll decides as it
+ * did before the close (a follow-up push reads the order again if it left the polled statuses).
+ * Only when the link is still closed on that ShipStation order and the order's newest audit row is
+ * that close: anything recorded since (a push, a skip, another close) stands. True when reopened.
+ */
+export async function reopenVoidedOrder(db: Kysely<Database>, order: ShippedOrder): Promise<boolean> {
+  const [newest] = await listAudit(db, {
+    connection: order.connection,
+    entityType: ORDER_ENTITY,
+    entityKey: order.orderKey,
+    limit: 1,
+  });
+  let closedBy: unknown;
+  try {
+    closedBy = (JSON.parse(newest?.detail ?? '{}') as { closedBy?: unknown }).closedBy;
+  } catch {
+    return false;
+  }
+  if (closedBy !== closedByShipment(order.shipment)) return false;
+  const reopened = await db
+    .updateTable('links')
+    .set({ state: 'open', updated_at: order.at })
+    .where('connection', '=', order.connection)
+    .where('entity_type', '=', ORDER_ENTITY)
+    .where('syspro_key', '=', order.orderKey)
+    .where('state', '=', 'closed')
+    .where('shipstation_id', '=', String(order.orderId))
+    .returning(['syspro_key'])
+    .execute();
+  if (reopened.length === 0) return false;
+  await appendAudit(db, {
+    connection: order.connection,
+    flow: FLOW,
+    entityType: ORDER_ENTITY,
+    entityKey: order.orderKey,
+    action: 'reopen',
+    outcome: 'info',
+    jobId: order.jobId,
+    detail: {
+      salesOrder: order.orderKey.slice(order.orderKey.indexOf(':') + 1),
+      orderId: order.orderId,
+      reason: `the label of shipment ${order.shipment} was voided in ShipStation after its write-back closed this link: open again, the next orders poll decides`,
+    },
+    at: order.at,
+  });
+  return true;
 }
 
 /**
@@ -1094,12 +1229,11 @@ export async function pushOrders(
       outcomes[sent.index] = {
         ok: true,
         result: { closed },
-        record: recordOrder({
+        record: recordClosed({
           ...base(sent.index),
-          link: { state: 'closed', lastHash: sent.hash },
-          action: 'update',
-          outcome: 'skipped',
-          detail: { orderId: sent.existing, reason: closed },
+          link: { lastHash: sent.hash },
+          orderId: sent.existing,
+          reason: closed,
         }),
       };
       continue;

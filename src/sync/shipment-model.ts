@@ -9,6 +9,8 @@
  * running one; `version` orders the states so an earlier one never overwrites a later one.
  */
 
+import type { V1OrderStatus } from '../shipstation/types.js';
+
 export const SHIPMENT_WRITEBACK_KIND = 'shipments.writeback';
 
 /** Where the record came from: a label (`GET /shipments`) or a mark-as-shipped (`GET /fulfillments`). */
@@ -42,6 +44,12 @@ export interface ShipmentWrite {
   createdAtUtc: number;
   /** Null for a fulfillment or a shipment without items (then the whole open order is meant: see the write-back). */
   lines: ShipmentLine[] | null;
+  /**
+   * The status of ShipStation's order when the record was read with it: V2 reads a label with its
+   * shipment (`shipped` = `label_purchased`, every item labelled). Absent on V1 (a V1 shipment
+   * carries no order status) and on payloads queued before it existed.
+   */
+  orderStatus?: V1OrderStatus | null;
   shipmentCost: number | null;
   insuranceCost: number | null;
   voided: boolean;

@@ -196,6 +196,7 @@ export function mapShipment(
       shipDateUtc: t.shipDateUtc,
       createdAtUtc: t.createdAtUtc,
       lines: lines(shipment.shipmentItems),
+      ...(typeof shipment.orderStatus === 'string' ? { orderStatus: shipment.orderStatus } : {}),
       shipmentCost: shipment.shipmentCost ?? null,
       insuranceCost: shipment.insuranceCost ?? null,
       voided,

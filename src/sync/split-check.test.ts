@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Order, V1OrderInput } from '../shipstation/types.js';
-import { linesTakenAway, splitInShipStation } from './split-check.js';
+import { linesTakenAway, shippedAsAWhole, splitInShipStation } from './split-check.js';
 
 const item = (lineItemKey: string, quantity: number, extra: Record<string, unknown> = {}) => ({
   lineItemKey,
@@ -62,5 +62,41 @@ describe('split-check', () => {
     const found = splitInShipStation(current([item('1', 5), item('2', 1)], { mergedOrSplit: true }), sent);
     assert.match(found?.reason ?? '', /was split or merged in ShipStation/);
     assert.deepEqual(found?.lines, []);
+  });
+
+  it('shippedAsAWhole: a label with every line last sent, at least the units sent; anything less or unknown is not', () => {
+    const line = (salesOrderLine: string | undefined, quantity: number) => ({
+      salesOrderLine,
+      sku: `SKU${salesOrderLine}`,
+      quantity,
+    });
+    // The adjustment line (9) is not a parcel: not looked for.
+    assert.equal(shippedAsAWhole(sent, [line('1', 5), line('2', 1)]), true);
+    assert.equal(
+      shippedAsAWhole(sent, [line('1', 3), line('1', 2), line('2', 1)]),
+      true,
+      'units summed per line',
+    );
+    assert.equal(shippedAsAWhole(sent, [line('1', 5)]), false, 'a line missing: partial');
+    assert.equal(shippedAsAWhole(sent, [line('1', 4), line('2', 1)]), false, 'fewer units: partial');
+    assert.equal(
+      shippedAsAWhole(sent, [line(undefined, 5), line(undefined, 1)]),
+      false,
+      'lines without our key',
+    );
+    assert.equal(shippedAsAWhole(sent, null), false, 'no lines (a fulfillment)');
+    assert.equal(
+      shippedAsAWhole(undefined, [line('1', 5), line('2', 1)]),
+      false,
+      'nothing on record as sent',
+    );
+    const keyless = {
+      ...sent,
+      items: [item('1', 5), { ...item('2', 1), lineItemKey: null }],
+    } as V1OrderInput;
+    assert.equal(shippedAsAWhole(keyless, [line('1', 5), line('2', 1)]), false, 'a line sent without a key');
+    const onlyCharges = { ...sent, items: [item('9', 1, { adjustment: true })] } as V1OrderInput;
+    assert.equal(shippedAsAWhole(onlyCharges, [line('9', 1)]), false, 'no parcel line sent');
+    assert.equal(shippedAsAWhole(sent, [line('1', Number.NaN), line('2', 1)]), false);
   });
 });

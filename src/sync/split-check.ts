@@ -95,3 +95,29 @@ export function splitInShipStation(
     lines,
   };
 }
+
+/**
+ * Does one shipment (its lines, by our `lineItemKey` = SYSPRO `SalesOrderLine`) carry the whole of
+ * what was last sent of an order? Every line last sent (adjustment lines aside) must be on it with
+ * at least the units sent. No body on record, a line sent without a key (it cannot be matched), or
+ * a shipment without lines (a fulfillment) is not known to be whole: false. A split in ShipStation
+ * reads as not whole too (the part's label lacks the lines moved away), as does a label of some
+ * items or one package of several. The write-back (writeback.ts) closes the order's link on it.
+ */
+export function shippedAsAWhole(
+  lastSent: V1OrderInput | undefined,
+  lines: ReadonlyArray<{ salesOrderLine?: string; sku: string | null; quantity: number }> | null,
+): boolean {
+  if (!lastSent || !lines) return false;
+  const sent = lastSent.items ?? [];
+  if (sent.some((item) => item.adjustment !== true && !item.lineItemKey)) return false;
+  const wanted = unitsByLine(sent);
+  if (wanted.size === 0) return false;
+  const shipped = unitsByLine(
+    lines.map((l) => ({ lineItemKey: l.salesOrderLine ?? null, sku: l.sku, quantity: l.quantity })),
+  );
+  for (const [lineItemKey, s] of wanted) {
+    if (!((shipped.get(lineItemKey)?.quantity ?? 0) >= s.quantity)) return false;
+  }
+  return true;
+}

@@ -19,6 +19,11 @@
  * never go in the same post, and once a post is in doubt no later post of this call touches the
  * same orders.
  *
+ * A shipment that ShipStation shipped the order with as a whole (a label carrying every line last
+ * pushed; V2: its shipment `label_purchased`) closes the order's link in that same record, so the
+ * orders poll gives it no follow-up push (`findShippedWhole`, orders.ts `closeShippedOrder`); a void
+ * of it opens the link again (`reopenVoidedOrder`).
+ *
  * Versions: a payload whose `version` is not above the one written is skipped (audited). A voided
  * shipment that was written is flagged for the operator (dead job, plain message, audit row) or,
  * with `shipments.voids: reverse` and the order-update strategy, reversed (ship quantities taken
@@ -65,11 +70,19 @@ import { children, text, textAny, type XmlNode } from '../syspro/xml.js';
 import { dispatchNoteReference, findDispatchNoteByReference } from './dispatch-note-check.js';
 import { planOpenLineReads } from './open-line-reads.js';
 import {
+  closeShippedOrder,
+  ORDER_ENTITY,
+  previousBodies,
+  reopenVoidedOrder,
+  type ShippedOrder,
+} from './orders.js';
+import {
   SHIPMENT_ENTITY,
   SHIPMENT_WRITEBACK_KIND,
   type ShipmentWrite,
   shipmentLinkKey,
 } from './shipment-model.js';
+import { shippedAsAWhole } from './split-check.js';
 import {
   carrierText,
   type DispatchTexts,
@@ -455,10 +468,12 @@ export class WritebackRun {
     extra?: (db: Kysely<Database>) => Promise<void>,
   ) {
     const validateOnly = this.wb.connection.syspro.validateOnly;
+    const shippedWhole = this.shippedWhole.has(entry.index);
     this.outcomes[entry.index] = {
       ok: true,
       result: { action, validateOnly, ...detail },
       record: async (db) => {
+        let orderClosed = false;
         if (!validateOnly) {
           await saveLink(
             db,
@@ -473,6 +488,9 @@ export class WritebackRun {
             this.now(),
           );
           await extra?.(db);
+          // Shipped as a whole in ShipStation and now written: the order's link is closed with it.
+          const order = this.orderOf(entry);
+          if (shippedWhole && order) orderClosed = await closeShippedOrder(db, order);
         }
         await appendAudit(
           db,
@@ -480,11 +498,75 @@ export class WritebackRun {
             entry,
             validateOnly ? `${action} (validate only)` : action,
             validateOnly ? 'info' : 'ok',
-            detail,
+            orderClosed ? { ...detail, orderLink: 'closed: shipped as a whole in ShipStation' } : detail,
           ),
         );
       },
     };
+  }
+
+  /**
+   * Entries (by index) whose shipment ShipStation shipped the order with as a whole, so that
+   * writing it closes the order's link (`closeShippedOrder`) and the next orders poll gives the
+   * order no follow-up push. Conservative; anything unsure leaves the link open, and the follow-up
+   * stays the safety net (docs/decisions.md "Order links closed by the write-back"):
+   * - a label (not a fulfillment: no items), not voided, on the ShipStation order the link is on,
+   *   while the link is `open` (a marketplace order's link is `channel`: never);
+   * - its lines carry every line last sent, with at least the units sent (`shippedAsAWhole`): a
+   *   label of some items, one package of several, or the part of a split order is not whole;
+   * - where the record says what ShipStation's order is now (V2 reads a label with its shipment),
+   *   that is `shipped`; a V2 label read without it is not known to be whole.
+   */
+  private readonly shippedWhole = new Set<number>();
+
+  /** The order of an entry's shipment, as `closeShippedOrder` and `reopenVoidedOrder` take it. */
+  private orderOf(entry: Entry): ShippedOrder | undefined {
+    const { orderKey, orderId, orderNumber } = entry.shipment;
+    if (!orderKey) return undefined;
+    return {
+      connection: this.connectionName,
+      orderKey,
+      orderId,
+      orderNumber,
+      jobId: entry.job.id,
+      shipment: entry.key,
+      at: this.now(),
+    };
+  }
+
+  /** A void of a written shipment: the order's link, if its write-back closed it, is open again. */
+  private async reopenOrder(db: Kysely<Database>, entry: Entry): Promise<boolean> {
+    const order = this.orderOf(entry);
+    if (!order || this.wb.connection.syspro.validateOnly) return false;
+    return reopenVoidedOrder(db, order);
+  }
+
+  private async findShippedWhole(entries: readonly Entry[]): Promise<void> {
+    if (this.wb.connection.syspro.validateOnly) return;
+    const api = this.wb.connection.shipstation.api;
+    const candidates = entries.filter((e) => {
+      const s = e.shipment;
+      if (s.source !== 'shipment' || s.voided || s.lines === null || !s.orderKey) return false;
+      if (typeof s.orderStatus === 'string') return s.orderStatus === 'shipped';
+      return api === 'v1';
+    });
+    if (candidates.length === 0) return;
+    const keys = [...new Set(candidates.map((e) => e.shipment.orderKey as string))];
+    const links = await findLinks(this.store.db, this.connectionName, ORDER_ENTITY, keys);
+    const open = candidates.filter((e) => {
+      const link = links.get(e.shipment.orderKey as string);
+      return link?.state === 'open' && link.shipstationId === String(e.shipment.orderId);
+    });
+    if (open.length === 0) return;
+    const sent = await previousBodies(
+      this.store,
+      this.connectionName,
+      open.map((e) => e.shipment.orderKey as string),
+    );
+    for (const entry of open) {
+      if (shippedAsAWhole(sent.get(entry.shipment.orderKey as string), entry.shipment.lines))
+        this.shippedWhole.add(entry.index);
+    }
   }
 
   async run(): Promise<JobOutcome[]> {
@@ -561,6 +643,7 @@ export class WritebackRun {
       }
     }
 
+    if (writes.length > 0) await this.findShippedWhole(writes);
     if (writes.length > 0 || voids.length > 0) {
       try {
         await this.wb.enet.withSession(async (session) => {
@@ -1024,9 +1107,12 @@ export class WritebackRun {
         ? ' (shipments.voids is reverse, but a dispatch note cannot be cancelled through the write-back: SORTDC is not supported)'
         : '';
     const message = `label voided in ShipStation after it was written to SYSPRO: ${what}${why}. Shipment ${entry.key}, order ${entry.shipment.orderNumber}, tracking ${entry.shipment.trackingNumbers.join(' ') || '(none)'}`;
+    // Flagged, not undone: the job fails (no completing transaction), so this is stored now too.
+    const reopened = await this.reopenOrder(this.store.db, entry);
     await this.fail(entry, 'void', new PermanentError(message), {
       flagged: true,
       dispatchNote: answer?.dispatchNote ?? null,
+      ...(reopened ? { orderLink: 'open again: the label was voided' } : {}),
     });
   }
 
@@ -1137,7 +1223,15 @@ export class WritebackRun {
           this.now(),
         );
         await this.saveOrderShipped(db, entry, after);
-        await appendAudit(db, this.audit(entry, 'void', 'ok', { reason, reversed: lines }));
+        const reopened = await this.reopenOrder(db, entry);
+        await appendAudit(
+          db,
+          this.audit(entry, 'void', 'ok', {
+            reason,
+            reversed: lines,
+            ...(reopened ? { orderLink: 'open again: the label was voided' } : {}),
+          }),
+        );
       },
     };
   }

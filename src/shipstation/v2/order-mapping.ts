@@ -363,6 +363,11 @@ export function shipmentOfLabel(label: V2Label, shipment?: Partial<V2Shipment> |
     shipTo: of.ship_to ? addressToV1(of.ship_to) : null,
     advancedOptions: storeId === null ? null : { storeId },
     shipmentItems: Array.isArray(of.items) ? (of.items.map(itemToV1) as V1ShipmentItem[]) : null,
+    // `label_purchased` (shipped) only once every item of the shipment is on a label.
+    orderStatus:
+      typeof of.shipment_status === 'string'
+        ? orderStatusOf({ shipment_status: of.shipment_status, hold_until_date: of.hold_until_date })
+        : null,
   };
 }
 
