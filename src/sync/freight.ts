@@ -18,8 +18,10 @@
  *   order's comment line (SorDetail) is there already, in doubt or not; found = done.
  * - A closed period, an unknown ledger code: SYSPRO's own text, audited, the job dead (the
  *   shipment's problem); the write-back itself is not affected.
+ * - Up to `FREIGHT_BATCH` jobs of a connection are posted one after another in one e.net session.
  */
 import type { Kysely } from 'kysely';
+import { waitSignal } from '../abort.js';
 import type { Clock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { PermanentError } from '../engine/errors.js';
@@ -365,24 +367,57 @@ export function withFreightFollowUps(
   };
 }
 
+/**
+ * Freight jobs per call: the batch shares one e.net session (`postFreightBatch`), so a day of 4,000
+ * labels is 200 logons and logoffs, not 4,000 (a SYSPRO logon takes a licence seat and, on a real
+ * server, the better part of a second). Small enough that holding the session does not keep the
+ * write-back waiting long: each post is one GENTJL or SORTOI call, and asks SYSPRO first.
+ */
+export const FREIGHT_BATCH = 20;
+
+/**
+ * Posts a batch of freight jobs (one connection) one after another in one e.net session, each
+ * exactly as `postFreight` does alone. A failed job does not stop the rest. When the service starts
+ * to stop, the jobs not begun are given back unsent (the stop's reason, `waitSignal`).
+ */
+export async function postFreightBatch(deps: FreightDeps, jobs: readonly Job[], stop?: AbortSignal) {
+  const outcomes: JobOutcome[] = [];
+  const postAll = async (held: FreightDeps) => {
+    for (const job of jobs) {
+      if (stop?.aborted) {
+        outcomes.push({ ok: false, error: stop.reason });
+        continue;
+      }
+      try {
+        outcomes.push(await postFreight(held, job));
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+  };
+  const first = jobs[0];
+  if (!first || jobs.length === 1) {
+    await postAll(deps);
+    return outcomes;
+  }
+  const clients = await deps.connectionFor(first.connection);
+  // The session logs on at the first call that needs it (none when every job is posted already),
+  // and off when the batch ends.
+  await clients.enet.withSession(async (session) => {
+    const enet: FreightConnection['enet'] = { withSession: (fn) => fn(session) };
+    await postAll({ ...deps, connectionFor: async () => ({ ...clients, enet }) });
+  });
+  return outcomes;
+}
+
 export function freightHandlers(deps: FreightDeps): JobHandler[] {
   return [
     {
       kind: FREIGHT_POST_KIND,
-      batchSize: 1,
+      batchSize: FREIGHT_BATCH,
       // Every attempt asks SYSPRO for the journal (or the order's freight comment) before posting.
       checksInDoubt: true,
-      async run(jobs) {
-        const outcomes: JobOutcome[] = [];
-        for (const job of jobs) {
-          try {
-            outcomes.push(await postFreight(deps, job));
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-        return outcomes;
-      },
+      run: (jobs, context) => postFreightBatch(deps, jobs, waitSignal(context?.signal)),
     },
   ];
 }

@@ -63,6 +63,29 @@ describe('ml-connector run: freight → GENTJL', () => {
     return made.shipments[0]!;
   };
 
+  it('posts the freight of labels written back together in one e.net session, not a logon each', async () => {
+    child = run.start();
+    await waitFor(() => ours().length >= 8, 'orders in ShipStation');
+    assert.equal(await child.stop(), 0, output().slice(-2000));
+    // Labelled while the connector is down: its first shipments poll writes them back together.
+    const since = run.syspro.calls.list().at(-1)?.seq ?? 0;
+    const made: Array<{ shipmentId: number }> = [];
+    for (const order of ours().slice(0, 5)) made.push(await label(order.orderId));
+    child = run.start();
+    await waitFor(
+      () => made.every((m) => journals(`SS FRT ${m.shipmentId}`).length === 1),
+      'five freight journals',
+    );
+    assert.equal(await child.stop(), 0, output().slice(-2000));
+    const posts = run.syspro.calls.list({ businessObject: 'GENTJL', sinceSeq: since, outcome: 'ok' });
+    assert.equal(posts.length, 5, 'one journal a label');
+    const sessions = new Set(posts.map((c) => c.userId));
+    assert.ok(sessions.size <= 2, `${sessions.size} e.net sessions for ${posts.length} journals`);
+    const logons = run.syspro.calls.list({ method: 'Logon', sinceSeq: since }).length;
+    const logoffs = run.syspro.calls.list({ method: 'Logoff', sinceSeq: since }).length;
+    assert.equal(logons, logoffs, 'every logon logged off');
+  });
+
   it('posts a shipment freight once, reverses it once on void, and reports a closed period and an unknown ledger code', async () => {
     child = run.start();
     await waitFor(() => ours().length >= 3, 'orders in ShipStation');
