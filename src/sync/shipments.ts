@@ -39,7 +39,8 @@ import type { ShipStation, TimeWindow } from '../shipstation/api.js';
 import { ShipStationError } from '../shipstation/errors.js';
 import { type Page, pageThrough, toPage } from '../shipstation/paging.js';
 import type { V1Fulfillment, V1Shipment } from '../shipstation/types.js';
-import { DEFAULT_PAGE_SIZE } from '../shipstation/v1/orders.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shipstation/v1/orders.js';
+import { V2_PAGE_SIZE } from '../shipstation/v2/list.js';
 import { appendAudit } from '../store/audit.js';
 import { readCheckpoint, writeCheckpoint } from '../store/checkpoints.js';
 import type { Database } from '../store/database.js';
@@ -112,7 +113,7 @@ export interface ShipmentsFlowDeps {
   clock: Clock;
   connectionFor(name: string): Promise<ShipmentsConnection>;
   logger?: Logger;
-  /** Records per page of the poll's lists (default 100). */
+  /** Records per page of the poll's lists (default `pollPageSize`: 500 on V1, 100 on V2). */
   pageSize?: number;
 }
 
@@ -605,6 +606,17 @@ function createdAtOf(result: ShipmentMapResult): number | undefined {
   return result.action === 'write' ? result.write.createdAtUtc : undefined;
 }
 
+/**
+ * The reconciling poll's page on V1: the documented largest, 500 (shipstation-api.md §1). Each poll re-reads
+ * its overlap (`shipments.overlap`, 2 h), so after a busy hour the same labels come back at every
+ * poll: 4,000 labels were 40 requests a window at 100 a page, a minute of V1's 40-a-minute budget at
+ * each 10-second poll of the soak, queued ahead of new orders; at 500 they are 8. V2's largest page
+ * is not documented (UNCONFIRMED), so V2 keeps `V2_PAGE_SIZE` (100), inside its 200-a-minute budget.
+ */
+export function pollPageSize(api: 'v1' | 'v2'): number {
+  return api === 'v1' ? MAX_PAGE_SIZE : V2_PAGE_SIZE;
+}
+
 /** One reconciling poll of one connection. */
 export async function pollShipments(
   deps: ShipmentsFlowDeps,
@@ -614,7 +626,7 @@ export async function pollShipments(
   const { store, clock } = deps;
   const { connection, shipstation } = await deps.connectionFor(connectionName);
   const options = shipmentMapOptions(connection, 'poll', shipstation.recordTimes);
-  const pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
+  const pageSize = deps.pageSize ?? pollPageSize(connection.shipstation.api);
   const { overlap, lookback } = connection.shipments;
   const summary: ShipmentsPollSummary = { ...emptySummary(), windows: {} };
   const seen = new Map<string, number>();

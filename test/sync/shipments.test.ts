@@ -33,6 +33,7 @@ import {
 } from '../../src/sync/shipment-model.js';
 import {
   parseFetchPayload,
+  pollPageSize,
   pollShipments,
   queueShipmentWrites,
   SHIPMENT_WINDOWS,
@@ -502,6 +503,20 @@ forEachDialect('shipments fetch and poll against the ShipStation sandbox', (ctx)
       summary.windows[SHIPMENT_WINDOWS.shipmentsCreated]!.from,
       formatPacificFilter(Date.parse(created) - connection.shipments.overlap),
     );
+  });
+
+  it('reads the V1 lists 500 a page, the largest, so re-reading the overlap costs few requests', async () => {
+    assert.equal(pollPageSize('v1'), 500);
+    assert.equal(pollPageSize('v2'), 100, 'V2: its largest page is not documented');
+    const before = sandbox.requests().length;
+    await pollShipments(deps, 'main');
+    const lists = sandbox
+      .requests()
+      .slice(before)
+      .filter((r) => /^\/(shipments|fulfillments)\?/.test(r.url));
+    assert.equal(lists.length, 3, 'one page of each window');
+    for (const r of lists)
+      assert.equal(new URL(r.url, sandbox.url).searchParams.get('pageSize'), '500', r.url);
   });
 
   it('looks back shipments.lookback on the first poll of a connection', async () => {
