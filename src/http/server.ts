@@ -31,7 +31,10 @@ export interface HttpServer {
   app: FastifyInstance;
   /** Starts listening; resolves with the address, e.g. `http://127.0.0.1:8080`. */
   listen(): Promise<string>;
-  /** Stops accepting, lets requests in flight finish, closes idle keep-alive connections. */
+  /**
+   * Stops accepting, lets requests in flight finish (answered with `Connection: close`), closes
+   * idle keep-alive connections; resolves once every connection is closed.
+   */
   close(): Promise<void>;
 }
 
@@ -51,6 +54,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // Health probes every few seconds would drown the log at info: one debug line per request instead.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+  });
+  // Once close began, every response says `Connection: close`, so Node ends its socket once it is
+  // sent. Fastify's close ends the idle keep-alive connections of that moment and answers 503 +
+  // `Connection: close` to requests that arrive later, but a request in flight was answered with
+  // `keep-alive: timeout=72` and its idle socket held the close (and a stop of `run`) until the
+  // client dropped it, up to Fastify's keepAliveTimeout (72 s). A plain flag and a synchronous hook:
+  // no promise per request.
+  let closing = false;
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   // The debug line per request only when debug is on (the level is set at start): no hook, no
   // promise per request otherwise.
@@ -84,7 +98,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         throw listenError(err as NodeJS.ErrnoException, options.host, options.port);
       }
     },
-    close: () => app.close(),
+    close() {
+      closing = true;
+      return app.close();
+    },
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * SIGTERM under a spent ShipStation budget, as at the end of the amplified soak: the real `run`
- * against both sandboxes over HTTP, with a V1 budget of 4 requests a window that the orders push
- * and the first shipments poll use up at once, so the next shipments poll waits in the rate limiter
- * for the window to end. The stop must not wait for it (nor for `shutdownTimeout`): the waiting poll
- * has sent nothing, so it is given back and `run` exits 0 at once. The next `run` finishes the work,
- * and the sandboxes' own records show it done once: one ShipStation order per orderKey, one
- * dispatch note and one SORTDN post per label.
+ * against both sandboxes over HTTP, with a V1 budget of 4 requests a 12 s window (the sandbox's,
+ * and the connector's configured `rateLimit`) that the orders push and the first shipments poll use
+ * up at once, so the next shipments poll waits in the rate limiter for the window to end. The stop
+ * must not wait for it (nor for `shutdownTimeout`): the waiting poll has sent nothing, so it is
+ * given back and `run` exits 0 at once. The next `run` finishes the work, and the sandboxes' own
+ * records show it done once: one ShipStation order per orderKey, one dispatch note and one SORTDN
+ * post per label.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +33,13 @@ describe('ml-connector run: SIGTERM while jobs wait for the ShipStation budget',
       configure: (document, connection) => {
         document.shutdownTimeout = `${SHUTDOWN_TIMEOUT_MS}ms`;
         connection.polls = { orders: '1s', shipments: '3s', customers: 0 };
+        // The connector assumes the sandbox's window (its own count of sends is per window, and the
+        // headers only correct the limit): with the default 60 s the next run waited a minute for
+        // the first run's four sends to leave a window the sandbox had long reset.
+        connection.shipstation = {
+          ...connection.shipstation,
+          rateLimit: { limit: LIMIT, window: `${WINDOW_MS}ms` },
+        };
       },
     });
     store = openStore(run.storeUrl);
