@@ -902,6 +902,25 @@ export interface ShippedOrder {
 }
 
 /**
+ * Moves the order's link from state `from` to `to` in one conditional update (it locks the row on
+ * PostgreSQL), only while it is on that same ShipStation order; the link as it was, or undefined
+ * when it was not in `from` there.
+ */
+async function moveOrderLink(db: Kysely<Database>, order: ShippedOrder, from: string, to: string) {
+  const [link] = await db
+    .updateTable('links')
+    .set({ state: to, updated_at: order.at })
+    .where('connection', '=', order.connection)
+    .where('entity_type', '=', ORDER_ENTITY)
+    .where('syspro_key', '=', order.orderKey)
+    .where('state', '=', from)
+    .where('shipstation_id', '=', String(order.orderId))
+    .returning(['shipstation_id', 'last_hash'])
+    .execute();
+  return link;
+}
+
+/**
  * Closes the link of an order the shipment write-back found shipped as a whole in ShipStation
  * (writeback.ts), as a push would on reading it shipped (`recordClosed`, the same reason), so the
  * next poll gives it no follow-up push. Run in the write-back's completing transaction, after the
@@ -913,16 +932,7 @@ export interface ShippedOrder {
 export async function closeShippedOrder(db: Kysely<Database>, order: ShippedOrder): Promise<boolean> {
   // One conditional update (it locks the row on PostgreSQL): a push recording the link at the same
   // time cannot slip between the check and the close.
-  const [link] = await db
-    .updateTable('links')
-    .set({ state: 'closed', updated_at: order.at })
-    .where('connection', '=', order.connection)
-    .where('entity_type', '=', ORDER_ENTITY)
-    .where('syspro_key', '=', order.orderKey)
-    .where('state', '=', 'open')
-    .where('shipstation_id', '=', String(order.orderId))
-    .returning(['shipstation_id', 'last_hash'])
-    .execute();
+  const link = await moveOrderLink(db, order, 'open', 'closed');
   if (!link) return false;
   const reason = closedInShipStation({
     orderId: order.orderId,
@@ -968,17 +978,7 @@ export async function reopenVoidedOrder(db: Kysely<Database>, order: ShippedOrde
     return false;
   }
   if (closedBy !== closedByShipment(order.shipment)) return false;
-  const reopened = await db
-    .updateTable('links')
-    .set({ state: 'open', updated_at: order.at })
-    .where('connection', '=', order.connection)
-    .where('entity_type', '=', ORDER_ENTITY)
-    .where('syspro_key', '=', order.orderKey)
-    .where('state', '=', 'closed')
-    .where('shipstation_id', '=', String(order.orderId))
-    .returning(['syspro_key'])
-    .execute();
-  if (reopened.length === 0) return false;
+  if (!(await moveOrderLink(db, order, 'closed', 'open'))) return false;
   await appendAudit(db, {
     connection: order.connection,
     flow: FLOW,
