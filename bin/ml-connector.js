@@ -18,7 +18,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -117,6 +117,6 @@ if (process.env.ML_CONNECTOR_NO_BUNDLE !== '1') {
 if (!main) {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import(pathToFileURL(join(dirname(entry), 'main.ts')).href));
+  ({ main } = await import(pathToFileURL(entry).href));
 }
 await main(process.argv);

@@ -382,7 +382,14 @@ export const FREIGHT_BATCH = 20;
  */
 export async function postFreightBatch(deps: FreightDeps, jobs: readonly Job[], stop?: AbortSignal) {
   const outcomes: JobOutcome[] = [];
-  const postAll = async (held: FreightDeps) => {
+  const first = jobs[0];
+  if (!first) return outcomes;
+  const clients = await deps.connectionFor(first.connection);
+  // The session logs on at the first call that needs it (none when every job is posted already),
+  // and off when the batch ends.
+  await clients.enet.withSession(async (session) => {
+    const enet: FreightConnection['enet'] = { withSession: (fn) => fn(session) };
+    const held: FreightDeps = { ...deps, connectionFor: async () => ({ ...clients, enet }) };
     for (const job of jobs) {
       if (stop?.aborted) {
         outcomes.push({ ok: false, error: stop.reason });
@@ -394,18 +401,6 @@ export async function postFreightBatch(deps: FreightDeps, jobs: readonly Job[], 
         outcomes.push({ ok: false, error });
       }
     }
-  };
-  const first = jobs[0];
-  if (!first || jobs.length === 1) {
-    await postAll(deps);
-    return outcomes;
-  }
-  const clients = await deps.connectionFor(first.connection);
-  // The session logs on at the first call that needs it (none when every job is posted already),
-  // and off when the batch ends.
-  await clients.enet.withSession(async (session) => {
-    const enet: FreightConnection['enet'] = { withSession: (fn) => fn(session) };
-    await postAll({ ...deps, connectionFor: async () => ({ ...clients, enet }) });
   });
   return outcomes;
 }
