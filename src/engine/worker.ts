@@ -136,6 +136,11 @@ export class Worker {
   /** Stops heartbeat and sweep (after the running jobs are settled). */
   #backgroundStop = new AbortController();
   #wake = new Map<string, AbortController>();
+  /**
+   * Kinds woken while their loop was not idle (mid-claim: the claim may have read before the job
+   * was committed): the next idle returns at once instead of sleeping a poll interval.
+   */
+  readonly #woken = new Set<string>();
   #loops: Promise<void>[] = [];
   #started = false;
   #stopping: Promise<void> | undefined;
@@ -212,7 +217,14 @@ export class Worker {
 
   /** Looks for due jobs of `kind` now instead of at the next poll (e.g. right after an enqueue). */
   notify(kind?: string): void {
-    for (const [k, controller] of this.#wake) if (kind === undefined || k === kind) controller.abort();
+    for (const k of this.#handlers.keys()) if (kind === undefined || k === kind) this.#wakeUp(k);
+  }
+
+  /** Ends the kind's idle wait now, or, when it is not waiting, the next one before it starts. */
+  #wakeUp(kind: string): void {
+    const controller = this.#wake.get(kind);
+    if (controller) controller.abort();
+    else this.#woken.add(kind);
   }
 
   /**
@@ -325,7 +337,7 @@ export class Worker {
           const batch = this.#startBatch(handler, jobs);
           void batch.done.finally(() => {
             active--;
-            this.#wake.get(handler.kind)?.abort();
+            this.#wakeUp(handler.kind);
           });
           continue;
         }
@@ -341,6 +353,7 @@ export class Worker {
 
   /** Waits a poll interval, or less if woken (a slot freed, `notify`, stop). */
   async #idle(kind: string, ms = this.#pollMs): Promise<void> {
+    if (this.#woken.delete(kind)) return;
     const wake = new AbortController();
     this.#wake.set(kind, wake);
     // Not AbortSignal.any: on Node 20 it leaves a WeakRef on #claimStop per sleep (src/abort.ts).
