@@ -21,6 +21,21 @@ import {
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// A SIGTERM/SIGINT while the modules load (a second or more) is kept, not fatal: main hands it to
+// the command (`run` then stops cleanly as soon as it has started; any other command gets it back
+// as its action begins). See src/cli/start-signals.ts.
+let loadSignal;
+const keepLoadSignal = (signal) => {
+  loadSignal ??= signal;
+};
+for (const s of ['SIGTERM', 'SIGINT']) process.on(s, keepLoadSignal);
+const loadSignals = {
+  received: () => loadSignal,
+  release: () => {
+    for (const s of ['SIGTERM', 'SIGINT']) process.off(s, keepLoadSignal);
+  },
+};
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
 const entry = join(src, 'cli', 'main.ts');
@@ -119,4 +134,4 @@ if (!main) {
   register();
   ({ main } = await import(pathToFileURL(entry).href));
 }
-await main(process.argv);
+await main(process.argv, loadSignals);

@@ -1,4 +1,5 @@
 import { runProgram } from './program.js';
+import { type HeldSignals, keepLoadSignals } from './start-signals.js';
 
 /**
  * The value of a secret. Piped in: all of standard input. Typed at a terminal: one line, not
@@ -42,7 +43,9 @@ function readHidden(): Promise<string> {
   });
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** `loadSignals`: the bin's keeper of a SIGTERM/SIGINT that arrived while the modules loaded. */
+export async function main(argv: string[], loadSignals?: HeldSignals): Promise<void> {
+  keepLoadSignals(loadSignals);
   // Output piped into `head` and the like: stop quietly when the reader goes away.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -23,6 +23,7 @@ import { registerSync } from './commands/sync.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { type CommandContext, createContext } from './context.js';
 import { USAGE_EXIT_CODE } from './options.js';
+import { releaseLoadSignals } from './start-signals.js';
 
 export interface ProgramIo {
   stdout: (line: string) => void;
@@ -105,8 +106,16 @@ export function buildProgram(io: ProgramIo): {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) });
   for (const register of COMMANDS) register(program, app);
+  // A signal the bin kept while the modules loaded: `run` and `start` take it over as they start
+  // (holdSignalsDuringStart); any other command gets it back now, before its own handlers exist.
+  program.hook('preAction', (_program, action) => {
+    if (!(action.parent === program && SERVICE_COMMANDS.has(action.name()))) releaseLoadSignals();
+  });
   return { program, app, cleanup: async () => ctx?.close() };
 }
+
+/** The commands that run the service until a signal, and take over a signal kept while loading. */
+const SERVICE_COMMANDS = new Set(['run', 'start']);
 
 export async function runProgram(argv: string[], io: ProgramIo): Promise<number> {
   const { program, cleanup } = buildProgram(io);
@@ -126,6 +135,7 @@ export async function runProgram(argv: string[], io: ProgramIo): Promise<number>
     if (io.env.LOG_LEVEL === 'debug' || io.env.LOG_LEVEL === 'trace') io.stderr(String((err as Error).stack));
     return 1;
   } finally {
+    releaseLoadSignals();
     await cleanup().catch(() => {});
   }
 }

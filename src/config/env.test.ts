@@ -32,13 +32,14 @@ describe('applyEnvOverrides', () => {
     });
   });
 
-  it('leaves reserved variables (master key, secrets, config path) alone', () => {
+  it("leaves reserved variables (master key, secrets, config path, the bin's NO_BUNDLE) alone", () => {
     const out = applyEnvOverrides(
       {},
       {
         ML_CONNECTOR_MASTER_KEY: 'x',
         ML_CONNECTOR_SECRET_MAIN_SHIPSTATION_APIKEY: 'z',
         ML_CONNECTOR_CONFIG: 'f.yaml',
+        ML_CONNECTOR_NO_BUNDLE: '1',
         OTHER: '1',
       },
     );

@@ -11,7 +11,8 @@
  *   ML_CONNECTOR_LOG__LEVEL=debug                        → log.level
  *
  * A few names are not config paths and are left alone: `ML_CONNECTOR_CONFIG` (the file),
- * `ML_CONNECTOR_MASTER_KEY`, `ML_CONNECTOR_INIT` (the CLI's --init) and `ML_CONNECTOR_SECRET_*`.
+ * `ML_CONNECTOR_MASTER_KEY`, `ML_CONNECTOR_INIT` (the CLI's --init), `ML_CONNECTOR_NO_BUNDLE` (the
+ * bin's way of loading the sources) and `ML_CONNECTOR_SECRET_*`.
  *
  * A variable that names a connection the file does not have is refused when the file has
  * connections (a typo would otherwise add a half-configured connection); with no connections in
@@ -22,7 +23,7 @@ import { parse as parseYamlScalar } from 'yaml';
 import { UserError } from './errors.js';
 
 const PREFIX = 'ML_CONNECTOR_';
-const RESERVED = /^ML_CONNECTOR_(CONFIG|MASTER_KEY|INIT|SECRET_.*)$/;
+const RESERVED = /^ML_CONNECTOR_(CONFIG|MASTER_KEY|INIT|NO_BUNDLE|SECRET_.*)$/;
 
 type Json = Record<string, unknown>;
 

@@ -52,7 +52,7 @@ export interface RunChild {
   child: ChildProcess;
   output(): string;
   exited: Promise<number>;
-  /** SIGTERM, and the exit code. */
+  /** SIGTERM once the service has started (or ended), and the exit code. */
   stop(): Promise<number>;
   /** SIGKILL, and the exit code (-1). */
   kill(): Promise<number>;
@@ -157,7 +157,14 @@ export async function setupRun(options: RunSetupOptions): Promise<RunSetup> {
       child,
       output: () => output,
       exited,
-      stop: () => {
+      // After the start has logged (or the process has ended): a test's SIGTERM stops a running
+      // service. Sent sooner, it can land before Node runs the bin's first line, and kill.
+      stop: async () => {
+        const until = Date.now() + 60_000;
+        while (!output.includes('"msg":"ml-connector run started"') && child.exitCode === null) {
+          if (child.signalCode !== null || Date.now() > until) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         child.kill('SIGTERM');
         return exited;
       },

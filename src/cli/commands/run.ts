@@ -49,6 +49,7 @@ import { type HandlerContext, jobHandlers } from '../../sync/handlers.js';
 import { pingConnection } from '../../sync/ping.js';
 import type { Program } from '../program.js';
 import { acquireRunLock, type RunLock } from '../run-lock.js';
+import { type HeldSignals, holdSignals, takeLoadSignal } from '../start-signals.js';
 
 export function registerRun(program: Command, app: Program): void {
   program
@@ -65,30 +66,19 @@ export function registerRun(program: Command, app: Program): void {
     });
 }
 
-/** What `holdSignalsDuringStart` kept. */
-export interface HeldSignals {
-  /** The first signal that arrived while the service was starting, if any. */
-  received(): NodeJS.Signals | undefined;
-  /** Stops holding (serveUntilSignal's own handlers take over). */
-  release(): void;
-}
-
 /**
  * Keeps a SIGTERM/SIGINT that arrives while the service is still starting (migrations, logons,
  * the HTTP listen) instead of letting it kill the process mid-start: `serveUntilSignal` then stops
- * the service at once, cleanly, with exit code 0, as it would for a signal a minute later.
+ * the service at once, cleanly, with exit code 0, as it would for a signal a minute later. A signal
+ * the bin kept while the modules loaded (`start-signals.ts`) counts as one that arrived here.
  */
 export function holdSignalsDuringStart(signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): HeldSignals {
-  let first: NodeJS.Signals | undefined;
-  const hold = (signal: NodeJS.Signals) => {
-    first ??= signal;
-  };
-  for (const s of signals) process.on(s, hold);
+  // Our keeper first, then the bin's removed: no moment without a handler.
+  const held = holdSignals(signals);
+  const whileLoading = takeLoadSignal();
   return {
-    received: () => first,
-    release: () => {
-      for (const s of signals) process.off(s, hold);
-    },
+    received: () => whileLoading ?? held.received(),
+    release: held.release,
   };
 }
 
@@ -307,7 +297,9 @@ export async function serveUntilSignal(
     };
     for (const s of signals) process.on(s, onSignal);
     options.held?.release();
-    const early = options.held?.received();
+    // A caller that did not hold signals still takes over the bin's keeper here (it must not stay).
+    const loading = takeLoadSignal();
+    const early = options.held?.received() ?? loading;
     if (early) onSignal(early);
   });
   // Everything is closed; should a stray handle keep the event loop alive, do not hang on it.

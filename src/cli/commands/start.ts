@@ -149,6 +149,8 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
   const autoShipMs = flags.autoShip ?? 20_000;
   const httpPort = flags.port ?? 8080;
 
+  // A signal while the sandboxes and the service start stops the demo cleanly once it is up.
+  const held = holdSignalsDuringStart();
   const { startShipStationSandbox } = await import('../../sandbox/shipstation/index.js');
   const { startSysproSandbox } = await import('../../sandbox/syspro/index.js');
   const shipstation = await startShipStationSandbox({
@@ -213,8 +215,9 @@ async function runDemo(app: Program, flags: StartFlags): Promise<void> {
       void report();
     }, 2_000);
     timer.unref();
-    await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger });
+    await serveUntilSignal(service, { timeoutMs: config.shutdownTimeout, logger, held });
   } finally {
+    held.release();
     await closeAll();
   }
   app.out(
