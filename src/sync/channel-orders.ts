@@ -27,8 +27,10 @@
  *   reason, dead job), remembered by content so the poll does not queue it again until it changes.
  * - `syspro.validateOnly`: SORTOI `Process=Validate`; nothing is stored as entered (a dry run).
  */
+
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { waitSignal } from '../abort.js';
 import type { Clock } from '../clock.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { PermanentError } from '../engine/errors.js';
@@ -513,8 +515,9 @@ export async function importChannelOrder(
           clock.now(),
         );
       }
-      const result = await enet.withSession((session) =>
-        importSalesOrders(session, [mapped.input], importOptions(validateOnly)),
+      const result = await enet.withSession(
+        (session) => importSalesOrders(session, [mapped.input], importOptions(validateOnly)),
+        { waitSignal: waitSignal(signal) },
       );
       if (result.outcome.failed) {
         try {
@@ -608,8 +611,9 @@ export async function importChannelOrder(
     }
     document = changeDocument(salesOrder, state.lines, mapped.input, customer, customerPo);
   }
-  const result = await enet.withSession((session) =>
-    importSalesOrders(session, [document], importOptions(validateOnly)),
+  const result = await enet.withSession(
+    (session) => importSalesOrders(session, [document], importOptions(validateOnly)),
+    { waitSignal: waitSignal(signal) },
   );
   if (result.outcome.failed) {
     try {

@@ -387,21 +387,25 @@ export async function postFreightBatch(deps: FreightDeps, jobs: readonly Job[], 
   const clients = await deps.connectionFor(first.connection);
   // The session logs on at the first call that needs it (none when every job is posted already),
   // and off when the batch ends.
-  await clients.enet.withSession(async (session) => {
-    const enet: FreightConnection['enet'] = { withSession: (fn) => fn(session) };
-    const held: FreightDeps = { ...deps, connectionFor: async () => ({ ...clients, enet }) };
-    for (const job of jobs) {
-      if (stop?.aborted) {
-        outcomes.push({ ok: false, error: stop.reason });
-        continue;
+  await clients.enet.withSession(
+    async (session) => {
+      const enet: FreightConnection['enet'] = { withSession: (fn) => fn(session) };
+      const held: FreightDeps = { ...deps, connectionFor: async () => ({ ...clients, enet }) };
+      for (const job of jobs) {
+        if (stop?.aborted) {
+          outcomes.push({ ok: false, error: stop.reason });
+          continue;
+        }
+        try {
+          outcomes.push(await postFreight(held, job));
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
       }
-      try {
-        outcomes.push(await postFreight(held, job));
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-      }
-    }
-  });
+    },
+    // Stopped while another batch holds the session: the whole batch is given back unsent.
+    { waitSignal: stop },
+  );
   return outcomes;
 }
 

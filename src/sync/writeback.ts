@@ -646,29 +646,33 @@ export class WritebackRun {
     if (writes.length > 0) await this.findShippedWhole(writes);
     if (writes.length > 0 || voids.length > 0) {
       try {
-        await this.wb.enet.withSession(async (session) => {
-          for (const entry of voids) if (!this.stopped([entry])) await this.handleVoid(session, entry);
-          if (this.wb.connection.syspro.writeback === 'dispatch-note') {
-            await this.writeDispatchNotes(session, writes);
-          } else {
-            for (const entry of writes) {
-              if (this.stopped([entry])) continue;
-              try {
-                await this.writeOrderUpdate(session, entry);
-              } catch (error) {
-                // SYSPRO not reached: the rest of the batch would fail the same way.
-                if (classifyError(error).delivery === 'not-sent') throw error;
-                if (this.outcomes[entry.index] === undefined) {
-                  await appendAudit(
-                    this.store.db,
-                    this.audit(entry, 'order-update', 'error', {}, (error as Error).message),
-                  );
-                  this.outcomes[entry.index] = { ok: false, error };
+        await this.wb.enet.withSession(
+          async (session) => {
+            for (const entry of voids) if (!this.stopped([entry])) await this.handleVoid(session, entry);
+            if (this.wb.connection.syspro.writeback === 'dispatch-note') {
+              await this.writeDispatchNotes(session, writes);
+            } else {
+              for (const entry of writes) {
+                if (this.stopped([entry])) continue;
+                try {
+                  await this.writeOrderUpdate(session, entry);
+                } catch (error) {
+                  // SYSPRO not reached: the rest of the batch would fail the same way.
+                  if (classifyError(error).delivery === 'not-sent') throw error;
+                  if (this.outcomes[entry.index] === undefined) {
+                    await appendAudit(
+                      this.store.db,
+                      this.audit(entry, 'order-update', 'error', {}, (error as Error).message),
+                    );
+                    this.outcomes[entry.index] = { ok: false, error };
+                  }
                 }
               }
             }
-          }
-        });
+          },
+          // Stopped while another batch holds the session: nothing was sent, the jobs are given back.
+          { waitSignal: this.stop },
+        );
       } catch (error) {
         // SYSPRO unreachable, in maintenance, the logon refused…: the jobs not yet settled fail with
         // it, and the engine decides (retry on its cadence, dead with the reason at the end).

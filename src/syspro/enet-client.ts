@@ -8,8 +8,11 @@
  * time and runs its calls one after another through a promise queue. Calls that queue up back to
  * back share the session; it is logged off as soon as the queue is empty, when a call fails, and on
  * `close()`. `withSession(fn)` holds one session for a whole batch. A call that finds its session
- * evicted or expired logs on again once and repeats.
+ * evicted or expired logs on again once and repeats. A `withSession` given a wait signal leaves the
+ * queue when it aborts before its turn (the service stopping): nothing was sent, and it is rejected
+ * with `StoppedBeforeSending` at once instead of waiting for the calls ahead of it.
  */
+import { isStoppedBeforeSending, StoppedBeforeSending } from '../abort.js';
 import { type Clock, systemClock } from '../clock.js';
 import { asPostFailure, classifyEnetError, OPERATOR_ADVICE, redactSecrets, SysproError } from './errors.js';
 import { hostOf, httpStatusError, sendRequest } from './http.js';
@@ -90,8 +93,15 @@ export interface EnetSession {
 }
 
 export interface EnetClient extends EnetSession {
-  /** Runs `fn` with one session held for all its calls; logs off afterwards, also when `fn` throws. */
-  withSession<T>(fn: (session: EnetSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` with one session held for all its calls; logs off afterwards, also when `fn` throws.
+   * `waitSignal` (a job's, `abort.ts` `waitSignal`): aborted while `fn` still waits for its turn,
+   * `fn` never runs and the call is rejected with `StoppedBeforeSending` (nothing was sent).
+   */
+  withSession<T>(
+    fn: (session: EnetSession) => Promise<T>,
+    options?: { waitSignal?: AbortSignal },
+  ): Promise<T>;
   /** Logs on and off once, returning the e.net version when `/GetVersion` answers (for `ping`). */
   checkLogon(): Promise<{ version?: string }>;
   /** Waits for queued calls, logs off any open session, and refuses further calls. */
@@ -354,12 +364,21 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
    * Runs `task` after every task queued before it. The session is logged off when the task fails, and
    * when no other task is waiting behind it.
    */
-  function exclusive<T>(task: () => Promise<T>): Promise<T> {
+  function exclusive<T>(task: () => Promise<T>, waitSignal?: AbortSignal): Promise<T> {
     if (closed) {
       return Promise.reject(new SysproError('closed', `SYSPRO client: ${OPERATOR_ADVICE.closed}`));
     }
+    if (waitSignal?.aborted) return Promise.reject(notSent(waitSignal));
     waiting++;
+    let started = false;
+    let left = false;
     const run = async () => {
+      started = true;
+      if (left) {
+        // Left the queue before its turn (and no longer counted): only the logoff may be due.
+        if (waiting === 0) await logoff();
+        return undefined as T;
+      }
       try {
         return await task();
       } catch (error) {
@@ -372,7 +391,23 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
     };
     const result = tail.then(run, run);
     tail = result.catch(() => undefined);
-    return result;
+    if (!waitSignal) return result;
+    return new Promise<T>((resolve, reject) => {
+      const leave = () => {
+        if (started) return; // its turn came: it runs (and its requests carry their own signal)
+        left = true;
+        waiting--;
+        reject(notSent(waitSignal));
+      };
+      waitSignal.addEventListener('abort', leave, { once: true });
+      result.then(resolve, reject).finally(() => waitSignal.removeEventListener('abort', leave));
+    });
+  }
+
+  function notSent(signal: AbortSignal): Error {
+    return isStoppedBeforeSending(signal.reason)
+      ? (signal.reason as Error)
+      : new StoppedBeforeSending('not sent: stopped while waiting for the SYSPRO session');
   }
 
   return {
@@ -384,7 +419,7 @@ export function createEnetClient(options: EnetClientOptions): EnetClient {
     setupDelete: (bo, p, xmlIn) => exclusive(() => session.setupDelete(bo, p, xmlIn)),
     browse: (xmlIn) => exclusive(() => session.browse(xmlIn)),
     fetch: (xmlIn) => exclusive(() => session.fetch(xmlIn)),
-    withSession: (fn) => exclusive(() => fn(session)),
+    withSession: (fn, options) => exclusive(() => fn(session), options?.waitSignal),
     checkLogon: () =>
       exclusive(async () => {
         userId = await logon();

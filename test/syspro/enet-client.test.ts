@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isStoppedBeforeSending, StoppedBeforeSending } from '../../src/abort.js';
 import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro/index.js';
 import { assertSucceeded } from '../../src/syspro/business-objects/common.js';
 import { setCustomFormFields } from '../../src/syspro/business-objects/comsfm.js';
@@ -207,6 +208,75 @@ describe('e.net client against the SYSPRO sandbox', () => {
     assert.equal(client.stats.logons, 1);
     assert.equal(client.stats.logoffs, 1);
     assert.equal(liveSessions(sandbox).length, 0);
+    await client.close();
+  });
+
+  it('a withSession stopped while it waits its turn leaves the queue at once; nothing of it is sent', {
+    timeout: 10_000,
+  }, async () => {
+    const client = clientFor(sandbox, clock);
+    const since = sandbox.calls.list().at(-1)?.seq ?? 0;
+    const [a, b] = sandbox.db.sorMaster.rows.slice(0, 2).map((r) => r.SalesOrder as string);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // Another batch holds the session: one query, then it waits on us.
+    const holder = client.withSession(async (session) => {
+      await querySalesOrder(session, { salesOrder: a as string });
+      await gate;
+    });
+    const stop = new AbortController();
+    let ran = false;
+    const waiting = client.withSession(
+      async () => {
+        ran = true;
+      },
+      { waitSignal: stop.signal },
+    );
+    const after = client.withSession((session) => querySalesOrder(session, { salesOrder: b as string }));
+    stop.abort(new StoppedBeforeSending());
+    await assert.rejects(waiting, (e) => isStoppedBeforeSending(e));
+    assert.equal(ran, false);
+    // Already stopped: refused without queueing.
+    await assert.rejects(
+      client.withSession(async () => {}, { waitSignal: stop.signal }),
+      (e) => isStoppedBeforeSending(e),
+    );
+    open();
+    await holder;
+    assert.equal((await after).salesOrder, b, 'the call behind it still runs');
+    assert.equal(ran, false);
+    const methods = sandbox.calls.list({ sinceSeq: since }).map((c) => c.method.toLowerCase());
+    assert.deepEqual(methods, ['logon', 'query/query', 'query/query', 'logoff'], 'one session, shared');
+    assert.equal(liveSessions(sandbox).length, 0);
+    await client.close();
+  });
+
+  it('a lone withSession that left the queue still lets the holder log off', {
+    timeout: 10_000,
+  }, async () => {
+    const client = clientFor(sandbox, clock);
+    const [a] = sandbox.db.sorMaster.rows.slice(0, 1).map((r) => r.SalesOrder as string);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const holder = client.withSession(async (session) => {
+      await querySalesOrder(session, { salesOrder: a as string });
+      await gate;
+    });
+    const stop = new AbortController();
+    const waiting = client.withSession(async () => {}, { waitSignal: stop.signal });
+    stop.abort(new Error('timed out'));
+    await assert.rejects(
+      waiting,
+      (e) => isStoppedBeforeSending(e) && /SYSPRO session/.test((e as Error).message),
+    );
+    open();
+    await holder;
+    assert.equal(liveSessions(sandbox).length, 0, 'logged off when the holder ended');
+    assert.equal(client.stats.logoffs, 1);
     await client.close();
   });
 
