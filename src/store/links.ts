@@ -13,6 +13,10 @@ export interface Link {
   state: string | null;
 }
 
+/**
+ * A link to insert or update. On an update, `shipstationId`, `lastHash` and `state` left undefined
+ * keep what the link has (null clears them); `pushedAt` defaults to now.
+ */
 export interface SaveLink {
   connection: string;
   entityType: string;
@@ -24,9 +28,11 @@ export interface SaveLink {
 }
 
 export async function saveLink(db: Kysely<Database>, link: SaveLink, now = Date.now()): Promise<void> {
-  const values = {
-    shipstation_id: link.shipstationId ?? null,
-    last_hash: link.lastHash ?? null,
+  // Only what is given is changed: a close ({ state: 'closed' }) keeps the ShipStation id, which a
+  // fulfillment (no orderKey on it) of the order is found by (shipments.ts orderKeysByOrderId).
+  const changes = {
+    ...(link.shipstationId === undefined ? {} : { shipstation_id: link.shipstationId }),
+    ...(link.lastHash === undefined ? {} : { last_hash: link.lastHash }),
     last_pushed_at: link.pushedAt ?? now,
     updated_at: now,
     ...(link.state === undefined ? {} : { state: link.state }),
@@ -37,9 +43,11 @@ export async function saveLink(db: Kysely<Database>, link: SaveLink, now = Date.
       connection: link.connection,
       entity_type: link.entityType,
       syspro_key: link.sysproKey,
-      ...values,
+      shipstation_id: null,
+      last_hash: null,
+      ...changes,
     })
-    .onConflict((oc) => oc.columns(['connection', 'entity_type', 'syspro_key']).doUpdateSet(values))
+    .onConflict((oc) => oc.columns(['connection', 'entity_type', 'syspro_key']).doUpdateSet(changes))
     .execute();
 }
 
