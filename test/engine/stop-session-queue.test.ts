@@ -14,9 +14,10 @@ import { type SysproSandbox, startSysproSandbox } from '../../src/sandbox/syspro
 import { enqueueJob } from '../../src/store/jobs/enqueue.js';
 import { getJob, listAttempts } from '../../src/store/jobs/queries.js';
 import { querySalesOrder } from '../../src/syspro/business-objects/sorqry.js';
-import { createEnetClient, type EnetClient } from '../../src/syspro/enet-client.js';
+import type { EnetClient } from '../../src/syspro/enet-client.js';
 import { FakeClock } from '../helpers/clock.js';
 import { forEachDialect } from '../helpers/dialects.js';
+import { sandboxEnetClient } from '../helpers/enet.js';
 
 const retry = { cadence: [60_000], perKind: {}, jitter: 0 };
 
@@ -47,15 +48,7 @@ forEachDialect('worker stop with a job queued for the SYSPRO session', (ctx) => 
   beforeEach(async () => {
     await ctx.store.db.deleteFrom('job_attempts').execute();
     await ctx.store.db.deleteFrom('jobs').execute();
-    enet = createEnetClient({
-      baseUrl: sandbox.enetUrl,
-      operator: sandbox.operator,
-      operatorPassword: sandbox.operatorPassword,
-      company: sandbox.company,
-      companyPassword: sandbox.companyPassword,
-      clock,
-      timeoutMs: 60_000,
-    });
+    enet = sandboxEnetClient(sandbox, clock, { timeoutMs: 60_000 });
   });
 
   it('the queued job is given back at once, nothing of it sent; the holder finishes', async () => {

@@ -17,9 +17,10 @@ import type { Store } from '../../src/store/open.js';
 import { dispatchNoteReference, findDispatchNoteByReference } from '../../src/sync/dispatch-note-check.js';
 import { assertSucceeded } from '../../src/syspro/business-objects/common.js';
 import { postDispatchNotes } from '../../src/syspro/business-objects/sortdn.js';
-import { createEnetClient, type EnetClient } from '../../src/syspro/enet-client.js';
+import type { EnetClient } from '../../src/syspro/enet-client.js';
 import { FakeClock } from '../helpers/clock.js';
 import { createTestStore } from '../helpers/dialects.js';
+import { sandboxEnetClient } from '../helpers/enet.js';
 
 const MIN = 60_000;
 const retry = { cadence: [1 * MIN, 5 * MIN, 15 * MIN], perKind: {}, jitter: 0 };
@@ -109,15 +110,7 @@ describe('in-doubt SYSPRO posts against the sandbox', () => {
   });
 
   function client(timeoutMs = 5000): EnetClient {
-    return createEnetClient({
-      baseUrl: sandbox.enetUrl,
-      operator: sandbox.operator,
-      operatorPassword: sandbox.operatorPassword,
-      company: sandbox.company,
-      companyPassword: sandbox.companyPassword,
-      clock,
-      timeoutMs,
-    });
+    return sandboxEnetClient(sandbox, clock, { timeoutMs });
   }
 
   async function enqueue(count: number): Promise<DispatchPayload[]> {

@@ -17,26 +17,29 @@ import { querySalesOrder } from '../../src/syspro/business-objects/sorqry.js';
 import { postDispatchNotes } from '../../src/syspro/business-objects/sortdn.js';
 import { importSalesOrders } from '../../src/syspro/business-objects/sortoi.js';
 import { changeOrderStatus } from '../../src/syspro/business-objects/sortos.js';
-import { createEnetClient, type EnetClientOptions } from '../../src/syspro/enet-client.js';
+import type { EnetClient, EnetClientOptions } from '../../src/syspro/enet-client.js';
 import { SysproError } from '../../src/syspro/errors.js';
 import { eq } from '../../src/syspro/odata-filter.js';
 import { createODataReader } from '../../src/syspro/odata-reader.js';
 import { probeBusinessObjects } from '../../src/syspro/probe.js';
 import { FakeClock } from '../helpers/clock.js';
+import { sandboxEnetClient } from '../helpers/enet.js';
 
 const TRICKY = `Smith & <Sons> "Ltd"`;
 
-function clientFor(sandbox: SysproSandbox, clock: FakeClock, extra: Partial<EnetClientOptions> = {}) {
-  return createEnetClient({
-    baseUrl: sandbox.enetUrl,
-    operator: sandbox.operator,
-    operatorPassword: sandbox.operatorPassword,
-    company: sandbox.company,
-    companyPassword: sandbox.companyPassword,
-    clock,
-    timeoutMs: 5000,
-    ...extra,
+const clientFor = sandboxEnetClient;
+
+/** Another batch holding the client's session: one query, then it waits until `open()`. */
+function holdSession(client: EnetClient, salesOrder: string) {
+  let open: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
   });
+  const holder = client.withSession(async (session) => {
+    await querySalesOrder(session, { salesOrder });
+    await gate;
+  });
+  return { holder, open };
 }
 
 function liveSessions(sandbox: SysproSandbox, operator = sandbox.operator) {
@@ -217,15 +220,7 @@ describe('e.net client against the SYSPRO sandbox', () => {
     const client = clientFor(sandbox, clock);
     const since = sandbox.calls.list().at(-1)?.seq ?? 0;
     const [a, b] = sandbox.db.sorMaster.rows.slice(0, 2).map((r) => r.SalesOrder as string);
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    // Another batch holds the session: one query, then it waits on us.
-    const holder = client.withSession(async (session) => {
-      await querySalesOrder(session, { salesOrder: a as string });
-      await gate;
-    });
+    const { holder, open } = holdSession(client, a as string);
     const stop = new AbortController();
     let ran = false;
     const waiting = client.withSession(
@@ -258,14 +253,7 @@ describe('e.net client against the SYSPRO sandbox', () => {
   }, async () => {
     const client = clientFor(sandbox, clock);
     const [a] = sandbox.db.sorMaster.rows.slice(0, 1).map((r) => r.SalesOrder as string);
-    let open: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const holder = client.withSession(async (session) => {
-      await querySalesOrder(session, { salesOrder: a as string });
-      await gate;
-    });
+    const { holder, open } = holdSession(client, a as string);
     const stop = new AbortController();
     const waiting = client.withSession(async () => {}, { waitSignal: stop.signal });
     stop.abort(new Error('timed out'));
